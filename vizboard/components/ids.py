@@ -1,0 +1,27 @@
+"""Ids of the shell's shared components, which every dashboard's callbacks may read.
+
+The shell (``vizboard.app``) creates these once; dashboards use them as ``Input`` or
+``State`` and never create components with these ids themselves.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SELECTED_RUNS", "DATA_VERSION", "THEME", "URL", "ACTIVE_TAB", "RUN_COLORS"]
+
+SELECTED_RUNS = "shell-selected-runs"
+"""dcc.Store, ``data``: list[str] of the run names ticked in the run selector."""
+
+DATA_VERSION = "shell-data-version"
+"""dcc.Store, ``data``: int, the provider's ``version()``; changes only when data changed."""
+
+THEME = "shell-theme"
+"""dcc.Store, ``data``: ``"light"`` or ``"dark"`` (follows the OS until the user picks)."""
+
+URL = "shell-url"
+"""dcc.Location: the view state lives in its query string (see ``vizboard.components.url_state``)."""
+
+ACTIVE_TAB = "shell-active-tab"
+"""dcc.Store, ``data``: the id of the visible dashboard; hidden tabs skip their work."""
+
+RUN_COLORS = "shell-run-colors"
+"""dcc.Store, ``data``: dict run name -> CSS colour, stable for a name (``vizboard.figures.theme.run_color``)."""

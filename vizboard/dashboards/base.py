@@ -1,0 +1,42 @@
+"""The Dashboard record: what one tab contributes to the app (layout, callbacks, when shown)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dash import Dash
+from dash.development.base_component import Component
+
+from vizboard.data.models import Kind
+from vizboard.data.provider import DataProvider
+
+__all__ = ["Dashboard"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """One tab of the app.
+
+    ``id`` is URL-safe and unique (``scalars``, ``images``, ...); it names the tab in
+    the URL and prefixes every component id the dashboard creates (``f"{id}-..."``),
+    so dashboards never collide. ``kinds`` are the data kinds the tab draws: the
+    shell hides the tab while the provider has no tag of those kinds, unless
+    ``is_available`` is given, which then decides. ``layout()`` builds the tab's
+    static component tree (no data access: data arrives through callbacks).
+    ``register_callbacks(app, provider)`` attaches the tab's callbacks; they read
+    shared state from the ids in ``vizboard.components.ids``.
+    """
+
+    id: str
+    title: str
+    kinds: tuple[Kind, ...]
+    layout: Callable[[], Component]
+    register_callbacks: Callable[[Dash, DataProvider], None]
+    is_available: Callable[[DataProvider], bool] | None = None
+
+    def available(self, provider: DataProvider) -> bool:
+        """Whether the tab has anything to show for ``provider``'s current data."""
+        if self.is_available is not None:
+            return self.is_available(provider)
+        return any(provider.tags(kind) for kind in self.kinds)
