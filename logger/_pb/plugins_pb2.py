@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18logger/_pb/plugins.proto\x12\x0bvizboard.tb\"#\n\x10ScalarPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\"&\n\x13HistogramPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\"?\n\x0fImagePluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x1b\n\x13\x63onverted_to_tensor\x18\x02 \x01(\x08\"\x9a\x01\n\x0f\x41udioPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x37\n\x08\x65ncoding\x18\x02 \x01(\x0e\x32%.vizboard.tb.AudioPluginData.Encoding\x12\x1b\n\x13\x63onverted_to_tensor\x18\x03 \x01(\x08\" \n\x08\x45ncoding\x12\x0b\n\x07UNKNOWN\x10\x00\x12\x07\n\x03WAV\x10\x0b\"!\n\x0eTextPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\"<\n\x11PrCurvePluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x16\n\x0enum_thresholds\x18\x02 \x01(\r\"\xe5\x01\n\x0eMeshPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x0c\n\x04name\x18\x02 \x01(\t\x12=\n\x0c\x63ontent_type\x18\x03 \x01(\x0e\x32\'.vizboard.tb.MeshPluginData.ContentType\x12\x13\n\x0bjson_config\x18\x05 \x01(\t\x12\r\n\x05shape\x18\x06 \x03(\x05\x12\x12\n\ncomponents\x18\x07 \x01(\r\"=\n\x0b\x43ontentType\x12\r\n\tUNDEFINED\x10\x00\x12\n\n\x06VERTEX\x10\x01\x12\x08\n\x04\x46\x41\x43\x45\x10\x02\x12\t\n\x05\x43OLOR\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18logger/_pb/plugins.proto\x12\x0bvizboard.tb\"<\n\x10ScalarPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x17\n\x0evizboard_chart\x18\xe8\x07 \x01(\t\"&\n\x13HistogramPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\"?\n\x0fImagePluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x1b\n\x13\x63onverted_to_tensor\x18\x02 \x01(\x08\"\x9a\x01\n\x0f\x41udioPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x37\n\x08\x65ncoding\x18\x02 \x01(\x0e\x32%.vizboard.tb.AudioPluginData.Encoding\x12\x1b\n\x13\x63onverted_to_tensor\x18\x03 \x01(\x08\" \n\x08\x45ncoding\x12\x0b\n\x07UNKNOWN\x10\x00\x12\x07\n\x03WAV\x10\x0b\"!\n\x0eTextPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\"<\n\x11PrCurvePluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x16\n\x0enum_thresholds\x18\x02 \x01(\r\"\xe5\x01\n\x0eMeshPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x0c\n\x04name\x18\x02 \x01(\t\x12=\n\x0c\x63ontent_type\x18\x03 \x01(\x0e\x32\'.vizboard.tb.MeshPluginData.ContentType\x12\x13\n\x0bjson_config\x18\x05 \x01(\t\x12\r\n\x05shape\x18\x06 \x03(\x05\x12\x12\n\ncomponents\x18\x07 \x01(\r\"=\n\x0b\x43ontentType\x12\r\n\tUNDEFINED\x10\x00\x12\n\n\x06VERTEX\x10\x01\x12\x08\n\x04\x46\x41\x43\x45\x10\x02\x12\t\n\x05\x43OLOR\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,21 +32,21 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'logger._pb.plugins_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SCALARPLUGINDATA']._serialized_start=41
-  _globals['_SCALARPLUGINDATA']._serialized_end=76
-  _globals['_HISTOGRAMPLUGINDATA']._serialized_start=78
-  _globals['_HISTOGRAMPLUGINDATA']._serialized_end=116
-  _globals['_IMAGEPLUGINDATA']._serialized_start=118
-  _globals['_IMAGEPLUGINDATA']._serialized_end=181
-  _globals['_AUDIOPLUGINDATA']._serialized_start=184
-  _globals['_AUDIOPLUGINDATA']._serialized_end=338
-  _globals['_AUDIOPLUGINDATA_ENCODING']._serialized_start=306
-  _globals['_AUDIOPLUGINDATA_ENCODING']._serialized_end=338
-  _globals['_TEXTPLUGINDATA']._serialized_start=340
-  _globals['_TEXTPLUGINDATA']._serialized_end=373
-  _globals['_PRCURVEPLUGINDATA']._serialized_start=375
-  _globals['_PRCURVEPLUGINDATA']._serialized_end=435
-  _globals['_MESHPLUGINDATA']._serialized_start=438
-  _globals['_MESHPLUGINDATA']._serialized_end=667
-  _globals['_MESHPLUGINDATA_CONTENTTYPE']._serialized_start=606
-  _globals['_MESHPLUGINDATA_CONTENTTYPE']._serialized_end=667
+  _globals['_SCALARPLUGINDATA']._serialized_end=101
+  _globals['_HISTOGRAMPLUGINDATA']._serialized_start=103
+  _globals['_HISTOGRAMPLUGINDATA']._serialized_end=141
+  _globals['_IMAGEPLUGINDATA']._serialized_start=143
+  _globals['_IMAGEPLUGINDATA']._serialized_end=206
+  _globals['_AUDIOPLUGINDATA']._serialized_start=209
+  _globals['_AUDIOPLUGINDATA']._serialized_end=363
+  _globals['_AUDIOPLUGINDATA_ENCODING']._serialized_start=331
+  _globals['_AUDIOPLUGINDATA_ENCODING']._serialized_end=363
+  _globals['_TEXTPLUGINDATA']._serialized_start=365
+  _globals['_TEXTPLUGINDATA']._serialized_end=398
+  _globals['_PRCURVEPLUGINDATA']._serialized_start=400
+  _globals['_PRCURVEPLUGINDATA']._serialized_end=460
+  _globals['_MESHPLUGINDATA']._serialized_start=463
+  _globals['_MESHPLUGINDATA']._serialized_end=692
+  _globals['_MESHPLUGINDATA_CONTENTTYPE']._serialized_start=631
+  _globals['_MESHPLUGINDATA_CONTENTTYPE']._serialized_end=692
 # @@protoc_insertion_point(module_scope)

@@ -8,10 +8,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ScalarPluginData(_message.Message):
-    __slots__ = ("version",)
+    __slots__ = ("version", "vizboard_chart")
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    VIZBOARD_CHART_FIELD_NUMBER: _ClassVar[int]
     version: int
-    def __init__(self, version: _Optional[int] = ...) -> None: ...
+    vizboard_chart: str
+    def __init__(self, version: _Optional[int] = ..., vizboard_chart: _Optional[str] = ...) -> None: ...
 
 class HistogramPluginData(_message.Message):
     __slots__ = ("version",)

@@ -126,6 +126,10 @@ def _is_repeated(field: _d.FieldDescriptor) -> bool:
     return field.label == _d.FieldDescriptor.LABEL_REPEATED
 
 
+# vizboard's own extension fields (TensorBoard ignores unknown fields): name -> number.
+_EXTENSIONS = {"vizboard.tb.ScalarPluginData.vizboard_chart": 1000}
+
+
 def _compare(ours: _d.Descriptor, theirs: _d.Descriptor, seen: set[str], problems: list[str]) -> None:
     if ours.full_name in seen:
         return
@@ -133,6 +137,8 @@ def _compare(ours: _d.Descriptor, theirs: _d.Descriptor, seen: set[str], problem
     theirs_by_number = {f.number: f for f in theirs.fields}
     for f in ours.fields:
         where = f"{ours.full_name}.{f.name} (#{f.number})"
+        if _EXTENSIONS.get(f.full_name) == f.number and f.number not in theirs_by_number:
+            continue
         t = theirs_by_number.get(f.number)
         if t is None:
             problems.append(f"{where}: not in {theirs.full_name}")
