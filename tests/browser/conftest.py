@@ -1,0 +1,141 @@
+"""Shared browser-test fixtures: one headless Chromium, a fresh page per test, and `serve`.
+
+``serve(logdir, *extra_args)`` starts ``python -m vizboard serve LOGDIR --port P`` in a
+subprocess on a free loopback port, waits (with a deadline) until ``/api/version``
+answers, and returns the base URL (``http://127.0.0.1:P``); every server it started
+is stopped at teardown. Mark browser tests ``@pytest.mark.browser``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+__all__ = ["free_port", "wait_http"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT = 60.0
+"""Seconds to wait for a server's first answer (the machine is small and shared)."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    """Poll ``url`` until it answers (any HTTP status), the process dies, or ``timeout`` s pass."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            raise RuntimeError(f"server exited with {proc.returncode} before answering:\n{out}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                resp.read()
+                return
+        except urllib.error.HTTPError:
+            return  # it answered (e.g. 401 with --token)
+        except OSError as exc:  # not listening yet
+            last = exc
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout} s (last error: {last})")
+
+
+def _server_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium (Playwright sync API) shared by the whole session."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser) -> Iterator[object]:
+    """A fresh page in its own context (no shared cookies), 1280x900, closed after the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture()
+def serve(tmp_path_factory) -> Iterator[Callable[..., str]]:
+    """Factory: ``serve(logdir, *extra_args, token=None) -> base_url`` of a running vizboard.
+
+    ``extra_args`` go to ``vizboard serve`` (e.g. ``"--reload-interval", "0.2"``). With
+    ``token``, ``--token`` is passed and readiness is probed with it. The server's
+    combined stdout/stderr is kept in a log file whose path is ``serve.logs[base_url]``.
+    """
+    procs: list[subprocess.Popen] = []
+    logs: dict[str, Path] = {}
+
+    def start(logdir: str | os.PathLike, *extra_args: str, token: str | None = None) -> str:
+        port = free_port()
+        cmd = [sys.executable, "-m", "vizboard", "serve", str(logdir), "--port", str(port), *extra_args]
+        if token:
+            cmd += ["--token", token]
+        log_path = tmp_path_factory.mktemp("serve") / "server.log"
+        log = open(log_path, "w")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=_server_env(), stdout=log, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        probe = f"{base}/api/version" + (f"?token={token}" if token else "")
+        try:
+            wait_http(probe, SERVER_START_TIMEOUT, proc)
+        except Exception as exc:
+            raise RuntimeError(f"{exc}\n--- server log ---\n{log_path.read_text()}") from exc
+        logs[base] = log_path
+        return base
+
+    start.logs = logs  # type: ignore[attr-defined]
+    try:
+        yield start
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
