@@ -1,0 +1,312 @@
+"""Markdown rendering of a benchmark run: comparison tables, target verdicts, gaps and the machine."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bench.common import Measurement, Sample, ratio
+from bench.machine import MachineFacts
+
+__all__ = [
+    "NotMeasured",
+    "GROUP_ORDER",
+    "format_value",
+    "format_sample",
+    "format_ratio",
+    "format_verdict",
+    "preamble",
+    "render",
+]
+
+GROUP_ORDER: tuple[str, ...] = ("writer", "loader", "serve", "scale")
+"""Groups are shown in this order (the order a user meets them); unknown groups follow, sorted."""
+
+_GROUP_TITLES = {
+    "writer": "Writing (training process)",
+    "loader": "Loading event files",
+    "serve": "Serving (live latency, chart requests)",
+    "scale": "Scale (1,000 runs x 20 tags)",
+}
+
+
+@dataclass(frozen=True)
+class NotMeasured:
+    """A benchmark module (or a part of one) that produced no figures, and why (one line)."""
+
+    module: str
+    reason: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Number formatting
+
+_TIME_SCALES = (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9))
+_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_BYTE_SCALES = (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("bytes", 1))
+_BYTE_UNITS = {"bytes": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+
+
+def _sig(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` significant digits, no exponent for everyday magnitudes."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    if magnitude >= 12 or magnitude < -4:
+        return f"{value:.{digits - 1}e}"
+    decimals = max(0, digits - 1 - magnitude)
+    text = f"{value:,.{decimals}f}"
+    return text
+
+
+def _scale_for(value: float, unit: str) -> tuple[str, float]:
+    """Pick a display unit for ``value`` (given in ``unit``); returns (display unit, divisor)."""
+    if unit in _TIME_UNITS:
+        seconds = abs(value) * _TIME_UNITS[unit]
+        for name, size in _TIME_SCALES:
+            if seconds >= size or name == "ns":
+                return name, size / _TIME_UNITS[unit]
+    if unit in _BYTE_UNITS:
+        nbytes = abs(value) * _BYTE_UNITS[unit]
+        for name, size in _BYTE_SCALES:
+            if nbytes >= size or name == "bytes":
+                return name, size / _BYTE_UNITS[unit]
+    return unit, 1.0
+
+
+def format_value(value: float, unit: str, *, like: float | None = None) -> str:
+    """``value`` in ``unit`` as text, rescaling seconds and bytes to a readable unit.
+
+    ``like`` picks the display unit from another value (so a spread reads in the median's unit).
+    """
+    shown, divisor = _scale_for(value if like is None else like, unit)
+    number = _sig(value / divisor)
+    return f"{number} {shown}".rstrip() if shown else number
+
+
+def format_sample(sample: Sample | None, unit: str) -> str:
+    """Median with its min–max spread and repetition count, e.g. ``1.20 ms (1.10–1.40 ms, n=5)``."""
+    if sample is None or not sample.values:
+        return "not measured"
+    median = sample.median
+    if len(sample.values) == 1:
+        return f"{format_value(median, unit)} (n=1)"
+    low, high = sample.spread
+    shown, divisor = _scale_for(median, unit)
+    spread = f"{_sig(low / divisor)}–{_sig(high / divisor)}"
+    return f"{format_value(median, unit)} ({spread}, n={len(sample.values)})"
+
+
+def format_ratio(ours: Sample | None, theirs: Sample | None, better: str = "lower") -> str:
+    """vizboard against a competitor from the medians: ``12.3x better`` or ``2.0x worse``."""
+    if ours is None or theirs is None or not ours.values or not theirs.values:
+        return "—"
+    r = ratio(ours, theirs, better)
+    if math.isnan(r):
+        return "—"
+    if math.isinf(r):
+        return "∞ better" if r > 0 else "—"
+    if r == 0:
+        return "∞ worse"
+    if abs(r - 1) < 0.005:
+        return "same"
+    if r > 1:
+        return f"**{_sig(r)}x better**"
+    return f"{_sig(1 / r)}x worse"
+
+
+def format_verdict(met: bool | None) -> str:
+    """Whether this run met the DESIGN.md target: a missed target is shown as missed."""
+    if met is None:
+        return "not checked"
+    return "✅ met" if met else "❌ **missed**"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+_HOW_TO = """\
+## How to reproduce
+
+```bash
+python -m bench                 # every benchmark; writes docs/benchmarks.md{duration}
+python -m bench --quick         # CI-sized smoke run (< 3 min); writes a temporary file
+python -m bench --only scale --out /tmp/scale.md
+python -m bench.<name>          # one module alone, printing its table (writer, loader, serve, scale)
+```
+
+Each module runs in a fresh Python process, one after the other, so import times and memory
+are not shared between them; every competitor runs in the same session on the same machine as
+vizboard, and every server binds 127.0.0.1 and is stopped by its PID. Run it on a quiet machine:
+the report states how busy the machine was. Budgets come from DESIGN.md §5; a missed budget is
+shown as missed.
+
+## What the figures mean
+
+- **Writing** (vizboard's `logger.SummaryWriter` against `torch.utils.tensorboard` and
+  tensorboardX): the median time `add_scalar` holds the *training* thread; the total CPU time per
+  logged scalar including the background writer thread (what logging really costs the machine);
+  the same for a histogram and an image; and the time of a cold `import` in a fresh interpreter
+  (torch not preloaded).
+- **Loading** (vizboard's reader against TensorBoard's Python `EventAccumulator`, its Rust data
+  server and tbparse): seconds from cold start until 1M scalar events (one run), and
+  100 runs x 10 tags x 1k steps, are ready to serve; how many points each keeps (TensorBoard
+  samples, vizboard keeps all); the peak resident memory of the loading process.
+- **Serving** (vizboard against TensorBoard at its default reload interval and at
+  `--reload_interval 1`): live latency from the writer's `flush()` until the point is in the JSON
+  API, and until it is drawn on the page in headless Chromium (p95 over many flushes); the server
+  time and payload bytes of one scalar chart request over 10 runs x 1M points.
+- **Scale** (1,000 runs x 20 tags, against TensorBoard on the same logdir): time from starting the
+  server until the first page answers and the run list holds all 1,000 runs (TensorBoard:
+  `/data/runs`); the server's resident memory after loading, and after repeated requests (memory
+  should grow with data, not with requests); the time from typing a run regex into the run filter
+  until the checked run list shows the change in Chromium.
+"""
+
+
+def preamble(minutes: int | None = None) -> str:
+    """The "how to reproduce" and "what the figures mean" sections; ``minutes`` is a full run's length."""
+    duration = f" (about {minutes} min on the machine below)" if minutes else ""
+    return _HOW_TO.format(duration=duration)
+
+
+def _ordered_groups(measurements: Sequence[Measurement]) -> list[str]:
+    present = list(dict.fromkeys(m.group for m in measurements))
+    known = [g for g in GROUP_ORDER if g in present]
+    return known + sorted(g for g in present if g not in GROUP_ORDER)
+
+
+def _group_table(rows: Sequence[Measurement]) -> list[str]:
+    lines = [
+        "| figure | vizboard | competitor | competitor's figure | vizboard vs competitor | target | met? |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    notes: list[str] = []
+    for m in rows:
+        figure = _cell(m.figure) + (" (higher is better)" if m.better == "higher" else "")
+        if m.note:
+            notes.append(m.note)
+            figure += f" [{len(notes)}]"
+        competitors: list[tuple[str, Sample | None]] = list(m.theirs.items()) or [("—", None)]
+        for i, (name, theirs) in enumerate(competitors):
+            first = i == 0
+            lines.append(
+                "| "
+                + " | ".join(
+                    (
+                        figure if first else "″",
+                        format_sample(m.ours, m.unit) if first else "″",
+                        _cell(name),
+                        format_sample(theirs, m.unit) if theirs is not None else "—",
+                        format_ratio(m.ours, theirs, m.better),
+                        _cell(m.target or "—") if first else "″",
+                        format_verdict(m.met) if first else "″",
+                    )
+                )
+                + " |"
+            )
+    if notes:
+        lines.append("")
+        lines.extend(f"{i}. {_cell(note)}" for i, note in enumerate(notes, 1))
+    return lines
+
+
+def _summary(measurements: Sequence[Measurement], not_measured: Sequence[NotMeasured]) -> list[str]:
+    checked = [m for m in measurements if m.met is not None]
+    met = [m for m in checked if m.met]
+    missed = [m for m in checked if not m.met]
+    lines = [
+        f"**Targets (DESIGN.md §5): {len(met)} met, {len(missed)} missed, "
+        f"{len(measurements) - len(checked)} figures without a checkable target, "
+        f"{len(not_measured)} benchmark parts not measured.**",
+    ]
+    if missed:
+        lines.append("")
+        lines.append("Missed in this run:")
+        lines.extend(
+            f"- {_cell(m.group)} / {_cell(m.figure)}: {format_sample(m.ours, m.unit)} against target "
+            f"{_cell(m.target or '?')}"
+            for m in missed
+        )
+    return lines
+
+
+def _machine_section(machine: MachineFacts, load_after: tuple[float, float, float] | None) -> list[str]:
+    memory = format_value(machine.memory_bytes, "bytes") if machine.memory_bytes else "unknown"
+    cores = f"{machine.logical_cores} logical"
+    if machine.physical_cores:
+        cores += f", {machine.physical_cores} physical"
+    lines = [
+        "## Machine",
+        "",
+        f"- Date: {machine.date}",
+        f"- CPU: {machine.cpu_model} ({cores} cores)",
+        f"- Memory: {memory}",
+        f"- OS: {machine.os}",
+        f"- Python: {machine.python}",
+    ]
+    if machine.load_average is not None:
+        before = ", ".join(f"{x:.2f}" for x in machine.load_average)
+        text = f"- Load average (1/5/15 min) at start: {before}"
+        if load_after is not None:
+            text += "; at end: " + ", ".join(f"{x:.2f}" for x in load_after)
+        lines.append(text)
+    lines += ["", "| package | version |", "| --- | --- |"]
+    lines += [f"| {_cell(name)} | {_cell(version)} |" for name, version in machine.packages.items()]
+    return lines
+
+
+def render(
+    measurements: Iterable[Measurement],
+    *,
+    machine: MachineFacts,
+    not_measured: Sequence[NotMeasured] = (),
+    preamble: str = "",
+    header_note: str = "",
+    duration_s: float | None = None,
+    quick: bool = False,
+    load_after: tuple[float, float, float] | None = None,
+) -> str:
+    """The whole Markdown document for one run.
+
+    ``preamble`` (how to reproduce, what figures mean) goes first; ``header_note`` is a
+    warning shown right under the title (e.g. the machine was busy). ``duration_s`` is the
+    wall time of the whole run in seconds.
+    """
+    rows = list(measurements)
+    out: list[str] = ["# vizboard benchmarks", ""]
+    if header_note:
+        out += [f"> {line}" if line else ">" for line in header_note.splitlines()] + [""]
+    if quick:
+        out += ["> **Quick (smoke) run**: CI-sized inputs and few repetitions; not a published comparison.", ""]
+    if preamble:
+        out += [preamble.rstrip(), ""]
+    out += ["## Results", ""]
+    when = f"Run on {machine.date}"
+    if duration_s is not None:
+        when += f", took {duration_s / 60:.1f} min"
+    out += [
+        when + ". Each cell is the median with the min–max spread and the number of repetitions (n); "
+        "every competitor ran in the same session on the same machine. "
+        "\"x better\" compares medians in the direction that wins for that figure.",
+        "",
+    ]
+    out += _summary(rows, not_measured) + [""]
+    for group in _ordered_groups(rows):
+        out += [f"### {_GROUP_TITLES.get(group, group)}", ""]
+        out += _group_table([m for m in rows if m.group == group]) + [""]
+    if not_measured:
+        out += ["### Not measured", ""]
+        out += [f"- {_cell(item.module)}: not measured: {_cell(item.reason)}" for item in not_measured]
+        out += [""]
+    out += _machine_section(machine, load_after)
+    return "\n".join(out).rstrip() + "\n"

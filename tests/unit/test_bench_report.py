@@ -1,0 +1,144 @@
+"""The benchmark report renderer: ratios, spreads, verdicts and gaps shown honestly."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.common import Measurement, Sample
+from bench.machine import MachineFacts
+from bench.report import NotMeasured, format_ratio, format_sample, format_value, format_verdict, preamble, render
+
+FACTS = MachineFacts(
+    date="2026-11-22 12:00 UTC",
+    cpu_model="Test CPU",
+    logical_cores=2,
+    physical_cores=2,
+    memory_bytes=8 << 30,
+    os="Linux-test",
+    python="CPython 3.11.7",
+    packages={"vizboard": "0.1.0", "tensorboard": "2.21.0"},
+    load_average=(0.1, 0.2, 0.3),
+)
+
+
+def _row(line_start: str, text: str) -> str:
+    rows = [line for line in text.splitlines() if line.startswith(line_start)]
+    assert len(rows) == 1, (line_start, rows)
+    return rows[0]
+
+
+def test_ratio_lower_is_better_ours_wins() -> None:
+    assert format_ratio(Sample((1.0, 1.0, 1.0)), Sample((10.0, 12.0, 8.0))) == "**10.0x better**"
+
+
+def test_ratio_lower_is_better_ours_loses() -> None:
+    assert format_ratio(Sample((4.0,)), Sample((2.0,))) == "2.00x worse"
+
+
+def test_ratio_higher_is_better() -> None:
+    assert format_ratio(Sample((300.0,)), Sample((100.0,)), better="higher") == "**3.00x better**"
+    assert format_ratio(Sample((100.0,)), Sample((300.0,)), better="higher") == "3.00x worse"
+
+
+def test_ratio_uses_medians_not_means() -> None:
+    # mean of ours would be 34, median is 1: the ratio must follow the median
+    assert format_ratio(Sample((1.0, 1.0, 100.0)), Sample((5.0, 5.0, 5.0))) == "**5.00x better**"
+
+
+def test_ratio_missing_side() -> None:
+    assert format_ratio(Sample(()), Sample((1.0,))) == "—"
+    assert format_ratio(Sample((1.0,)), None) == "—"
+
+
+def test_sample_shows_median_spread_and_count_in_one_unit() -> None:
+    # 1.2 ms median, spread 0.9 ms .. 2.5 ms, all shown in ms
+    assert format_sample(Sample((0.0012, 0.0009, 0.0025)), "s") == "1.20 ms (0.900–2.50, n=3)"
+
+
+def test_sample_single_and_empty() -> None:
+    assert format_sample(Sample((3.0,)), "s") == "3.00 s (n=1)"
+    assert format_sample(Sample(()), "s") == "not measured"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (1.5e-6, "s", "1.50 us"),
+        (250.0, "us", "250 us"),
+        (2500.0, "us", "2.50 ms"),
+        (3 * (1 << 20), "bytes", "3.00 MiB"),
+        (1_000_000.0, "points", "1,000,000 points"),
+        (0.5, "x", "0.500 x"),
+    ],
+)
+def test_format_value_rescales_times_and_bytes(value: float, unit: str, expected: str) -> None:
+    assert format_value(value, unit) == expected
+
+
+def test_verdicts() -> None:
+    assert "met" in format_verdict(True) and "missed" not in format_verdict(True)
+    assert "missed" in format_verdict(False)
+    assert format_verdict(None) == "not checked"
+
+
+def test_render_shows_missed_target_as_missed_and_counts_it() -> None:
+    slow = Measurement(
+        group="serve",
+        figure="flush -> API p95",
+        unit="s",
+        ours=Sample((0.4, 0.5, 0.6)),
+        theirs={"TensorBoard": Sample((4.8, 5.0, 4.6))},
+        target="p95 <= 0.25 s",
+        met=False,
+    )
+    text = render([slow], machine=FACTS)
+    row = _row("| flush -> API p95", text)
+    assert "❌ **missed**" in row
+    assert "**9.60x better**" in row  # still better than TensorBoard, and still missed
+    assert "0 met, 1 missed" in text
+    assert "Missed in this run:" in text and "p95 <= 0.25 s" in text
+
+
+def test_render_one_row_per_competitor_and_footnotes() -> None:
+    m = Measurement(
+        group="writer",
+        figure="import time",
+        unit="s",
+        ours=Sample((0.05, 0.06)),
+        theirs={"torch.utils.tensorboard": Sample((1.0, 1.1)), "tensorboardX": Sample((0.5,))},
+        target=">= 5x faster",
+        met=True,
+        note="fresh interpreter, torch not preloaded",
+    )
+    text = render([m], machine=FACTS)
+    assert "| import time [1] |" in text
+    assert "| ″ | ″ | tensorboardX |" in text
+    assert "1. fresh interpreter, torch not preloaded" in text
+    assert "1 met, 0 missed" in text
+
+
+def test_render_groups_in_user_order_and_lists_gaps_and_machine() -> None:
+    rows = [
+        Measurement("scale", "time to first page", "s", Sample((2.0,))),
+        Measurement("writer", "add_scalar", "us", Sample((1.0,))),
+    ]
+    text = render(
+        rows,
+        machine=FACTS,
+        not_measured=[NotMeasured("loader", "bench/loader.py has not landed yet")],
+        header_note="Not a quiet run.",
+        preamble=preamble(12),
+    )
+    assert text.index("### Writing") < text.index("### Scale")
+    assert "- loader: not measured: bench/loader.py has not landed yet" in text
+    assert "> Not a quiet run." in text
+    assert "about 12 min" in text
+    assert "| tensorboard | 2.21.0 |" in text
+    assert "Test CPU (2 logical, 2 physical cores)" in text
+    assert "2026-11-22" in text
+
+
+def test_render_escapes_pipes_in_names() -> None:
+    m = Measurement("loader", "a|b", "s", Sample((1.0,)), theirs={"x|y": Sample((2.0,))})
+    text = render([m], machine=FACTS)
+    assert "a\\|b" in text and "x\\|y" in text
