@@ -1,0 +1,407 @@
+"""Scalar export: ``read_scalars`` (pandas), ``export_scalars`` (CSV, Parquet, JSON Lines), the CLI glue.
+
+One table for every scalar series of a logdir, with columns ``run`` (str), ``tag`` (str),
+``step`` (int64), ``wall_time`` (float64, seconds since the epoch) and ``value`` (float64;
+float32 values as logged, widened exactly), sorted by run, tag and step. NaN and ±inf
+values are exported, never dropped.
+
+Formats:
+
+* ``csv`` — header ``run,tag,step,wall_time,value``; floats in Python's shortest
+  round-trip form, non-finite values as ``nan``, ``inf``, ``-inf`` (which pandas,
+  numpy and Python's ``float()`` read back).
+* ``parquet`` — one file, columns typed as above (strings dictionary-encoded).
+* ``json`` — JSON Lines (one object per line, ``{"run": ..., "tag": ..., "step": ...,
+  "wall_time": ..., "value": ...}``), so a huge export streams and every line is valid
+  JSON; read with ``pandas.read_json(path, lines=True)``. Non-finite values are
+  TensorBoard's strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
+
+Export streams series by series, so memory holds one series at a time (Parquet: up to
+about a million rows per row group), not the whole table. Files are written to a
+temporary name beside the target and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+
+from vizboard.data.models import Kind, ScalarSeries, TagInfo
+from vizboard.data.provider import DataProvider
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "COLUMNS",
+    "FORMATS",
+    "read_scalars",
+    "iter_scalars",
+    "export_scalars",
+    "add_export_arguments",
+    "run_export",
+]
+
+COLUMNS = ("run", "tag", "step", "wall_time", "value")
+"""Column names and order of every export and of ``read_scalars``."""
+
+FORMATS = ("csv", "parquet", "json")
+"""Accepted export formats (``json`` writes JSON Lines)."""
+
+_SUFFIX_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
+                   ".jsonl": "json", ".ndjson": "json"}
+_ROW_GROUP_ROWS = 1 << 20
+_TEXT_CHUNK_ROWS = 1 << 16
+_JSON_NONFINITE = {"nan": '"NaN"', "inf": '"Infinity"', "-inf": '"-Infinity"'}
+
+
+# --------------------------------------------------------------------------- selecting series
+
+
+def _matcher(pattern: str | Sequence[str] | None, name: str) -> Callable[[str], bool]:
+    if pattern is None:
+        return lambda _s: True
+    if isinstance(pattern, str):
+        try:
+            rx = re.compile(pattern)
+        except re.error as e:
+            raise ValueError(f"{name} is not a valid regular expression ({pattern!r}: {e})") from None
+        return lambda s: rx.search(s) is not None
+    names = list(pattern)
+    if not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{name} must be a regular expression or a list of exact names (got {pattern!r})")
+    wanted = frozenset(names)
+    return lambda s: s in wanted
+
+
+def _selected(provider: DataProvider, runs: Any, tags: Any) -> list[TagInfo]:
+    """The scalar series matching the filters, sorted by (run, tag)."""
+    keep_run, keep_tag = _matcher(runs, "runs"), _matcher(tags, "tags")
+    infos = [t for t in provider.tags(Kind.SCALARS) if keep_run(t.run) and keep_tag(t.tag)]
+    return sorted(infos, key=lambda t: (t.run, t.tag))
+
+
+def iter_scalars(
+    provider: DataProvider, runs: str | Sequence[str] | None = None, tags: str | Sequence[str] | None = None
+) -> Iterator[ScalarSeries]:
+    """Every scalar series of ``provider`` matching ``runs``/``tags``, sorted by (run, tag).
+
+    ``runs`` and ``tags`` are regular expressions (matched with ``re.search``) or lists
+    of exact names; None selects all. Each series is sorted by step.
+    """
+    for info in _selected(provider, runs, tags):
+        series = provider.scalars(info.run, info.tag)
+        if series is not None and len(series):
+            yield _by_step(series)
+
+
+def _by_step(s: ScalarSeries) -> ScalarSeries:
+    step = s.step
+    if step.shape[0] < 2 or bool(np.all(step[1:] >= step[:-1])):
+        return s
+    order = np.argsort(step, kind="stable")
+    return ScalarSeries(s.run, s.tag, step[order], s.wall_time[order], s.value[order], s.version)
+
+
+@contextmanager
+def _opened(logdir: str | os.PathLike[str] | DataProvider) -> Iterator[DataProvider]:
+    """A provider for ``logdir``: the object itself if it is one, else a one-shot load."""
+    if isinstance(logdir, DataProvider):
+        yield logdir
+        return
+    path = os.fspath(logdir)
+    if "://" not in path:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"logdir {path!r} does not exist (pass the directory your runs write to)")
+        if not os.path.isdir(path):
+            raise NotADirectoryError(f"logdir {path!r} is not a directory")
+    from vizboard.data import load
+
+    store = load(path)
+    try:
+        yield store
+    finally:
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
+
+
+# --------------------------------------------------------------------------- pandas
+
+
+def read_scalars(
+    logdir: str | os.PathLike[str] | DataProvider,
+    runs: str | Sequence[str] | None = None,
+    tags: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Every scalar of ``logdir`` as a pandas DataFrame.
+
+    Columns ``run`` (str), ``tag`` (str), ``step`` (int64), ``wall_time`` (float64,
+    seconds since the epoch), ``value`` (float64, NaN/±inf kept), sorted by run, tag,
+    step. ``runs``/``tags``: a regular expression (``re.search``) or a list of exact
+    names. ``logdir`` is a path or fsspec URL (loaded once), or an already loaded
+    ``DataProvider``. Raises FileNotFoundError for a missing logdir.
+    """
+    import pandas as pd
+
+    with _opened(logdir) as provider:
+        parts = list(iter_scalars(provider, runs, tags))
+    counts = np.array([len(s) for s in parts], dtype=np.int64)
+    names = np.empty(len(parts), dtype=object)
+    names[:] = [s.run for s in parts]
+    tag_names = np.empty(len(parts), dtype=object)
+    tag_names[:] = [s.tag for s in parts]
+
+    def cat(attr: str, dtype: Any) -> np.ndarray:
+        if not parts:
+            return np.empty(0, dtype=dtype)
+        return np.concatenate([np.asarray(getattr(s, attr), dtype=dtype) for s in parts])
+
+    return pd.DataFrame(
+        {
+            "run": pd.Series(np.repeat(names, counts), dtype=str),
+            "tag": pd.Series(np.repeat(tag_names, counts), dtype=str),
+            "step": cat("step", np.int64),
+            "wall_time": cat("wall_time", np.float64),
+            "value": cat("value", np.float64),
+        },
+        columns=list(COLUMNS),
+    )
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def _float_texts(a: np.ndarray, json_mode: bool) -> list[str]:
+    """Shortest round-trip text of each float; non-finite as nan/inf (CSV) or TB's strings (JSON)."""
+    texts = [repr(v) for v in a.tolist()]
+    if json_mode:
+        for i in np.flatnonzero(~np.isfinite(a)).tolist():
+            texts[i] = _JSON_NONFINITE[texts[i]]
+    return texts
+
+
+def _csv_field(s: str) -> str:
+    if any(c in s for c in ',"\r\n') or s != s.strip():
+        return '"' + s.replace('"', '""') + '"'
+    return s
+
+
+class _TextWriter:
+    def __init__(self, f: IO[str], json_mode: bool) -> None:
+        self.f, self.json_mode = f, json_mode
+        if not json_mode:
+            f.write(",".join(COLUMNS) + "\n")
+
+    def write(self, s: ScalarSeries) -> None:
+        if self.json_mode:
+            head = '{"run": ' + json.dumps(s.run) + ', "tag": ' + json.dumps(s.tag) + ', "step": '
+            fmt = head + "{}" + ', "wall_time": {}, "value": {}}}\n'
+        else:
+            fmt = _csv_field(s.run) + "," + _csv_field(s.tag) + ",{},{},{}\n"
+        for lo in range(0, len(s), _TEXT_CHUNK_ROWS):
+            hi = lo + _TEXT_CHUNK_ROWS
+            steps = np.asarray(s.step[lo:hi], dtype=np.int64).tolist()
+            walls = _float_texts(np.asarray(s.wall_time[lo:hi], dtype=np.float64), self.json_mode)
+            vals = _float_texts(np.asarray(s.value[lo:hi], dtype=np.float64), self.json_mode)
+            self.f.write("".join([fmt.format(a, b, c) for a, b, c in zip(steps, walls, vals)]))
+
+    def close(self) -> None:
+        self.f.flush()
+
+
+class _ParquetWriter:
+    def __init__(self, f: IO[bytes]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.pa = pa
+        self.schema = pa.schema(
+            [("run", pa.string()), ("tag", pa.string()), ("step", pa.int64()),
+             ("wall_time", pa.float64()), ("value", pa.float64())]
+        )
+        self.writer = pq.ParquetWriter(f, self.schema)
+        self.pending: list[Any] = []
+        self.rows = 0
+
+    def write(self, s: ScalarSeries) -> None:
+        pa, n = self.pa, len(s)
+        zeros = pa.array(np.zeros(n, dtype=np.int32))
+        table = pa.table(
+            {
+                "run": pa.array([s.run], pa.string()).take(zeros),
+                "tag": pa.array([s.tag], pa.string()).take(zeros),
+                "step": pa.array(np.asarray(s.step, dtype=np.int64)),
+                "wall_time": pa.array(np.asarray(s.wall_time, dtype=np.float64)),
+                "value": pa.array(np.asarray(s.value, dtype=np.float64)),
+            },
+            schema=self.schema,
+        )
+        self.pending.append(table)
+        self.rows += n
+        if self.rows >= _ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.writer.write_table(self.pa.concat_tables(self.pending), row_group_size=_ROW_GROUP_ROWS)
+            self.pending, self.rows = [], 0
+
+    def close(self) -> None:
+        self._flush()
+        self.writer.close()
+
+
+def _format_for(out: str | os.PathLike[str] | IO[Any], fmt: str | None) -> str:
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+        return fmt
+    if isinstance(out, (str, os.PathLike)) and os.fspath(out) != "-":
+        return _SUFFIX_FORMATS.get(os.path.splitext(os.fspath(out))[1].lower(), "csv")
+    return "csv"
+
+
+@contextmanager
+def _output(out: str | os.PathLike[str] | IO[Any], binary: bool) -> Iterator[IO[Any]]:
+    """An open stream for ``out``: stdout for "-", the object itself if it is a stream,
+    else a temporary file beside the path, renamed onto it only when writing succeeded."""
+    if not isinstance(out, (str, os.PathLike)):
+        yield out
+        return
+    path = os.fspath(out)
+    if path == "-":
+        if binary and sys.stdout.isatty():
+            raise ValueError("refusing to write binary Parquet to a terminal: pass -o FILE")
+        yield sys.stdout.buffer if binary else sys.stdout
+        return
+    target = os.path.abspath(path)
+    parent = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"output {path!r} is a directory: pass a file name")
+    if not os.path.isdir(parent):
+        raise FileNotFoundError(f"cannot write output {path!r}: directory {parent!r} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=parent)
+    except OSError as e:
+        raise PermissionError(f"cannot write output {path!r}: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
+                       newline=None if binary else "") as f:
+            yield f
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def export_scalars(
+    logdir: str | os.PathLike[str] | DataProvider,
+    out: str | os.PathLike[str] | IO[Any] = "-",
+    fmt: str | None = None,
+    runs: str | Sequence[str] | None = None,
+    tags: str | Sequence[str] | None = None,
+    progress: bool = True,
+) -> int:
+    """Write every scalar of ``logdir`` (filtered by ``runs``/``tags``) to ``out``; return rows written.
+
+    ``out``: a file path, ``"-"`` for stdout, or an open stream (text for csv/json,
+    binary for parquet). ``fmt``: ``"csv"``, ``"parquet"`` or ``"json"`` (JSON Lines; see
+    the module docstring); None picks it from the file suffix (``.parquet``/``.pq``,
+    ``.json``/``.jsonl``/``.ndjson``, else csv). ``runs``/``tags`` as in
+    :func:`read_scalars`. ``progress`` shows a bar on stderr when it is a terminal.
+    Raises FileNotFoundError (missing logdir or output directory), ValueError (unknown
+    format, bad filter), PermissionError (unwritable output).
+    """
+    fmt = _format_for(out, fmt)
+    binary = fmt == "parquet"
+    with _opened(logdir) as provider:
+        infos = _selected(provider, runs, tags)
+        total = sum(i.num_points for i in infos)
+        with _output(out, binary) as f, _progress(total, progress) as bar:
+            writer: Any = _ParquetWriter(f) if binary else _TextWriter(f, json_mode=fmt == "json")
+            rows = 0
+            for info in infos:
+                series = provider.scalars(info.run, info.tag)
+                if series is None or not len(series):
+                    continue
+                writer.write(_by_step(series))
+                rows += len(series)
+                bar.update(len(series))
+            writer.close()
+    return rows
+
+
+@contextmanager
+def _progress(total: int, enabled: bool) -> Iterator[Any]:
+    show = enabled and total > 0 and sys.stderr.isatty()
+    if not show:
+        yield _NoBar()
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="pt", unit_scale=True, desc="export", file=sys.stderr, leave=False)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- CLI glue
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``vizboard export`` arguments to ``parser`` (use with :func:`run_export`)."""
+    parser.add_argument("logdir", help="directory (or fsspec URL) holding the runs' event files")
+    parser.add_argument(
+        "--format", "-f", dest="format", choices=FORMATS, default=None,
+        help="csv, parquet, or json (JSON Lines: one object per line); default: from the -o "
+        "suffix (.parquet, .json/.jsonl), else csv",
+    )
+    parser.add_argument("-o", "--output", default="-", help="output file (default: - for stdout)")
+    parser.add_argument("--runs", default=None, metavar="REGEX", help="only runs whose name matches (re.search)")
+    parser.add_argument("--tags", default=None, metavar="REGEX", help="only tags that match (re.search)")
+    parser.add_argument("--no-progress", dest="progress", action="store_false",
+                        help="no progress bar on stderr")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Run ``vizboard export`` from parsed arguments; returns the exit code (0, or 2 on error)."""
+    try:
+        rows = export_scalars(
+            args.logdir, args.output, fmt=args.format, runs=args.runs, tags=args.tags,
+            progress=getattr(args, "progress", True),
+        )
+    except BrokenPipeError:  # e.g. `vizboard export LOGDIR | head`: the reader left
+        sys.stderr.close()
+        return 1
+    except (OSError, ValueError) as e:
+        print(f"vizboard export: error: {e}", file=sys.stderr)
+        return 2
+    if args.output != "-":
+        print(f"vizboard export: wrote {rows} rows to {args.output}", file=sys.stderr)
+    return 0
