@@ -1,0 +1,97 @@
+"""Markdown sanitising (raw HTML, event handlers, javascript: links) and text tensor layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vizboard.figures.text import display_tag, safe_url, sanitize_markdown, text_view
+
+
+def test_script_tag_is_escaped() -> None:
+    out = sanitize_markdown("hi <script>alert(1)</script> there")
+    assert "<script" not in out and "&lt;script>" in out
+
+
+def test_onerror_attribute_cannot_form_a_tag() -> None:
+    out = sanitize_markdown('<img src=x onerror="alert(1)">\n\n<div onclick=x>y</div>')
+    assert "<" not in out
+    assert "&lt;img src=x onerror" in out
+
+
+@pytest.mark.parametrize("link", [
+    "[click](javascript:alert(1))",
+    "[click](JavaScript:alert(1))",
+    "[click]( javascript:alert(1) \"t\")",
+    "[click](<javascript:alert(1)>)",
+    "[click](java&#115;cript:alert(1))",
+    "[click](jav\tascript:alert(1))",
+    "[click](vbscript:msgbox(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD4=)",
+    "![img](javascript:alert(1))",
+])
+def test_unsafe_inline_links_lose_their_destination(link: str) -> None:
+    out = sanitize_markdown(f"before {link} after")
+    assert "script:" not in out.lower().replace("&#115;", "s") and "data:" not in out
+    assert "](#)" in out
+
+
+def test_unsafe_reference_definition() -> None:
+    out = sanitize_markdown("[x][a]\n\n[a]: javascript:alert(1)\n")
+    assert "javascript" not in out and "[a]: #" in out
+
+
+def test_autolink_with_javascript_is_text() -> None:
+    assert sanitize_markdown("<javascript:alert(1)>") == "&lt;javascript:alert(1)>"
+
+
+@pytest.mark.parametrize("link", ["[a](https://example.com/x_(y))", "[a](/rel/path)", "[a](#frag)",
+                                  "[a](mailto:me@example.com)", "[a](http://x.org \"title\")"])
+def test_safe_links_are_kept(link: str) -> None:
+    assert sanitize_markdown(link) == link
+
+
+def test_code_is_left_verbatim() -> None:
+    md = "use `a < b` here\n\n```html\n<b>bold</b>\n```\n\nbut <b>not</b> here"
+    out = sanitize_markdown(md)
+    assert "`a < b`" in out and "\n<b>bold</b>\n" in out
+    assert out.endswith("but &lt;b>not&lt;/b> here")
+
+
+def test_markdown_survives() -> None:
+    md = "# Title\n\n> quote\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n**bold** _it_"
+    assert sanitize_markdown(md) == md
+
+
+def test_safe_url() -> None:
+    assert safe_url("https://x") and safe_url("relative") and safe_url("#a")
+    assert not safe_url("javascript:x") and not safe_url("  JAVASCRIPT:x")
+    assert not safe_url("java\x00script:x") and not safe_url("&#106;avascript:x")
+
+
+def test_rejects_non_str() -> None:
+    with pytest.raises(TypeError, match="text must be str"):
+        sanitize_markdown(b"x")  # type: ignore[arg-type]
+
+
+def test_text_view_ranks() -> None:
+    v0 = text_view(np.array("**hi** <b>"))
+    assert v0.markdown == "**hi** &lt;b>" and v0.rows == ()
+    v1 = text_view(np.array(["a", "<i>b</i>"]))
+    assert v1.markdown is None and v1.rows == (("a",), ("&lt;i>b&lt;/i>",))
+    v2 = text_view(np.array([["a", "b"], ["c", "d"]]))
+    assert v2.rows == (("a", "b"), ("c", "d")) and not v2.warning
+    v3 = text_view(np.array([[["a", "b"]], [["c", "d"]]]))
+    assert v3.rows == (("a", "b"),) and "Warning" in v3.warning
+
+
+def test_text_view_decodes_bytes() -> None:
+    assert text_view(np.array([b"caf\xc3\xa9"], dtype=object)).rows == (("café",),)
+
+
+def test_display_tag() -> None:
+    assert display_tag("notes/text_summary") == "notes"
+    assert display_tag("notes") == "notes"
+    assert display_tag("/text_summary") == "/text_summary"
+    assert display_tag("notes/text_summary", "My notes") == "My notes"
+    assert display_tag("notes/text_summary", "notes/text_summary") == "notes"

@@ -1,0 +1,183 @@
+"""Text summaries: Markdown sanitising (no raw HTML, no script links) and the table layout of a value."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "SAFE_SCHEMES",
+    "TEXT_SUFFIX",
+    "TextView",
+    "display_tag",
+    "sanitize_markdown",
+    "safe_url",
+    "text_view",
+]
+
+SAFE_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto", "ftp"})
+"""URL schemes a rendered link or image may use; anything else (javascript:, data:, ...) is dropped."""
+
+TEXT_SUFFIX = "/text_summary"
+"""torch's and tensorboardX's ``add_text`` append this to the tag."""
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)", re.M | re.S)
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
+_REF_DEF = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(\S+)", re.M)
+_CONTROL = re.compile(r"[\x00-\x20\x7f\\]+")
+_WARNING = (
+    "**Warning:** this text summary has {rank} dimensions; only 2-D tables are "
+    "supported, so the first 2-D slice is shown."
+)
+
+
+def display_tag(tag: str, display_name: str = "") -> str:
+    """The tag as shown: ``display_name`` if the writer gave one, else ``tag`` without ``/text_summary``."""
+    if display_name and display_name != tag:
+        return display_name
+    if tag.endswith(TEXT_SUFFIX) and len(tag) > len(TEXT_SUFFIX):
+        return tag[: -len(TEXT_SUFFIX)]
+    return tag
+
+
+def safe_url(url: str) -> bool:
+    """Whether a Markdown link destination is safe to make clickable.
+
+    Relative URLs and ``#fragments`` are safe; absolute ones only with a scheme in
+    ``SAFE_SCHEMES``. Entities, escapes, whitespace and control characters are
+    removed first, so ``java&#115;cript:`` or ``jav\\tascript:`` are caught.
+    """
+    u = url.strip()
+    if u.startswith("<") and u.endswith(">"):
+        u = u[1:-1]
+    for _ in range(3):  # nested entity encodings such as &amp;#106;
+        u = html.unescape(u)
+    u = _CONTROL.sub("", u).lower()
+    m = re.match(r"^([a-z][a-z0-9+.\-]*):", u)
+    if m is None:
+        return not u.startswith("&")
+    return m.group(1) in SAFE_SCHEMES
+
+
+def _link_dest_end(text: str, start: int) -> int:
+    """Index just past the destination (and optional title) of a link starting at ``start`` (after ``(``)."""
+    depth = 0
+    i = start
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            if depth == 0:
+                return i
+            depth -= 1
+        elif c == "\n" and text[i - 1 : i] == "\n":
+            break
+        i += 1
+    return -1
+
+
+def _neutralise_links(text: str) -> str:
+    """Replace unsafe inline link destinations ``](dest)`` and reference definitions with ``#``."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        k = text.find("](", pos)
+        if k < 0:
+            break
+        end = _link_dest_end(text, k + 2)
+        if end < 0:
+            out.append(text[pos : k + 2])
+            pos = k + 2
+            continue
+        inner = text[k + 2 : end]
+        dest = inner.strip().split(None, 1)[0] if inner.strip() else ""
+        # The whole inside is checked too: "jav\tascript:" is not one destination,
+        # but some renderer might still join it.
+        if dest and not (safe_url(dest) and safe_url(inner)):
+            inner = "#"
+        out.append(text[pos : k + 2] + inner + ")")
+        pos = end + 1
+    out.append(text[pos:])
+    text = "".join(out)
+    return _REF_DEF.sub(lambda m: m.group(1) + (m.group(2) if safe_url(m.group(2)) else "#"), text)
+
+
+def _escape_prose(text: str) -> str:
+    """Escape raw HTML (every ``<``) and neutralise unsafe links in Markdown prose (not code)."""
+    pieces: list[str] = []
+    pos = 0
+    for m in _CODE_SPAN.finditer(text):
+        pieces.append(_escape_plain(text[pos : m.start()]))
+        pieces.append(m.group(0))
+        pos = m.end()
+    pieces.append(_escape_plain(text[pos:]))
+    return "".join(pieces)
+
+
+def _escape_plain(text: str) -> str:
+    return _neutralise_links(text).replace("<", "&lt;")
+
+
+def sanitize_markdown(text: str) -> str:
+    """Markdown with every raw HTML tag shown as text and every unsafe link made harmless.
+
+    Every ``<`` outside code spans and fenced code blocks becomes ``&lt;``, so no
+    HTML tag or autolink can start (``<script>`` or ``<img onerror=...>`` display
+    literally, never run; ``>`` stays, for block quotes); link and
+    image destinations whose scheme is not in ``SAFE_SCHEMES`` become ``#``. Code keeps
+    its text verbatim (Markdown never interprets HTML there). Apply before handing
+    the text to ``dcc.Markdown`` (which must not use ``dangerously_allow_html``).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    pieces: list[str] = []
+    pos = 0
+    for m in _FENCE.finditer(text):
+        pieces.append(_escape_prose(text[pos : m.start()]))
+        pieces.append(m.group(0))
+        pos = m.end()
+    pieces.append(_escape_prose(text[pos:]))
+    return "".join(pieces)
+
+
+@dataclass(frozen=True, slots=True)
+class TextView:
+    """How one text value is shown: ``markdown`` (rank 0) or ``rows`` of Markdown cells.
+
+    Every string is already sanitised. ``warning`` (Markdown) is set when a rank > 2
+    tensor was cut to its first 2-D slice.
+    """
+
+    markdown: str | None
+    rows: tuple[tuple[str, ...], ...]
+    warning: str = ""
+
+
+def _as_str(v: object) -> str:
+    if isinstance(v, bytes):
+        return v.decode("utf-8", errors="replace")
+    return str(v)
+
+
+def text_view(data: np.ndarray) -> TextView:
+    """Lay out a text tensor as TensorBoard does: rank 0 -> Markdown; rank 1 -> one
+    column; rank 2 -> a table; rank > 2 -> the first 2-D slice plus a warning.
+    Each cell is sanitised Markdown."""
+    arr = np.asarray(data, dtype=object)
+    if arr.ndim == 0:
+        return TextView(markdown=sanitize_markdown(_as_str(arr.item())), rows=())
+    warning = ""
+    if arr.ndim > 2:
+        warning = _WARNING.format(rank=arr.ndim)
+        arr = arr[(0,) * (arr.ndim - 2)]
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    rows = tuple(tuple(sanitize_markdown(_as_str(c)) for c in row) for row in arr)
+    return TextView(markdown=None, rows=rows, warning=warning)
