@@ -1,0 +1,594 @@
+"""torch.profiler traces: discovery under a logdir, parsing into typed tables, and a bounded cache.
+
+Discovery. ``torch.profiler.tensorboard_trace_handler(dir)`` writes
+``<worker>.<timestamp ns>.pt.trace.json`` (``.gz`` with ``use_gzip=True``) directly
+into ``dir``. Users pass either ``<run_dir>/plugins/profile`` (TensorBoard's layout,
+sometimes with one more sub-directory) or the run directory itself, so a trace's
+*profile run* is its directory with a trailing ``plugins/profile[/<name>]`` removed,
+relative to the logdir (``.`` for the logdir itself). A profile run need not hold an
+event file: :func:`find_traces` walks the whole logdir (the Store's runs are only
+directories with tfevents files), through :func:`vizboard.data.fs.open_fs`, so local
+paths and fsspec URLs both work and nothing outside the logdir is listed.
+
+Parsing. :func:`parse_trace` turns the Chrome-trace JSON into an operator table
+(calls, self/total CPU time, device time), a per-step breakdown (data loading,
+forward, backward, optimizer, other) from ``ProfilerStep#N`` spans, and compact
+columnar events for a timeline. All times are microseconds, as in the trace.
+Corrupt or partial JSON raises :class:`TraceParseError` with a readable message.
+
+Caching. :class:`TraceCache` keeps a few parsed traces keyed by (path, mtime, size),
+so a big trace is parsed once and a rewritten one is parsed again. Its owner (the
+Profile dashboard) creates it; nothing here keeps module-level state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from vizboard.data.fs import open_fs
+
+__all__ = [
+    "TRACE_SUFFIXES",
+    "PHASES",
+    "MAX_TRACE_BYTES",
+    "TraceFile",
+    "OperatorTable",
+    "StepBreakdown",
+    "TraceEvents",
+    "ProfileTrace",
+    "TraceParseError",
+    "find_traces",
+    "profile_run_name",
+    "read_trace_bytes",
+    "parse_trace",
+    "load_trace",
+    "TraceCache",
+]
+
+TRACE_SUFFIXES: tuple[str, ...] = (".pt.trace.json", ".pt.trace.json.gz")
+"""File name endings of torch.profiler traces (what ``tensorboard_trace_handler`` writes)."""
+
+PHASES: tuple[str, ...] = ("data", "forward", "backward", "optimizer", "other")
+"""The parts of a step in :class:`StepBreakdown`, in drawing order."""
+
+MAX_TRACE_BYTES = 1 << 30
+"""Largest (decompressed) trace read, in bytes; bigger ones are reported, not loaded."""
+
+_CPU_CATS = frozenset({"cpu_op", "user_annotation", "cuda_runtime", "cuda_driver", "operator", "runtime"})
+_DEVICE_CATS = frozenset({"kernel", "gpu_memcpy", "gpu_memset", "memcpy", "memset", "gpu_user_annotation"})
+_TABLE_CATS = frozenset({"cpu_op", "user_annotation", "cuda_runtime", "cuda_driver", "operator", "runtime"})
+_STEP_RE = re.compile(r"^ProfilerStep#(\d+)$")
+_EPS_US = 0.002  # timestamps carry 3 decimals (ns); allow rounding at span edges
+
+
+@dataclass(frozen=True, slots=True)
+class TraceFile:
+    """One trace file: its profile ``run``, absolute ``path`` (or URL), ``worker`` (host_pid),
+    ``timestamp`` from the name (an integer the profiler chose, or None), ``size`` (bytes) and
+    ``mtime`` (seconds since the epoch; 0.0 when the file system cannot tell)."""
+
+    run: str
+    path: str
+    worker: str
+    timestamp: int | None
+    size: int
+    mtime: float
+
+    @property
+    def key(self) -> tuple[str, float, int]:
+        """Cache key: changes whenever the file is rewritten."""
+        return (self.path, self.mtime, self.size)
+
+    @property
+    def label(self) -> str:
+        """Short human-readable name: ``run · worker (file name)``."""
+        return f"{self.run} · {self.worker} ({posixpath.basename(self.path.replace(os.sep, '/'))})"
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorTable:
+    """Per operator name: ``calls``, ``self_cpu_us``/``total_cpu_us`` (microseconds, summed over
+    calls; total = sum of the spans' durations) and ``self_device_us``/``total_device_us``
+    (kernel time launched by the op itself / by it and its children). Sorted by total CPU time,
+    largest first. ``has_device`` tells whether the trace held any device (GPU) activity."""
+
+    name: tuple[str, ...]
+    calls: np.ndarray
+    self_cpu_us: np.ndarray
+    total_cpu_us: np.ndarray
+    self_device_us: np.ndarray
+    total_device_us: np.ndarray
+    has_device: bool
+
+    def __len__(self) -> int:
+        return len(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class StepBreakdown:
+    """One entry per ``ProfilerStep#N`` span, sorted by start: ``step`` (N), ``start_us``
+    (trace clock), ``duration_us``, and the time of each of :data:`PHASES` (microseconds,
+    summing to the duration). Data = DataLoader spans; optimizer = ``Optimizer.*`` spans;
+    backward = ``autograd::engine::evaluate_function`` spans; forward = the rest of the
+    step's top-level ops; other = time no op covered. Overlaps go to the earlier phase of
+    that list, so nothing is counted twice."""
+
+    step: np.ndarray
+    start_us: np.ndarray
+    duration_us: np.ndarray
+    data_us: np.ndarray
+    forward_us: np.ndarray
+    backward_us: np.ndarray
+    optimizer_us: np.ndarray
+    other_us: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.step.shape[0])
+
+    def phase(self, name: str) -> np.ndarray:
+        """The column of phase ``name`` (one of :data:`PHASES`)."""
+        if name not in PHASES:
+            raise ValueError(f"phase must be one of {PHASES}, got {name!r}")
+        return getattr(self, f"{name}_us")
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEvents:
+    """Complete (``ph == "X"``) CPU and device events, sorted by start, as columns.
+
+    ``names``/``cats``/``threads`` are lookup tuples indexed by ``name_idx``/``cat_idx``/
+    ``thread_idx``; ``ts_us``/``dur_us`` in microseconds; ``depth`` is the nesting level on
+    its thread (0 = outermost)."""
+
+    names: tuple[str, ...]
+    cats: tuple[str, ...]
+    threads: tuple[str, ...]
+    name_idx: np.ndarray
+    cat_idx: np.ndarray
+    thread_idx: np.ndarray
+    ts_us: np.ndarray
+    dur_us: np.ndarray
+    depth: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.ts_us.shape[0])
+
+    def window(self, start_us: float, end_us: float) -> np.ndarray:
+        """Indices of the events that overlap [start_us, end_us)."""
+        end = self.ts_us + self.dur_us
+        return np.nonzero((self.ts_us < end_us) & (end > start_us))[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileTrace:
+    """Everything the Profile tab shows for one trace file; ``warnings`` lists skipped input."""
+
+    file: TraceFile
+    operators: OperatorTable
+    steps: StepBreakdown
+    events: TraceEvents
+    start_us: float
+    end_us: float
+    warnings: tuple[str, ...] = ()
+
+
+class TraceParseError(ValueError):
+    """A trace file that is not (yet) a readable torch.profiler trace; the message says why."""
+
+
+# -- discovery -----------------------------------------------------------------------------------
+
+
+def profile_run_name(rel_dir: str) -> str:
+    """The profile run of a trace directory ``rel_dir`` (relative to the logdir, ``/``-separated).
+
+    A trailing ``plugins/profile`` or ``plugins/profile/<name>`` is removed; the logdir itself is ``.``.
+    """
+    parts = [p for p in rel_dir.replace(os.sep, "/").split("/") if p and p != "."]
+    if len(parts) >= 2 and parts[-2:] == ["plugins", "profile"]:
+        parts = parts[:-2]
+    elif len(parts) >= 3 and parts[-3:-1] == ["plugins", "profile"]:
+        parts = parts[:-3]
+    return "/".join(parts) if parts else "."
+
+
+def _worker_and_time(basename: str) -> tuple[str, int | None]:
+    stem = basename
+    for suffix in sorted(TRACE_SUFFIXES, key=len, reverse=True):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    worker, _, ts = stem.rpartition(".")
+    if worker and ts.isdigit():
+        return worker, int(ts)
+    return stem, None
+
+
+def find_traces(logdir: str, storage_options: dict[str, Any] | None = None) -> list[TraceFile]:
+    """Every torch.profiler trace under ``logdir``, sorted by (run, path). Never raises for a
+    missing or unreadable logdir (returns what it could list)."""
+    try:
+        fs = open_fs(logdir, storage_options)
+        paths = fs.glob(".", "*.pt.trace.json*")
+    except (OSError, ValueError, ImportError):
+        return []
+    out: list[TraceFile] = []
+    for path in paths:
+        norm = path.replace(os.sep, "/")
+        base = posixpath.basename(norm)
+        if not base.endswith(TRACE_SUFFIXES):
+            continue
+        root = fs.root.replace(os.sep, "/").rstrip("/")
+        rel_dir = posixpath.dirname(norm[len(root) :].lstrip("/")) if norm.startswith(root) else ""
+        mtime = 0.0
+        if not fs.remote:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            size, mtime = int(st.st_size), float(st.st_mtime)
+        else:
+            got = fs.size(path)
+            if got is None:
+                continue
+            size = got
+        worker, ts = _worker_and_time(base)
+        out.append(TraceFile(profile_run_name(rel_dir), path, worker, ts, size, mtime))
+    out.sort(key=lambda t: (t.run, t.path))
+    return out
+
+
+def read_trace_bytes(logdir: str, trace: TraceFile, storage_options: dict[str, Any] | None = None) -> bytes:
+    """The file's bytes as stored (still gzipped for ``.gz``); raises TraceParseError if it lies
+    outside ``logdir``, cannot be read, or exceeds :data:`MAX_TRACE_BYTES`."""
+    fs = open_fs(logdir, storage_options)
+    inside = getattr(fs, "inside", None)
+    if inside is not None and not inside(trace.path):
+        raise TraceParseError(f"{trace.path} is outside the logdir {logdir}")
+    if fs.remote and not trace.path.startswith(fs.root.rstrip("/") + "/"):
+        raise TraceParseError(f"{trace.path} is outside the logdir {logdir}")
+    if trace.size > MAX_TRACE_BYTES:
+        raise TraceParseError(f"{trace.path} is {trace.size} bytes, more than the {MAX_TRACE_BYTES} read")
+    try:
+        return fs.read(trace.path, 0, trace.size)
+    except OSError as exc:
+        raise TraceParseError(f"cannot read {trace.path}: {exc}") from exc
+
+
+def _decompress(data: bytes) -> bytes:
+    if data[:2] != b"\x1f\x8b":
+        return data
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(data, MAX_TRACE_BYTES + 1)
+    except zlib.error as exc:
+        raise TraceParseError(f"the gzip stream is corrupt ({exc})") from exc
+    if len(out) > MAX_TRACE_BYTES:
+        raise TraceParseError(f"the trace decompresses to more than {MAX_TRACE_BYTES} bytes; not loaded")
+    if not d.eof:
+        raise TraceParseError("the gzip stream is truncated (the profiler may still be writing it)")
+    return out
+
+
+# -- parsing -------------------------------------------------------------------------------------
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    f = float(v)
+    return f if np.isfinite(f) else None
+
+
+def _h(v: Any) -> Any:
+    """A hashable stand-in for a pid/tid/id value of any JSON type."""
+    return v if v is None or isinstance(v, (int, float, str)) else json.dumps(v, sort_keys=True)
+
+
+def _thread_names(events: list[Any]) -> tuple[dict[tuple[Any, Any], str], dict[Any, str]]:
+    threads: dict[tuple[Any, Any], str] = {}
+    procs: dict[Any, str] = {}
+    for e in events:
+        if not isinstance(e, dict) or e.get("ph") != "M":
+            continue
+        args = e.get("args") if isinstance(e.get("args"), dict) else {}
+        if e.get("name") == "thread_name" and isinstance(args.get("name"), str):
+            threads[(_h(e.get("pid")), _h(e.get("tid")))] = args["name"]
+        elif e.get("name") == "process_name" and isinstance(args.get("name"), str):
+            procs[_h(e.get("pid"))] = args["name"]
+    return threads, procs
+
+
+def _union_len(intervals: list[tuple[float, float]]) -> float:
+    total, cur_s, cur_e = 0.0, None, None
+    for s, e in sorted(intervals):
+        if cur_e is None or s > cur_e:
+            if cur_e is not None:
+                total += cur_e - cur_s
+            cur_s, cur_e = s, e
+        elif e > cur_e:
+            cur_e = e
+    if cur_e is not None:
+        total += cur_e - cur_s
+    return total
+
+
+def _phase_of(name: str) -> str | None:
+    if name.startswith("enumerate(DataLoader)") or "DataLoader" in name:
+        return "data"
+    if name.startswith("Optimizer."):
+        return "optimizer"
+    if name.startswith("autograd::engine::evaluate_function") or name.startswith("## backward"):
+        return "backward"
+    return None
+
+
+def parse_trace(data: bytes | str, file: TraceFile) -> ProfileTrace:
+    """Parse a Chrome-trace JSON document written by torch.profiler (bytes may be gzipped).
+
+    Raises TraceParseError (never another exception) when the input is not a usable trace.
+    """
+    try:
+        return _parse(data, file)
+    except TraceParseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any malformed input becomes one clear message
+        raise TraceParseError(f"unexpected trace structure ({type(exc).__name__}: {exc})") from exc
+
+
+def _parse(data: bytes | str, file: TraceFile) -> ProfileTrace:
+    raw = _decompress(data) if isinstance(data, bytes) else data
+    try:
+        doc = json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise TraceParseError(f"the trace is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise TraceParseError(
+            f"the trace is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
+            "it may be incomplete while the profiler is still writing it"
+        ) from exc
+    events = doc.get("traceEvents") if isinstance(doc, dict) else doc if isinstance(doc, list) else None
+    if not isinstance(events, list):
+        raise TraceParseError("no traceEvents list: this is not a torch.profiler (Chrome trace) file")
+    thread_names, proc_names = _thread_names(events)
+
+    warnings: list[str] = []
+    skipped = 0
+    names: dict[str, int] = {}
+    cats: dict[str, int] = {}
+    threads: dict[tuple[Any, Any], int] = {}
+    rows: list[tuple[int, int, int, float, float, bool, bool, Any]] = []
+    for e in events:
+        if not isinstance(e, dict) or e.get("ph") != "X":
+            continue
+        cat = str(e.get("cat", "")).lower()
+        is_cpu, is_dev = cat in _CPU_CATS, cat in _DEVICE_CATS
+        if not (is_cpu or is_dev):
+            continue
+        ts, dur = _num(e.get("ts")), _num(e.get("dur"))
+        if ts is None or dur is None or dur < 0:
+            skipped += 1
+            continue
+        name = str(e.get("name", ""))
+        key = (_h(e.get("pid")), _h(e.get("tid")))
+        args = e.get("args") if isinstance(e.get("args"), dict) else {}
+        rows.append((
+            names.setdefault(name, len(names)),
+            cats.setdefault(cat, len(cats)),
+            threads.setdefault(key, len(threads)),
+            ts, dur, is_cpu, is_dev, _h(args.get("External id")),
+        ))
+    if skipped:
+        warnings.append(f"{skipped} events without a numeric ts/dur were skipped")
+    if not rows:
+        raise TraceParseError("the trace holds no CPU or device events (was the profiler active for a step?)")
+
+    rows.sort(key=lambda r: (r[2], r[3], -r[4]))
+    n = len(rows)
+    name_idx = np.fromiter((r[0] for r in rows), np.int32, n)
+    cat_idx = np.fromiter((r[1] for r in rows), np.int16, n)
+    thread_idx = np.fromiter((r[2] for r in rows), np.int32, n)
+    ts = np.fromiter((r[3] for r in rows), np.float64, n)
+    dur = np.fromiter((r[4] for r in rows), np.float64, n)
+    is_cpu = np.fromiter((r[5] for r in rows), bool, n)
+    name_list = list(names)
+
+    # Nesting per thread (rows are grouped by thread, then by start, longest first).
+    parent = np.full(n, -1, np.int64)
+    depth = np.zeros(n, np.int16)
+    child_sum = np.zeros(n, np.float64)
+    stack: list[int] = []
+    for i in range(n):
+        if not is_cpu[i]:
+            stack = []
+            continue
+        if stack and thread_idx[stack[-1]] != thread_idx[i]:
+            stack = []
+        end_i = ts[i] + dur[i]
+        while stack and ts[stack[-1]] + dur[stack[-1]] + _EPS_US < end_i:
+            stack.pop()
+        if stack:
+            p = stack[-1]
+            parent[i] = p
+            depth[i] = depth[p] + 1
+            child_sum[p] += dur[i]
+        stack.append(i)
+    self_cpu = np.maximum(dur - child_sum, 0.0)
+
+    # Device time: kernels link to the op that launched them through "External id".
+    by_ext: dict[Any, int] = {}
+    cat_names = list(cats)
+    op_cat = np.array([c in ("cpu_op", "user_annotation", "operator") for c in cat_names], bool)
+    for i, r in enumerate(rows):
+        if r[5] and r[7] is not None and op_cat[r[1]]:
+            by_ext.setdefault(r[7], i)
+    dev_self = np.zeros(n, np.float64)
+    has_device = False
+    for i, r in enumerate(rows):
+        if r[6]:
+            has_device = True
+            op = by_ext.get(r[7]) if r[7] is not None else None
+            if op is not None:
+                dev_self[op] += dur[i]
+    dev_total = dev_self.copy()
+    if has_device:
+        for i in np.argsort(-depth, kind="stable"):
+            if parent[i] >= 0:
+                dev_total[parent[i]] += dev_total[i]
+
+    # Operator table (ProfilerStep#N spans are steps, not operators).
+    in_table = np.array([c in _TABLE_CATS for c in cat_names], bool)[cat_idx] & is_cpu
+    step_name = np.array([bool(_STEP_RE.match(s)) for s in name_list], bool)
+    in_table &= ~step_name[name_idx]
+    sel = np.nonzero(in_table)[0]
+    uniq, inv = np.unique(name_idx[sel], return_inverse=True)
+    k = len(uniq)
+    calls = np.bincount(inv, minlength=k).astype(np.int64)
+    tot = np.bincount(inv, weights=dur[sel], minlength=k)
+    slf = np.bincount(inv, weights=self_cpu[sel], minlength=k)
+    dslf = np.bincount(inv, weights=dev_self[sel], minlength=k)
+    dtot = np.bincount(inv, weights=dev_total[sel], minlength=k)
+    order = np.lexsort((np.array([name_list[u] for u in uniq], dtype=object).astype(str), -tot))
+    operators = OperatorTable(
+        name=tuple(name_list[uniq[j]] for j in order),
+        calls=_ro(calls[order]), self_cpu_us=_ro(slf[order]), total_cpu_us=_ro(tot[order]),
+        self_device_us=_ro(dslf[order]), total_device_us=_ro(dtot[order]), has_device=has_device,
+    )
+
+    steps = _steps(name_list, name_idx, thread_idx, ts, dur, depth, is_cpu, step_name)
+
+    # Events sorted by start for the timeline.
+    by_time = np.lexsort((-dur, ts))
+    thread_labels = []
+    for key in threads:
+        label = thread_names.get(key)
+        if label is None:
+            proc = proc_names.get(key[0])
+            label = f"{proc or key[0]} / {key[1]}"
+        thread_labels.append(str(label))
+    ev = TraceEvents(
+        names=tuple(name_list), cats=tuple(cat_names), threads=_unique_labels(thread_labels),
+        name_idx=_ro(name_idx[by_time]), cat_idx=_ro(cat_idx[by_time]), thread_idx=_ro(thread_idx[by_time]),
+        ts_us=_ro(ts[by_time]), dur_us=_ro(dur[by_time]), depth=_ro(depth[by_time]),
+    )
+    return ProfileTrace(file, operators, steps, ev, float(ts.min()), float((ts + dur).max()), tuple(warnings))
+
+
+def _unique_labels(labels: list[str]) -> tuple[str, ...]:
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        c = seen.get(label, 0)
+        seen[label] = c + 1
+        out.append(label if c == 0 else f"{label} ({c + 1})")
+    return tuple(out)
+
+
+def _steps(name_list: list[str], name_idx: np.ndarray, thread_idx: np.ndarray, ts: np.ndarray,
+           dur: np.ndarray, depth: np.ndarray, is_cpu: np.ndarray, step_name: np.ndarray) -> StepBreakdown:
+    phase_of = [_phase_of(s) for s in name_list]
+    step_rows = np.nonzero(step_name[name_idx] & is_cpu)[0]
+    step_rows = step_rows[np.argsort(ts[step_rows], kind="stable")]
+    cols: dict[str, list[float]] = {p: [] for p in PHASES}
+    nums, starts, durs = [], [], []
+    order = np.argsort(ts, kind="stable")
+    ts_sorted = ts[order]
+    for s in step_rows:
+        s0, s1 = float(ts[s]), float(ts[s] + dur[s])
+        lo, hi = np.searchsorted(ts_sorted, s0 - _EPS_US), np.searchsorted(ts_sorted, s1, side="right")
+        spans: dict[str, list[tuple[float, float]]] = {p: [] for p in PHASES[:-1]}
+        for i in order[lo:hi]:
+            if i == s or not is_cpu[i]:
+                continue
+            a, b = max(float(ts[i]), s0), min(float(ts[i] + dur[i]), s1)
+            if b <= a:
+                continue
+            ph = phase_of[name_idx[i]]
+            if ph is not None:
+                spans[ph].append((a, b))
+            elif thread_idx[i] == thread_idx[s] and depth[i] == depth[s] + 1:
+                spans["forward"].append((a, b))
+        covered, acc = 0.0, []
+        for ph in ("data", "optimizer", "backward", "forward"):
+            acc.extend(spans[ph])
+            now = _union_len(acc)
+            cols[ph].append(now - covered)
+            covered = now
+        total = float(dur[s])
+        cols["other"].append(max(total - covered, 0.0))
+        m = _STEP_RE.match(name_list[name_idx[s]])
+        nums.append(int(m.group(1)) if m else len(nums))
+        starts.append(s0)
+        durs.append(total)
+    f = lambda v: _ro(np.asarray(v, np.float64))  # noqa: E731
+    return StepBreakdown(
+        step=_ro(np.asarray(nums, np.int64)), start_us=f(starts), duration_us=f(durs),
+        data_us=f(cols["data"]), forward_us=f(cols["forward"]), backward_us=f(cols["backward"]),
+        optimizer_us=f(cols["optimizer"]), other_us=f(cols["other"]),
+    )
+
+
+def _ro(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a)
+    a.flags.writeable = False
+    return a
+
+
+def load_trace(logdir: str, trace: TraceFile, storage_options: dict[str, Any] | None = None) -> ProfileTrace:
+    """Read and parse ``trace`` (a file under ``logdir``); raises TraceParseError on any problem."""
+    return parse_trace(read_trace_bytes(logdir, trace, storage_options), trace)
+
+
+class TraceCache:
+    """A small thread-safe LRU of parsed traces (or their parse errors), keyed by (path, mtime, size).
+
+    ``max_entries`` bounds how many traces are kept (a parsed trace holds roughly 40 bytes
+    per event). A file that changes gets a new key and is parsed again; the old entry ages out.
+    """
+
+    def __init__(self, max_entries: int = 4) -> None:
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be >= 1, got {max_entries}")
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, float, int], ProfileTrace | TraceParseError] = OrderedDict()
+        self.parses = 0
+        """How many times a loader ran (cache misses), for tests and diagnostics."""
+
+    def get(self, trace: TraceFile, loader: Callable[[TraceFile], ProfileTrace]) -> ProfileTrace:
+        """The parsed ``trace``, running ``loader`` on a miss; a cached failure is re-raised."""
+        key = trace.key
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+        if hit is None:
+            try:
+                hit = loader(trace)
+            except TraceParseError as exc:
+                hit = exc
+            with self._lock:
+                self.parses += 1
+                self._items[key] = hit
+                self._items.move_to_end(key)
+                while len(self._items) > self.max_entries:
+                    self._items.popitem(last=False)
+        if isinstance(hit, TraceParseError):
+            raise TraceParseError(str(hit))
+        return hit
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
