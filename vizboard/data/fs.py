@@ -1,0 +1,214 @@
+"""File-system access for the data layer: local paths (os) or remote URLs (fsspec).
+
+The ingest code only needs five operations: list event files with their sizes,
+stat one file, read a byte range, glob side files, and tell whether a path is
+inside the logdir. :class:`LocalFS` implements them with ``os`` (following
+symlinked directories without looping); :class:`RemoteFS` with an fsspec
+filesystem (``s3://``, ``gs://``, ``memory://``, ...), using ranged reads.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["FileEntry", "FileSystem", "LocalFS", "RemoteFS", "open_fs", "is_remote", "is_event_file"]
+
+
+def is_event_file(basename: str) -> bool:
+    """True if ``basename`` names an event file (contains ``tfevents``, event-format §5.1)."""
+    return "tfevents" in basename
+
+
+def is_remote(logdir: str) -> bool:
+    """True for fsspec URLs (``scheme://...``) other than ``file://``."""
+    return "://" in logdir and not logdir.startswith("file://")
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """An event file found by :meth:`FileSystem.list_event_files`: ``run`` name, path, size (bytes)."""
+
+    run: str
+    path: str
+    size: int
+
+
+class FileSystem(Protocol):
+    """What the reader and discovery need from a file system."""
+
+    root: str
+    remote: bool
+
+    def list_event_files(self) -> list[FileEntry]:
+        """Every event file under the root, with its run name and current size (bytes)."""
+        ...
+
+    def size(self, path: str) -> int | None:
+        """Current size of ``path`` in bytes, or None if it no longer exists."""
+        ...
+
+    def read(self, path: str, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes of ``path`` starting at byte ``start`` (fewer at end of file)."""
+        ...
+
+    def glob(self, run: str, pattern: str) -> list[str]:
+        """Files under run directory ``run`` whose relative path matches ``pattern``."""
+        ...
+
+    def run_dir(self, run: str) -> str:
+        """The directory (path or URL) of run ``run``."""
+        ...
+
+
+def _run_name(rel_dir: str) -> str:
+    rel = rel_dir.replace(os.sep, "/").strip("/")
+    return rel if rel and rel != "." else "."
+
+
+class LocalFS:
+    """A local directory tree; symlinked directories are followed once (real paths tracked)."""
+
+    remote = False
+
+    def __init__(self, root: str) -> None:
+        if root.startswith("file://"):
+            root = root[len("file://") :]
+        self.root = os.path.abspath(os.path.expanduser(root))
+
+    def list_event_files(self) -> list[FileEntry]:
+        out: list[FileEntry] = []
+        seen: set[str] = set()
+        stack = [self.root]
+        while stack:
+            d = stack.pop()
+            try:
+                real = os.path.realpath(d)
+                if real in seen:
+                    continue
+                seen.add(real)
+                entries = list(os.scandir(d))
+            except OSError:
+                continue
+            rel = os.path.relpath(d, self.root)
+            run = _run_name(rel)
+            for e in entries:
+                try:
+                    if e.is_dir(follow_symlinks=True):
+                        stack.append(e.path)
+                    elif is_event_file(e.name) and e.is_file(follow_symlinks=True):
+                        out.append(FileEntry(run, e.path, e.stat(follow_symlinks=True).st_size))
+                except OSError:
+                    continue
+        out.sort(key=lambda f: (f.run, f.path))
+        return out
+
+    def size(self, path: str) -> int | None:
+        try:
+            return os.stat(path).st_size
+        except OSError:
+            return None
+
+    def read(self, path: str, start: int, length: int) -> bytes:
+        with open(path, "rb") as f:
+            f.seek(start)
+            return f.read(length)
+
+    def run_dir(self, run: str) -> str:
+        return self.root if run == "." else os.path.join(self.root, *run.split("/"))
+
+    def inside(self, path: str) -> bool:
+        """True if ``path`` (after resolving ``..``) lies under the root."""
+        ap = os.path.abspath(path)
+        return ap == self.root or ap.startswith(self.root.rstrip(os.sep) + os.sep)
+
+    def glob(self, run: str, pattern: str) -> list[str]:
+        base = self.run_dir(run)
+        if not self.inside(base) or not os.path.isdir(base):
+            return []
+        out = []
+        for dirpath, _dirs, files in os.walk(base, followlinks=False):
+            for name in files:
+                full = os.path.join(dirpath, name)
+                rel = os.path.relpath(full, base).replace(os.sep, "/")
+                if fnmatch.fnmatchcase(rel, pattern) and self.inside(full):
+                    out.append(full)
+        return sorted(out)
+
+
+class RemoteFS:
+    """An fsspec URL (``s3://bucket/prefix``...). Listing via ``find``, reads via ranged ``cat_file``."""
+
+    remote = True
+
+    def __init__(self, url: str, storage_options: dict[str, Any] | None = None) -> None:
+        import fsspec  # lazy: only remote logdirs need it
+
+        self.fs, path = fsspec.core.url_to_fs(url, **(storage_options or {}))
+        self.protocol = url.split("://", 1)[0]
+        self.base = path.rstrip("/")
+        self.root = url.rstrip("/")
+
+    def _url(self, path: str) -> str:
+        return f"{self.protocol}://{path.lstrip('/')}" if self.protocol != "memory" else f"memory://{path}"
+
+    def _path(self, url: str) -> str:
+        return url.split("://", 1)[1] if "://" in url else url
+
+    def list_event_files(self) -> list[FileEntry]:
+        self.fs.invalidate_cache()
+        try:
+            found = self.fs.find(self.base, withdirs=False, detail=True)
+        except (FileNotFoundError, OSError):
+            return []
+        base = self._path(self.base).strip("/")
+        out = []
+        for path, info in found.items():
+            p = path.strip("/")
+            name = posixpath.basename(p)
+            if not is_event_file(name) or info.get("type") == "directory":
+                continue
+            rel = posixpath.relpath(posixpath.dirname(p), base) if base else posixpath.dirname(p)
+            out.append(FileEntry(_run_name(rel), self._url(path), int(info.get("size") or 0)))
+        out.sort(key=lambda f: (f.run, f.path))
+        return out
+
+    def size(self, path: str) -> int | None:
+        try:
+            self.fs.invalidate_cache(self._path(path))
+            return int(self.fs.info(self._path(path))["size"])
+        except (FileNotFoundError, OSError, KeyError):
+            return None
+
+    def read(self, path: str, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        return bytes(self.fs.cat_file(self._path(path), start=start, end=start + length))
+
+    def run_dir(self, run: str) -> str:
+        return self.root if run == "." else f"{self.root}/{run}"
+
+    def glob(self, run: str, pattern: str) -> list[str]:
+        base = self._path(self.run_dir(run)).strip("/")
+        if ".." in run.split("/"):
+            return []
+        try:
+            found = self.fs.find(base, withdirs=False)
+        except (FileNotFoundError, OSError):
+            return []
+        out = []
+        for path in found:
+            rel = posixpath.relpath(path.strip("/"), base)
+            if not rel.startswith("..") and fnmatch.fnmatchcase(rel, pattern):
+                out.append(self._url(path))
+        return sorted(out)
+
+
+def open_fs(logdir: str, storage_options: dict[str, Any] | None = None) -> LocalFS | RemoteFS:
+    """The file system for ``logdir``: :class:`RemoteFS` for URLs, else :class:`LocalFS`."""
+    if not logdir:
+        raise ValueError("logdir is empty: pass a directory path or an fsspec URL such as s3://bucket/prefix")
+    return RemoteFS(logdir, storage_options) if is_remote(logdir) else LocalFS(logdir)

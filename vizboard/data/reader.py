@@ -1,0 +1,315 @@
+"""Per-file tailing of event files from saved byte offsets, with batch framing checks.
+
+A :class:`FileTail` remembers how far one event file has been settled (``offset``:
+every byte before it is a complete record or reported damage). :meth:`FileTail.poll`
+reads at most ``max_bytes`` new bytes and frames them into a :class:`Chunk`.
+
+Framing is ``logger.records.scan``'s, with a fast path: a tight loop walks the
+length fields, and the header CRCs are then checked for all records at once
+(one CRC per distinct length). At the first header that fails, the rest of the
+buffer is handed to ``logger.records.scan``, which resynchronises and reports the
+damage. Payload CRCs are checked in batches by :func:`payload_crc_ok` (records of
+equal length are checked together with per-position CRC tables, since CRC-32C of a
+fixed-length message is an affine function of its bytes). A torn last record is
+not consumed, so it is retried on the next poll.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import google_crc32c
+import numpy as np
+
+from logger.records import FOOTER_SIZE, HEADER_SIZE, MAX_RECORD_BYTES, Damage, masked_crc32c, scan
+from vizboard.data.fs import FileSystem
+
+__all__ = ["Chunk", "FileTail", "frame_chunk", "payload_crc_ok", "length_groups", "masked_crc_rows"]
+
+_U64 = struct.Struct("<Q")
+_GROUP_ROWS = 1 << 16
+_MAX_VECTOR_LEN = 512
+
+
+@dataclass(slots=True)
+class Chunk:
+    """Records framed from ``data`` (file bytes starting at file offset ``base``).
+
+    Record ``i`` has its header at ``data[starts[i]]`` and ``lengths[i]`` payload
+    bytes; ``verified[i]`` is True when its payload CRC was already checked.
+    """
+
+    path: str
+    data: bytes
+    base: int
+    starts: np.ndarray
+    lengths: np.ndarray
+    verified: np.ndarray
+    damage: list[Damage] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(self.starts.shape[0])
+
+    def payload(self, i: int) -> bytes:
+        s = int(self.starts[i]) + HEADER_SIZE
+        return self.data[s : s + int(self.lengths[i])]
+
+    def offset(self, i: int) -> int:
+        """File offset (bytes) of record ``i``'s header."""
+        return self.base + int(self.starts[i])
+
+    def record_length(self, i: int) -> int:
+        """Framed size (bytes) of record ``i``."""
+        return HEADER_SIZE + int(self.lengths[i]) + FOOTER_SIZE
+
+
+@lru_cache(maxsize=4096)
+def _length_crc(length: int) -> int:
+    return masked_crc32c(_U64.pack(length))
+
+
+def frame_chunk(path: str, data: bytes, base: int, *, final: bool = False) -> tuple[Chunk, int]:
+    """Frame ``data``; return the chunk and how many bytes are settled (the rest is a torn tail)."""
+    n = len(data)
+    starts: list[int] = []
+    unpack = _U64.unpack_from
+    pos = 0
+    limit = n - HEADER_SIZE
+    while pos <= limit:
+        length = unpack(data, pos)[0]
+        end = pos + length + (HEADER_SIZE + FOOTER_SIZE)
+        if length > MAX_RECORD_BYTES or end > n:
+            break
+        starts.append(pos)
+        pos = end
+    st = np.asarray(starts, dtype=np.int64)
+    arr = np.frombuffer(data, dtype=np.uint8)
+    if st.size:
+        lens = arr[st[:, None] + np.arange(8)].copy().view("<u8").ravel().astype(np.int64)
+        stored = arr[st[:, None] + np.arange(8, 12)].copy().view("<u4").ravel()
+        uniq, inv = np.unique(lens, return_inverse=True)
+        expect = np.fromiter((_length_crc(int(u)) for u in uniq), dtype=np.uint32, count=uniq.size)[inv]
+        bad = np.flatnonzero(expect != stored)
+        if bad.size:
+            pos = int(st[bad[0]])
+            st, lens = st[: bad[0]], lens[: bad[0]]
+    else:
+        lens = np.zeros(0, dtype=np.int64)
+    verified = np.zeros(st.size, dtype=bool)
+    damage: list[Damage] = []
+    consumed = pos
+    if pos < n and (final or n - pos >= HEADER_SIZE):
+        res = scan(memoryview(data)[pos:], base + pos, final=final)
+        damage = res.damage
+        consumed = pos + res.consumed
+        if res.records:
+            extra = np.asarray([r.offset - base for r in res.records], dtype=np.int64)
+            elen = np.asarray([len(r.payload) for r in res.records], dtype=np.int64)
+            st = np.concatenate((st, extra))
+            lens = np.concatenate((lens, elen))
+            verified = np.concatenate((verified, np.ones(extra.size, dtype=bool)))
+    return Chunk(path, data, base, st, lens, verified, damage), consumed
+
+
+@lru_cache(maxsize=256)
+def _position_tables(length: int) -> tuple[np.ndarray, int]:
+    """Per-position CRC-32C contribution tables (length x 256, flattened) and the constant term."""
+    poly = 0x82F63B78
+    base = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        base = np.where(base & 1, (base >> 1) ^ poly, base >> 1).astype(np.uint32)
+    tables = np.empty((length, 256), dtype=np.uint32)
+    cur = base.copy()
+    for j in range(length - 1, -1, -1):
+        tables[j] = cur
+        cur = base[cur & 0xFF] ^ (cur >> 8)
+    const = google_crc32c.value(bytes(length))  # CRC of zeros = init/final-xor contribution
+    return tables.reshape(-1), const
+
+
+def masked_crc_rows(mat: np.ndarray) -> np.ndarray:
+    """Masked CRC-32C of each row of a uint8 matrix (all rows the same length)."""
+    n, length = mat.shape
+    tables, const = _position_tables(length)
+    idx = mat.astype(np.int32)
+    idx += (np.arange(length, dtype=np.int32) * 256)[None, :]
+    crc = np.bitwise_xor.reduce(tables[idx], axis=1) ^ np.uint32(const)
+    crc = crc.astype(np.uint64)
+    rot = ((crc >> 15) | (crc << 17)) & 0xFFFFFFFF
+    return ((rot + 0xA282EAD8) & 0xFFFFFFFF).astype(np.uint32)
+
+
+def length_groups(chunk: Chunk, rows: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """Yield (row indices, payload matrix) for ``rows`` grouped by payload length.
+
+    Small groups and long payloads yield ``None`` instead of a matrix (decode them
+    one by one). Groups are cut at 65,536 rows to bound memory.
+    """
+    if rows.size == 0:
+        return
+    lens = chunk.lengths[rows]
+    order = np.argsort(lens, kind="stable")
+    sorted_lens = lens[order]
+    cuts = np.flatnonzero(np.diff(sorted_lens)) + 1
+    arr = np.frombuffer(chunk.data, dtype=np.uint8)
+    for grp in np.split(order, cuts):
+        length = int(lens[grp[0]])
+        g = rows[grp]
+        if length == 0 or length > _MAX_VECTOR_LEN or g.size < 16:
+            yield g, None
+            continue
+        cols = np.arange(HEADER_SIZE, HEADER_SIZE + length, dtype=np.int64)
+        for lo in range(0, g.size, _GROUP_ROWS):
+            part = g[lo : lo + _GROUP_ROWS]
+            yield part, arr[chunk.starts[part][:, None] + cols]
+
+
+def payload_crc_ok(chunk: Chunk, rows: np.ndarray, mat: np.ndarray | None) -> np.ndarray:
+    """Bool mask over ``rows``: payload CRC matches (or was already verified)."""
+    arr = np.frombuffer(chunk.data, dtype=np.uint8)
+    ends = chunk.starts[rows] + HEADER_SIZE + chunk.lengths[rows]
+    stored = arr[ends[:, None] + np.arange(4)].copy().view("<u4").ravel()
+    if mat is not None:
+        ok = masked_crc_rows(mat) == stored
+    else:
+        ok = np.fromiter(
+            (masked_crc32c(chunk.payload(int(r))) for r in rows), dtype=np.uint32, count=rows.size
+        ) == stored
+    return ok | chunk.verified[rows]
+
+
+class FileTail:
+    """Reading state of one event file: ``offset`` = bytes settled so far."""
+
+    __slots__ = ("path", "run", "offset", "size", "gone")
+
+    def __init__(self, path: str, run: str) -> None:
+        self.path = path
+        self.run = run
+        self.offset = 0
+        self.size = 0
+        self.gone = False
+
+    def pending(self) -> int:
+        """Bytes known to exist beyond ``offset`` (from the last stat)."""
+        return max(0, self.size - self.offset)
+
+    def poll(self, fs: FileSystem, max_bytes: int, size: int | None = None) -> Chunk | None:
+        """Read and frame up to ``max_bytes`` new bytes; None if there is nothing new.
+
+        ``size`` is the file size if the caller already knows it (saves a stat).
+        Raises OSError if the file cannot be read; the caller reports it.
+        """
+        if size is None:
+            size = fs.size(self.path)
+        if size is None:
+            self.gone = True
+            return None
+        self.size = size
+        if size <= self.offset:
+            return None
+        want = min(max_bytes, size - self.offset)
+        data = fs.read(self.path, self.offset, want)
+        if len(data) >= HEADER_SIZE and len(data) < size - self.offset:
+            # One record larger than max_bytes: read the whole record.
+            need = _U64.unpack_from(data, 0)[0] + HEADER_SIZE + FOOTER_SIZE
+            if len(data) < need <= size - self.offset and need <= MAX_RECORD_BYTES:
+                data = fs.read(self.path, self.offset, need)
+        chunk, consumed = frame_chunk(self.path, data, self.offset)
+        self.offset += consumed
+        return chunk
+
+
+@dataclass(slots=True)
+class FastScalars:
+    """Scalars recognised by :func:`fast_scalars`: ``rows`` index the input matrix rows."""
+
+    rows: np.ndarray
+    tags: list[str]
+    tag_index: np.ndarray
+    step: np.ndarray
+    wall_time: np.ndarray
+    value: np.ndarray
+
+
+def fast_scalars(mat: np.ndarray) -> FastScalars:
+    """Vectorised decode of the dominant event shape: one ``simple_value`` with no metadata.
+
+    Layout (event-format §2, §3.1; proto3 field order): ``09 wall_time(8)``
+    ``[10 step-varint]`` ``2a len 0a len 0a taglen tag 15 float(4)``, nothing else.
+    Rows that do not match exactly are left out (decode them with protobuf).
+    """
+    n, length = mat.shape
+    empty = FastScalars(np.zeros(0, np.int64), [], np.zeros(0, np.int64), np.zeros(0, np.int64),
+                        np.zeros(0), np.zeros(0))
+    if n == 0 or length < 9 + 2 + 2 + 3 + 5:
+        return empty
+    ok = mat[:, 0] == 0x09
+    has_step = mat[:, 9] == 0x10
+    # varint length of the step (1..10 bytes) where present
+    vlen = np.zeros(n, dtype=np.int64)
+    step = np.zeros(n, dtype=np.uint64)
+    done = ~has_step
+    for k in range(10):
+        col = 10 + k
+        if col >= length:
+            ok &= done
+            break
+        b = mat[:, col].astype(np.uint64)
+        live = ~done
+        step[live] |= (b[live] & 0x7F) << np.uint64(7 * k)
+        ends = live & (b < 0x80)
+        vlen[ends] = k + 1
+        done |= ends
+    ok &= done
+    p = np.where(has_step, 10 + vlen, 9)
+    out_rows, out_tag_idx, tags = [], [], []
+    tag_ids: dict[bytes, int] = {}
+    for pv in np.unique(p[ok]):
+        pv = int(pv)
+        sel = np.flatnonzero(ok & (p == pv))
+        tlen = length - pv - 11
+        if tlen < 1 or tlen > 127:
+            continue
+        m = mat[sel]
+        good = (
+            (m[:, pv] == 0x2A) & (m[:, pv + 1] == length - pv - 2)
+            & (m[:, pv + 2] == 0x0A) & (m[:, pv + 3] == length - pv - 4)
+            & (m[:, pv + 4] == 0x0A) & (m[:, pv + 5] == tlen)
+            & (m[:, pv + 6 + tlen] == 0x15)
+        )
+        sel, m = sel[good], m[good]
+        if sel.size == 0:
+            continue
+        tagmat = np.ascontiguousarray(m[:, pv + 6 : pv + 6 + tlen]).view(f"V{tlen}").ravel()
+        uniq, inv = np.unique(tagmat, return_inverse=True)
+        keep = np.ones(sel.size, dtype=bool)
+        remap = np.empty(uniq.size, dtype=np.int64)
+        for u, raw in enumerate(uniq):
+            raw_b = raw.tobytes()
+            if raw_b not in tag_ids:
+                try:
+                    tags.append(raw_b.decode("utf-8"))
+                except UnicodeDecodeError:
+                    remap[u] = -1
+                    continue
+                tag_ids[raw_b] = len(tags) - 1
+            remap[u] = tag_ids[raw_b]
+        idx = remap[inv.ravel()]
+        keep &= idx >= 0
+        out_rows.append(sel[keep])
+        out_tag_idx.append(idx[keep])
+    if not out_rows:
+        return empty
+    rows = np.concatenate(out_rows)
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    tag_index = np.concatenate(out_tag_idx)[order]
+    m = mat[rows]
+    wall = np.ascontiguousarray(m[:, 1:9]).view("<f8").ravel().copy()
+    vcols = (length - 4) + np.arange(4)
+    value = np.ascontiguousarray(m[:, vcols]).view("<f4").ravel().astype(np.float64)
+    return FastScalars(rows, tags, tag_index, step[rows].view(np.int64), wall, value)
