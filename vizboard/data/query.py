@@ -56,8 +56,9 @@ def downsample(
     bucket fall on the same pixel column).
 
     With ``x_range=(x0, x1)`` only points with ``x0 <= x <= x1`` are considered, plus
-    the point just before and just after that range in index order, so lines reach the
-    chart's edges. A (filtered) series of at most ``max_points`` points is returned
+    the point just before and just after that range (for sorted ``x``; for unsorted ``x``
+    every index-neighbour of an in-range point is a candidate, bucketed at the nearer
+    edge), so lines reach the chart's edges. A (filtered) series of at most ``max_points`` points is returned
     whole. If non-finite markers would push the result past ``max_points``, fewer and
     wider buckets are used until it fits.
 
@@ -122,11 +123,13 @@ def _in_range(
         hi = int(np.searchsorted(x, x1, side="right"))
         extras = [i for i in (lo - 1, hi) if 0 <= i < n]
         return slice(lo, hi), np.asarray(extras, dtype=np.int64)
+    # Unsorted x (a restarted run's wall time): the neighbours can be many, so they join
+    # the candidates and fall into the edge buckets instead of being kept unconditionally.
     inside = (x >= x0) & (x <= x1)
-    near = np.zeros(n, dtype=bool)
+    near = inside.copy()
     near[:-1] |= inside[1:]
     near[1:] |= inside[:-1]
-    return np.flatnonzero(inside).astype(np.int64), np.flatnonzero(near & ~inside).astype(np.int64)
+    return np.flatnonzero(near).astype(np.int64), np.empty(0, dtype=np.int64)
 
 
 def _first_per_group(positions: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -236,15 +239,16 @@ def smooth(
       blockwise in closed form (vectorised); it matches a point-by-point transcription of
       TensorBoard's code to float64 rounding (relative error around 1e-13), not bit for bit.
     * ``"time_ema"`` — the same recurrence with a per-point decay ``a_i = w**(dx_i / m)``,
-      ``dx_i`` the gap in ``x`` (seconds or steps) to the previous finite point and ``m``
-      the median positive gap; a non-positive gap (repeated or backwards x) and the first
+      ``dx_i`` the gap in ``x`` (seconds or steps) to the previous finite point (so time
+      spanned by skipped NaN/inf points counts) and ``m`` the median positive gap; a non-positive gap (repeated or backwards x) and the first
       point count as one median gap. Smoothed ``s_i / d_i`` where ``s_i = a_i*s + (1-a_i)*y_i``
       and ``d_i = a_i*d + (1-a_i)`` (the debiasing). On evenly spaced ``x`` it equals
       ``"ema"``; a long pause forgets more. Needs ``x``; ``weight`` in [0, 1).
-    * ``"moving_average"`` — centred mean over :func:`smoothing_window` points (clipped at
-      the ends) of the finite values in the window. ``weight`` in [0, 1).
-    * ``"gaussian"`` — Gaussian-weighted mean over the index with sigma
-      :func:`gaussian_sigma`, kernel cut at 4 sigma, finite values only. ``weight`` in [0, 1).
+    * ``"moving_average"`` — mean of the finite values among the :func:`smoothing_window`
+      points centred on each point (by index; the window is clipped at the ends).
+      ``weight`` in [0, 1).
+    * ``"gaussian"`` — Gaussian-weighted mean of the finite values around each point, over
+      the index, sigma :func:`gaussian_sigma` points, kernel cut at 4 sigma. ``weight`` in [0, 1).
     * ``"none"`` — a copy of the values.
     """
     y = np.array(values, dtype=np.float64, copy=True).reshape(-1)
@@ -256,23 +260,24 @@ def smooth(
     if bool(np.all(y == y[0])):  # TensorBoard: a constant series is drawn unsmoothed
         return y
     finite = np.isfinite(y)
-    yf = y[finite]
-    if yf.size == 0:
+    if not finite.any():
         return y
     if kind == "ema":
-        out = _ema(yf, w)
+        y[finite] = _ema(y[finite], w)
     elif kind == "time_ema":
         if x is None:
             raise ValueError('kind="time_ema" needs x (the wall times or steps of the values)')
         xs = np.asarray(x, dtype=np.float64).reshape(-1)
         if xs.shape != y.shape:
             raise ValueError(f"x must have the shape of values ({y.shape}), got {xs.shape}")
-        out = _time_ema(yf, xs[finite], w)
+        y[finite] = _time_ema(y[finite], xs[finite], w)
     elif kind == "moving_average":
-        out = _moving_average(yf, smoothing_window(w) // 2)
+        half = smoothing_window(w) // 2
+        y[finite] = _windowed_mean(y, finite, np.ones(2 * half + 1))[finite]
     else:
-        out = _gaussian(yf, gaussian_sigma(w))
-    y[finite] = out
+        sigma = gaussian_sigma(w)
+        t = np.arange(-math.ceil(4.0 * sigma), math.ceil(4.0 * sigma) + 1, dtype=np.float64)
+        y[finite] = _windowed_mean(y, finite, np.exp(-0.5 * (t / sigma) ** 2))[finite]
     return y
 
 
@@ -356,27 +361,23 @@ def _time_ema(y: np.ndarray, x: np.ndarray, w: float) -> np.ndarray:
     return s / d
 
 
-def _moving_average(y: np.ndarray, half: int) -> np.ndarray:
-    if half == 0:
-        return y.copy()
-    ref = float(np.mean(y))
-    c = np.concatenate(([0.0], np.cumsum(y - ref)))
-    n = y.size
-    i = np.arange(n)
-    lo = np.maximum(i - half, 0)
-    hi = np.minimum(i + half + 1, n)
-    return (c[hi] - c[lo]) / (hi - lo) + ref
-
-
-def _gaussian(y: np.ndarray, sigma: float) -> np.ndarray:
-    radius = max(1, int(math.ceil(4.0 * sigma)))
-    t = np.arange(-radius, radius + 1, dtype=np.float64)
-    kernel = np.exp(-0.5 * (t / sigma) ** 2)
-    ref = float(np.mean(y))
-    ones = np.ones_like(y)
-    num = _convolve_same(y - ref, kernel)
-    den = _convolve_same(ones, kernel)
-    return num / den + ref
+def _windowed_mean(y: np.ndarray, finite: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Kernel-weighted mean of the finite values around each index (symmetric ``kernel``)."""
+    ref = float(np.mean(y[finite]))  # centre the values: keeps the sums well conditioned
+    centred = np.where(finite, y - ref, 0.0)
+    weight = finite.astype(np.float64)
+    if np.all(kernel == kernel[0]):  # box window: prefix sums
+        half = kernel.size // 2
+        n = y.size
+        i = np.arange(n)
+        lo, hi = np.maximum(i - half, 0), np.minimum(i + half + 1, n)
+        cs = np.concatenate(([0.0], np.cumsum(centred)))
+        cw = np.concatenate(([0.0], np.cumsum(weight)))
+        num, den = cs[hi] - cs[lo], cw[hi] - cw[lo]
+    else:
+        num, den = _convolve_same(centred, kernel), _convolve_same(weight, kernel)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return num / den + ref
 
 
 def _convolve_same(v: np.ndarray, kernel: np.ndarray) -> np.ndarray:
