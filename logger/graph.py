@@ -16,6 +16,7 @@ forward pass under ``torch.no_grad`` in eval mode (training mode restored afterw
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 __all__ = ["build", "module_tree", "TREE_VERSION"]
@@ -210,7 +211,9 @@ def build(model: Any, input_to_model: Any = None, verbose: bool = False, use_str
     except ImportError:  # tensorboard not installed: the module tree still works
         graph_def, run_metadata = b"", b""
     else:
-        gd, rm = _torch_graph(model, input_to_model, verbose, use_strict_trace)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.jit.trace's deprecation notice
+            gd, rm = _torch_graph(model, input_to_model, verbose, use_strict_trace)
         graph_def, run_metadata = gd.SerializeToString(), rm.SerializeToString()
     tree = module_tree(model, input_to_model)
     return graph_def, run_metadata, tree
