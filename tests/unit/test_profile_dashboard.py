@@ -1,0 +1,74 @@
+"""Profile tab wiring without a browser: availability rule, trace visibility per selected runs, layout ids."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dash import Dash
+from fake_provider import FakeProvider
+
+from vizboard.dashboards import profile
+from vizboard.dashboards.profile import DASHBOARD, _visible_traces, is_available
+
+TRACE = {"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "aten::mm", "pid": 1, "tid": 1, "ts": 1.0, "dur": 2.0}]}
+
+
+def put_trace(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(TRACE))
+
+
+def test_hidden_without_traces_or_metrics(tmp_path: Path) -> None:
+    p = FakeProvider(str(tmp_path))
+    p.add_scalars("run", "loss", [0, 1], [1.0, 0.5])
+    assert not is_available(p)
+    assert not DASHBOARD.available(p)
+
+
+def test_shown_for_system_or_timing_scalars(tmp_path: Path) -> None:
+    p = FakeProvider(str(tmp_path))
+    p.add_scalars("run", "system/cpu_percent", [0], [3.0])
+    assert is_available(p)
+    q = FakeProvider(str(tmp_path))
+    q.add_scalars("run", "time/forward", [0], [0.1])
+    assert is_available(q)
+
+
+def test_shown_for_a_traces_only_logdir(tmp_path: Path) -> None:
+    put_trace(tmp_path / "job" / "plugins" / "profile" / "h_1.5.pt.trace.json")
+    assert is_available(FakeProvider(str(tmp_path)))
+
+
+def test_traces_follow_run_selection_but_traces_only_dirs_always_show(tmp_path: Path) -> None:
+    put_trace(tmp_path / "a" / "plugins" / "profile" / "h_1.5.pt.trace.json")
+    put_trace(tmp_path / "b" / "h_1.6.pt.trace.json")
+    put_trace(tmp_path / "lonely" / "h_1.7.pt.trace.json")
+    p = FakeProvider(str(tmp_path))
+    p.add_scalars("a", "loss", [0], [1.0])
+    p.add_scalars("b", "loss", [0], [1.0])
+    assert [t.run for t in _visible_traces(p, None)] == ["a", "b", "lonely"]
+    assert [t.run for t in _visible_traces(p, ["b"])] == ["b", "lonely"]
+    assert [t.run for t in _visible_traces(p, [])] == ["lonely"]
+
+
+def test_layout_ids_are_prefixed_and_callbacks_register(tmp_path: Path) -> None:
+    found: list[str] = []
+
+    def walk(c) -> None:
+        cid = getattr(c, "id", None)
+        if isinstance(cid, str):
+            found.append(cid)
+        kids = getattr(c, "children", None)
+        for k in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+            if hasattr(k, "to_plotly_json"):
+                walk(k)
+
+    walk(DASHBOARD.layout())
+    assert found and all(i.startswith(f"{profile.ID}-") for i in found)
+    assert len(found) == len(set(found))
+    app = Dash(__name__, suppress_callback_exceptions=True)
+    DASHBOARD.register_callbacks(app, FakeProvider(str(tmp_path)))
+    outputs = " ".join(app.callback_map)
+    for cid in (profile.OPS, profile.TIMELINE, profile.DOWNLOAD, profile.SYSTEM, profile.TRACE):
+        assert cid in outputs
