@@ -1,0 +1,73 @@
+"""The Distributions tab: percentile bands over steps, one chart per (tag, run), from the histograms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from vizboard.components import ids
+from vizboard.dashboards.base import Dashboard
+from vizboard.data.models import Kind
+from vizboard.data.provider import DataProvider
+from vizboard.figures.distributions import distribution_figure
+from vizboard.figures.theme import run_color
+
+__all__ = ["DASHBOARD", "ID", "MAX_POINTS"]
+
+ID = "distributions"
+MAX_POINTS = 1000
+"""Steps drawn per chart at most, evenly sampled, always including the newest."""
+
+CARDS = f"{ID}-cards"
+SIGNATURE = f"{ID}-signature"
+
+_CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "4px"}
+_GRID_STYLE = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(420px, 1fr))",
+               "gap": "10px"}
+
+
+def layout() -> html.Div:
+    """The chart grid (filled by a callback)."""
+    return html.Div(id=f"{ID}-root", children=[dcc.Store(id=SIGNATURE), html.Div(id=CARDS, style=_GRID_STYLE)])
+
+
+def register_callbacks(app: Dash, provider: DataProvider) -> None:
+    """Draw one band chart per (tag, run) of histogram data in the selected runs."""
+
+    @app.callback(
+        Output(CARDS, "children"), Output(SIGNATURE, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.THEME, "data"),
+        Input(ids.ACTIVE_TAB, "data"), State(SIGNATURE, "data"),
+    )
+    def draw(selected: list[str] | None, _version: Any, theme: str | None, active: str | None,
+             old_sig: Any) -> tuple:
+        if active != ID:
+            raise PreventUpdate
+        infos = provider.tags(Kind.HISTOGRAMS, list(selected) if selected is not None else None)
+        sig = [[i.run, i.tag, i.version] for i in infos] + [theme]
+        if sig == old_sig:
+            return no_update, no_update
+        if not infos:
+            return html.P("No histograms in the selected runs.", className=f"{ID}-empty"), sig
+        cards = []
+        for info in infos:
+            series = provider.histograms(info.run, info.tag)
+            if series is None or len(series) == 0:
+                continue
+            fig = distribution_figure(series, max_points=MAX_POINTS, color=run_color(info.run),
+                                      theme=theme or "light",
+                                      title=f"{info.display_name or info.tag} · {info.run}")
+            fig.update_layout(height=320)
+            cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE,
+                                  **{"data-run": info.run, "data-tag": info.tag}, children=[
+                dcc.Graph(figure=fig, config={"displaylogo": False}, className=f"{ID}-graph"),
+            ]))
+        return cards, sig
+
+
+DASHBOARD = Dashboard(
+    id=ID, title="Distributions", kinds=(Kind.HISTOGRAMS,), layout=layout,
+    register_callbacks=register_callbacks,
+)

@@ -1,0 +1,169 @@
+"""The Images tab: per (tag, run), the image(s) at a step chosen with a keyboard-friendly slider."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from vizboard.components import ids
+from vizboard.dashboards.base import Dashboard
+from vizboard.data.models import Kind
+from vizboard.data.provider import DataProvider
+from vizboard.figures.images import blob_url, image_filter, items_at, steps_of
+
+__all__ = ["DASHBOARD", "ID"]
+
+ID = "images"
+CARDS = f"{ID}-cards"
+SIGNATURE = f"{ID}-signature"
+BRIGHTNESS = f"{ID}-brightness"
+CONTRAST = f"{ID}-contrast"
+ACTUAL_SIZE = f"{ID}-actual-size"
+RESET = f"{ID}-reset"
+SLIDER = f"{ID}-step-slider"
+VIEW = f"{ID}-view"
+
+_CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "8px",
+               "overflow": "auto"}
+_GRID_STYLE = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(320px, 1fr))",
+               "gap": "10px", "alignItems": "start"}
+_PIXELATED_MAX_WIDTH = 256
+_IMG_STYLE = {"filter": "var(--images-filter, none)", "width": "var(--images-width, 100%)",
+              "maxWidth": "var(--images-max-width, 100%)", "height": "auto",
+              "display": "block",
+              "margin": "4px 0"}
+
+
+def _img_style(width: int) -> dict[str, str]:
+    # Small images (e.g. 28x28 digits) are scaled up: keep their pixels crisp.
+    if 0 < width <= _PIXELATED_MAX_WIDTH:
+        return {**_IMG_STYLE, "imageRendering": "pixelated"}
+    return _IMG_STYLE
+
+
+def _cards_style(brightness: float = 1.0, contrast: float = 1.0, actual: bool = False) -> dict[str, str]:
+    return {**_GRID_STYLE, "--images-filter": image_filter(brightness, contrast),
+            "--images-width": "auto" if actual else "100%",
+            "--images-max-width": "none" if actual else "100%"}
+
+
+def layout() -> html.Div:
+    """Brightness, contrast and actual-size controls above the grid of image cards."""
+    slider = {"min": 0, "max": 3, "step": 0.05, "value": 1, "marks": {0: "0", 1: "1", 2: "2", 3: "3"},
+              "updatemode": "drag", "allow_direct_input": False}
+    return html.Div(id=f"{ID}-root", children=[
+        html.Div(style={"display": "flex", "gap": "24px", "alignItems": "center", "flexWrap": "wrap",
+                        "marginBottom": "8px"}, children=[
+            html.Div(style={"width": "220px"}, children=[html.Label("Brightness", htmlFor=BRIGHTNESS),
+                                                         dcc.Slider(id=BRIGHTNESS, **slider)]),
+            html.Div(style={"width": "220px"}, children=[html.Label("Contrast", htmlFor=CONTRAST),
+                                                         dcc.Slider(id=CONTRAST, **slider)]),
+            html.Button("Reset", id=RESET, n_clicks=0),
+            dcc.Checklist(id=ACTUAL_SIZE, options=[{"label": " Show actual image size", "value": "actual"}],
+                          value=[]),
+        ]),
+        dcc.Store(id=SIGNATURE),
+        html.Div(id=CARDS, style=_cards_style()),
+    ])
+
+
+def _key(run: str, tag: str) -> str:
+    return json.dumps([run, tag])
+
+
+def _slider(key: str, steps: list[int], value: int) -> dcc.Slider:
+    last = len(steps) - 1
+    marks = {0: str(steps[0]), last: str(steps[last])} if last > 0 else {0: str(steps[0])}
+    return dcc.Slider(id={"type": SLIDER, "index": key}, min=0, max=max(last, 0), step=1, value=value,
+                      marks=marks, updatemode="drag", allow_direct_input=False, disabled=last == 0)
+
+
+def register_callbacks(app: Dash, provider: DataProvider) -> None:
+    """Build a card per (tag, run); each card's slider picks the step shown; CSS filter clientside."""
+
+    app.clientside_callback(
+        """
+        function(b, c, actual, style) {
+            const on = Array.isArray(actual) && actual.indexOf("actual") >= 0;
+            return Object.assign({}, style || {}, {
+                "--images-filter": "brightness(" + b + ") contrast(" + c + ")",
+                "--images-width": on ? "auto" : "100%",
+                "--images-max-width": on ? "none" : "100%"
+            });
+        }
+        """,
+        Output(CARDS, "style"),
+        Input(BRIGHTNESS, "value"), Input(CONTRAST, "value"), Input(ACTUAL_SIZE, "value"),
+        State(CARDS, "style"),
+    )
+    app.clientside_callback(
+        "function(n) { return [1, 1]; }",
+        Output(BRIGHTNESS, "value"), Output(CONTRAST, "value"),
+        Input(RESET, "n_clicks"), prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output(CARDS, "children"), Output(SIGNATURE, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
+        State({"type": SLIDER, "index": ALL}, "value"), State({"type": SLIDER, "index": ALL}, "max"),
+        State({"type": SLIDER, "index": ALL}, "id"), State(SIGNATURE, "data"),
+    )
+    def build(selected: list[str] | None, _version: Any, active: str | None, values: list[Any],
+              maxes: list[Any], slider_ids: list[dict], old_sig: Any) -> tuple:
+        if active != ID:
+            raise PreventUpdate
+        infos = provider.tags(Kind.IMAGES, list(selected) if selected is not None else None)
+        sig = [[i.run, i.tag, i.version] for i in infos]
+        if sig == old_sig:
+            return no_update, no_update
+        previous = {sid["index"]: (v, m) for sid, v, m in zip(slider_ids, values, maxes)}
+        cards = []
+        for info in infos:
+            steps = steps_of(provider.blobs(info.run, info.tag))
+            if not steps:
+                continue
+            key = _key(info.run, info.tag)
+            value = len(steps) - 1
+            old = previous.get(key)
+            if old is not None and old[0] is not None and old[1] is not None and old[0] < old[1]:
+                value = min(int(old[0]), value)  # the user picked an older step: stay there
+            cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE,
+                                  **{"data-run": info.run, "data-tag": info.tag}, children=[
+                html.Div(f"{info.display_name or info.tag}", style={"fontWeight": "600"}),
+                html.Div(info.run, style={"fontSize": "12px", "opacity": 0.75}),
+                _slider(key, steps, value),
+                html.Div(id={"type": VIEW, "index": key}, className=f"{ID}-view"),
+            ]))
+        if not cards:
+            return html.P("No images in the selected runs.", className=f"{ID}-empty"), sig
+        return cards, sig
+
+    @app.callback(
+        Output({"type": VIEW, "index": MATCH}, "children"),
+        Input({"type": SLIDER, "index": MATCH}, "value"), State({"type": SLIDER, "index": MATCH}, "id"),
+    )
+    def show(position: int | None, slider_id: dict) -> list:
+        run, tag = json.loads(slider_id["index"])
+        refs = provider.blobs(run, tag)
+        steps = steps_of(refs)
+        if not steps:
+            return [html.P("no images")]
+        pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
+        step = steps[pos]
+        items = items_at(refs, step)
+        out: list = [html.Div(f"step {step}" + (f" · {len(items)} images" if len(items) > 1 else ""),
+                              className=f"{ID}-step", style={"fontSize": "12px"})]
+        for ref in items:
+            size = f"{ref.width}×{ref.height}" if ref.width and ref.height else ""
+            out.append(html.Img(src=blob_url(ref), alt=f"{tag} step {step} #{ref.index}",
+                                title=" ".join(x for x in (f"step {step}", f"#{ref.index}", size) if x),
+                                className=f"{ID}-img", style=_img_style(ref.width)))
+        return out
+
+
+DASHBOARD = Dashboard(
+    id=ID, title="Images", kinds=(Kind.IMAGES,), layout=layout, register_callbacks=register_callbacks,
+)

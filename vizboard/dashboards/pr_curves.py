@@ -1,0 +1,115 @@
+"""The PR curves tab: per tag, precision against recall (one trace per run) at a step picked with a slider."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from vizboard.components import ids
+from vizboard.dashboards.base import Dashboard
+from vizboard.data.models import Kind, PrCurveEntry
+from vizboard.data.provider import DataProvider
+from vizboard.figures.pr_curves import entry_at, pr_figure
+
+__all__ = ["DASHBOARD", "ID"]
+
+ID = "pr_curves"
+CARDS = f"{ID}-cards"
+SIGNATURE = f"{ID}-signature"
+SLIDER = f"{ID}-step-slider"
+GRAPH = f"{ID}-graph"
+
+_CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "8px"}
+_GRID_STYLE = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(420px, 1fr))",
+               "gap": "10px"}
+
+
+def layout() -> html.Div:
+    """The grid of PR cards (filled by a callback)."""
+    return html.Div(id=f"{ID}-root", children=[dcc.Store(id=SIGNATURE), html.Div(id=CARDS, style=_GRID_STYLE)])
+
+
+def _curves(provider: DataProvider, tag: str, runs: list[str] | None) -> dict[str, list[PrCurveEntry]]:
+    out: dict[str, list[PrCurveEntry]] = {}
+    for info in provider.tags(Kind.PR_CURVES, runs):
+        if info.tag == tag:
+            entries = provider.pr_curves(info.run, tag)
+            if entries:
+                out[info.run] = entries
+    return out
+
+
+def register_callbacks(app: Dash, provider: DataProvider) -> None:
+    """A card per tag with a step slider (over the union of the runs' steps) and a PR chart."""
+
+    @app.callback(
+        Output(CARDS, "children"), Output(SIGNATURE, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
+        State({"type": SLIDER, "index": ALL}, "value"), State({"type": SLIDER, "index": ALL}, "max"),
+        State({"type": SLIDER, "index": ALL}, "id"), State(SIGNATURE, "data"),
+    )
+    def build(selected: list[str] | None, _version: Any, active: str | None, values: list[Any],
+              maxes: list[Any], slider_ids: list[dict], old_sig: Any) -> tuple:
+        if active != ID:
+            raise PreventUpdate
+        infos = provider.tags(Kind.PR_CURVES, list(selected) if selected is not None else None)
+        sig = [[i.run, i.tag, i.version] for i in infos]
+        if sig == old_sig:
+            return no_update, no_update
+        previous = {sid["index"]: (v, m) for sid, v, m in zip(slider_ids, values, maxes)}
+        steps_by_tag: dict[str, set[int]] = defaultdict(set)
+        names: dict[str, str] = {}
+        for info in infos:
+            names.setdefault(info.tag, info.display_name or info.tag)
+            steps_by_tag[info.tag].update(int(e.step) for e in provider.pr_curves(info.run, info.tag))
+        cards = []
+        for tag, step_set in steps_by_tag.items():
+            if not step_set:
+                continue
+            steps = sorted(step_set)
+            last = len(steps) - 1
+            value = last
+            old = previous.get(tag)
+            if old is not None and old[0] is not None and old[1] is not None and old[0] < old[1]:
+                value = min(int(old[0]), last)
+            marks = {0: str(steps[0]), last: str(steps[last])} if last > 0 else {0: str(steps[0])}
+            cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE, **{"data-tag": tag}, children=[
+                html.Div(names[tag], style={"fontWeight": "600"}),
+                dcc.Slider(id={"type": SLIDER, "index": tag}, min=0, max=last, step=1, value=value, marks=marks,
+                           updatemode="drag", allow_direct_input=False, disabled=last == 0),
+                dcc.Store(id={"type": f"{ID}-steps", "index": tag}, data=steps),
+                dcc.Graph(id={"type": GRAPH, "index": tag}, config={"displaylogo": False}, className=GRAPH),
+            ]))
+        if not cards:
+            return html.P("No PR curves in the selected runs.", className=f"{ID}-empty"), sig
+        return cards, sig
+
+    @app.callback(
+        Output({"type": GRAPH, "index": MATCH}, "figure"),
+        Input({"type": SLIDER, "index": MATCH}, "value"), Input(ids.THEME, "data"),
+        State({"type": f"{ID}-steps", "index": MATCH}, "data"),
+        State({"type": SLIDER, "index": MATCH}, "id"), State(ids.SELECTED_RUNS, "data"),
+    )
+    def draw(position: int | None, theme: str | None, steps: list[int] | None, slider_id: dict,
+             selected: list[str] | None) -> Any:
+        tag = slider_id["index"]
+        if not steps:
+            raise PreventUpdate
+        pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
+        step = steps[pos]
+        curves = {}
+        for run, entries in _curves(provider, tag, list(selected) if selected is not None else None).items():
+            entry = entry_at(entries, step)
+            if entry is not None:
+                curves[run] = entry
+        fig = pr_figure(curves, theme=theme or "light", title=f"step {step}")
+        fig.update_layout(height=380)
+        return fig
+
+
+DASHBOARD = Dashboard(
+    id=ID, title="PR curves", kinds=(Kind.PR_CURVES,), layout=layout, register_callbacks=register_callbacks,
+)

@@ -1,0 +1,108 @@
+"""The Text tab: per tag, each run's logged values as sanitised Markdown (tables for rank 1 and 2)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from vizboard.components import ids
+from vizboard.dashboards.base import Dashboard
+from vizboard.data.models import Kind, TagInfo, TextEntry
+from vizboard.data.provider import DataProvider
+from vizboard.figures.text import TextView, display_tag, text_view
+from vizboard.figures.theme import run_color
+
+__all__ = ["DASHBOARD", "ID", "MAX_ROWS"]
+
+ID = "text"
+MAX_ROWS = 100
+"""Newest steps shown per (run, tag); the card says how many older ones are not shown."""
+
+CARDS = f"{ID}-cards"
+SIGNATURE = f"{ID}-signature"
+
+_CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "8px",
+               "marginBottom": "12px", "overflowX": "auto"}
+_CELL_STYLE = {"border": "1px solid rgba(128,128,128,.4)", "padding": "2px 8px", "verticalAlign": "top"}
+
+
+def layout() -> html.Div:
+    """The list of text cards (filled by a callback)."""
+    return html.Div(id=f"{ID}-root", children=[dcc.Store(id=SIGNATURE), html.Div(id=CARDS)])
+
+
+def _markdown(md: str) -> dcc.Markdown:
+    # Never dangerously_allow_html: the text is already escaped, this is the second fence.
+    return dcc.Markdown(md, className=f"{ID}-markdown", link_target="_blank")
+
+
+def _render(view: TextView) -> list:
+    out: list = []
+    if view.warning:
+        out.append(_markdown(view.warning))
+    if view.markdown is not None:
+        out.append(_markdown(view.markdown))
+    else:
+        out.append(html.Table(className=f"{ID}-table", style={"borderCollapse": "collapse"}, children=[
+            html.Tbody([html.Tr([html.Td(_markdown(c), style=_CELL_STYLE) for c in row]) for row in view.rows])
+        ]))
+    return out
+
+
+def _rows(info: TagInfo, entries: list[TextEntry]) -> list:
+    shown = entries[-MAX_ROWS:][::-1]  # newest first
+    out: list = [html.Div(info.run, style={"fontWeight": "600", "color": run_color(info.run), "marginTop": "6px"})]
+    for e in shown:
+        out.append(html.Div(className=f"{ID}-row", **{"data-step": str(e.step), "data-run": info.run}, children=[
+            html.Div(f"step {e.step}", className=f"{ID}-step", style={"fontSize": "12px", "opacity": 0.75}),
+            *_render(text_view(e.data)),
+        ], style={"borderTop": "1px solid rgba(128,128,128,.2)", "padding": "4px 0"}))
+    hidden = len(entries) - len(shown)
+    if hidden > 0:
+        out.append(html.Div(f"{hidden} older steps not shown (newest {MAX_ROWS} of {len(entries)}).",
+                            className=f"{ID}-more", style={"fontSize": "12px", "fontStyle": "italic"}))
+    return out
+
+
+def register_callbacks(app: Dash, provider: DataProvider) -> None:
+    """Render one card per tag holding each selected run's values, newest step first."""
+
+    @app.callback(
+        Output(CARDS, "children"), Output(SIGNATURE, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
+        State(SIGNATURE, "data"),
+    )
+    def build(selected: list[str] | None, _version: Any, active: str | None, old_sig: Any) -> tuple:
+        if active != ID:
+            raise PreventUpdate
+        infos = provider.tags(Kind.TEXT, list(selected) if selected is not None else None)
+        sig = [[i.run, i.tag, i.version] for i in infos]
+        if sig == old_sig:
+            return no_update, no_update
+        by_tag: dict[str, list[TagInfo]] = defaultdict(list)
+        for info in infos:
+            by_tag[info.tag].append(info)
+        cards = []
+        for tag, group in by_tag.items():
+            body: list = []
+            for info in group:
+                entries = provider.text(info.run, info.tag)
+                if entries:
+                    body.extend(_rows(info, entries))
+            if body:
+                title = display_tag(tag, group[0].display_name)
+                cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE, **{"data-tag": tag}, children=[
+                    html.Div(title, className=f"{ID}-title", style={"fontWeight": "600", "fontSize": "15px"}),
+                    *body,
+                ]))
+        if not cards:
+            return html.P("No text in the selected runs.", className=f"{ID}-empty"), sig
+        return cards, sig
+
+
+DASHBOARD = Dashboard(
+    id=ID, title="Text", kinds=(Kind.TEXT,), layout=layout, register_callbacks=register_callbacks,
+)
