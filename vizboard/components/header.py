@@ -1,0 +1,105 @@
+"""The header: logdir, load progress / time of the last update, data-problems badge and modal, theme toggle.
+
+Also owns the live check: a ``dcc.Interval`` drives a browser-side fetch of
+``/api/version``; ``ids.DATA_VERSION`` (and the loading flag) change only when the
+server's data changed, so an idle page costs one tiny request per tick and no Dash
+callback at all.
+"""
+
+from __future__ import annotations
+
+import time
+
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from vizboard.components import ids
+from vizboard.components import shell_ids as sid
+from vizboard.data.provider import DataProvider
+
+__all__ = ["layout", "register_callbacks", "status_text"]
+
+
+def layout(logdir: str, title: str, live_interval_ms: int) -> html.Header:
+    """The header tree and the live-check interval."""
+    return html.Header(
+        className="vb-header",
+        children=[
+            html.Span(title, className="vb-brand"),
+            html.Span(logdir, className="vb-logdir", title=logdir),
+            html.Span("", id=sid.STATUS_TEXT, className="vb-status"),
+            html.Button("", id=sid.PROBLEMS_BUTTON, className="vb-badge", hidden=True,
+                        title="Show the damaged or unreadable parts of the event files"),
+            html.Button("◐", id=sid.THEME_TOGGLE, className="vb-tool vb-theme-toggle", title="Light / dark theme"),
+            dcc.Interval(id=sid.LIVE_INTERVAL, interval=live_interval_ms),
+            dcc.Store(id=sid.LOADING, data=True),
+            html.Div(
+                id=sid.PROBLEMS_MODAL, className="vb-modal", hidden=True,
+                children=html.Div(className="vb-modal-box", children=[
+                    html.Div(className="vb-modal-head", children=[
+                        html.Span("Data problems"),
+                        html.Button("Close", id=sid.PROBLEMS_CLOSE, className="vb-tool"),
+                    ]),
+                    html.Div(id=sid.PROBLEMS_BODY, className="vb-modal-body"),
+                ]),
+            ),
+        ],
+    )
+
+
+def status_text(loading: bool, bytes_read: int, bytes_total: int, last_update: float) -> str:
+    """``loading 42% (1.2 of 2.9 MB)`` while loading, else ``updated HH:MM:SS`` (server's local time)."""
+    if loading:
+        if bytes_total:
+            return (f"loading {100.0 * bytes_read / bytes_total:.0f}% "
+                    f"({bytes_read / 1e6:.1f} of {bytes_total / 1e6:.1f} MB)")
+        return "loading…"
+    if last_update <= 0:
+        return "no data yet"
+    return "updated " + time.strftime("%H:%M:%S", time.localtime(last_update))
+
+
+def register_callbacks(app: Dash, provider: DataProvider) -> None:
+    """Live check (browser side), theme, status line and problems modal."""
+    app.clientside_callback(
+        ClientsideFunction("vizboard", "pollVersion"),
+        Output(ids.DATA_VERSION, "data"),
+        Output(sid.LOADING, "data"),
+        Input(sid.LIVE_INTERVAL, "n_intervals"),
+        State(ids.DATA_VERSION, "data"),
+        State(sid.LOADING, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("vizboard", "theme"),
+        Output(ids.THEME, "data"),
+        Input(sid.THEME_TOGGLE, "n_clicks"),
+    )
+
+    @app.callback(
+        Output(sid.STATUS_TEXT, "children"),
+        Output(sid.PROBLEMS_BUTTON, "children"),
+        Output(sid.PROBLEMS_BUTTON, "hidden"),
+        Input(ids.DATA_VERSION, "data"),
+        Input(sid.LOADING, "data"),
+    )
+    def status(_version, _loading):
+        st = provider.status()
+        n = st.num_problems
+        return (status_text(st.loading, st.bytes_read, st.bytes_total, st.last_update),
+                f"{n} data problem{'s' if n != 1 else ''}", n == 0)
+
+    @app.callback(
+        Output(sid.PROBLEMS_MODAL, "hidden"),
+        Output(sid.PROBLEMS_BODY, "children"),
+        Input(sid.PROBLEMS_BUTTON, "n_clicks"),
+        Input(sid.PROBLEMS_CLOSE, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def problems(_open, _close):
+        if ctx.triggered_id == sid.PROBLEMS_CLOSE:
+            return True, no_update
+        rows = [html.Tr([html.Td(p.run), html.Td(p.file), html.Td(str(p.offset)), html.Td(str(p.length)),
+                         html.Td(p.kind), html.Td(p.detail)]) for p in provider.problems()]
+        head = html.Tr([html.Th(h) for h in ("run", "file", "offset", "bytes", "kind", "detail")])
+        body = html.Table([html.Thead(head), html.Tbody(rows)], className="vb-table") if rows else \
+            html.P("No problems found.")
+        return False, body

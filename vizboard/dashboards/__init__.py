@@ -1,0 +1,29 @@
+"""The registry of tabs, in display order: one module path per line, each exporting ``DASHBOARD``.
+
+To add a tab, append one line ``"vizboard.dashboards.<name>",`` to ``DASHBOARD_MODULES``;
+the module defines ``DASHBOARD = Dashboard(...)`` (see ``vizboard.dashboards.base``).
+Modules are imported when the app is built, not when this package is imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from vizboard.dashboards.base import Dashboard
+
+__all__ = ["DASHBOARD_MODULES", "registry"]
+
+DASHBOARD_MODULES: tuple[str, ...] = (
+    "vizboard.dashboards.scalars",
+)
+
+
+def registry() -> tuple[Dashboard, ...]:
+    """The Dashboard record of every registered tab, in order (ids must be unique)."""
+    boards = tuple(importlib.import_module(name).DASHBOARD for name in DASHBOARD_MODULES)
+    seen: set[str] = set()
+    for b in boards:
+        if b.id in seen:
+            raise ValueError(f"DASHBOARD_MODULES: two tabs share the id {b.id!r}; ids must be unique")
+        seen.add(b.id)
+    return boards

@@ -1,0 +1,350 @@
+"""Scalar charts: pick the points to draw (zoom window, downsampling) and build the Plotly figure.
+
+Pure functions: typed series in, numpy arrays or a ``go.Figure`` out; no Dash, no I/O.
+The JSON API (``/api/scalars``) and the Scalars tab both select points with
+:func:`select_indices`, so they always agree. Smoothing is computed on the full
+series (:func:`smooth_series`) and then sampled at the drawn points, so it does not
+depend on zoom. Times are seconds since the epoch (UTC); steps are training steps.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from vizboard.data import query
+from vizboard.data.models import ScalarSeries
+from vizboard.figures.theme import apply_theme, run_color
+
+__all__ = [
+    "SMOOTHING_KINDS",
+    "X_AXES",
+    "DEFAULT_WEIGHT",
+    "ChartOptions",
+    "Line",
+    "x_values",
+    "select_indices",
+    "smooth_series",
+    "make_line",
+    "scalar_figure",
+    "lines_to_csv",
+    "series_records",
+]
+
+SMOOTHING_KINDS: tuple[str, ...] = ("ema", "time_ema", "moving_average", "gaussian", "none")
+"""Smoothing kinds offered in the menu (``ema`` is TensorBoard's debiased EMA)."""
+X_AXES: tuple[str, ...] = ("step", "relative", "wall_time")
+"""x axis modes: training step, seconds since the run's first point, wall time (UTC)."""
+DEFAULT_WEIGHT = 0.6
+"""TensorBoard's default smoothing weight."""
+MAX_POINTS_LIMIT = 4000
+"""Hard cap on the points per trace sent to a browser."""
+
+_NONFINITE_STYLE = {  # symbol, label, edge
+    "nan": ("x-thin-open", "NaN", "top"),
+    "posinf": ("triangle-up", "+Infinity", "top"),
+    "neginf": ("triangle-down", "-Infinity", "bottom"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChartOptions:
+    """How a scalar chart is drawn.
+
+    ``smoothing`` one of :data:`SMOOTHING_KINDS`, ``weight`` in [0, 1) (for
+    ``moving_average``/``gaussian`` it maps to a window), ``x_axis`` one of
+    :data:`X_AXES`, ``max_points`` per trace (clamped to 10..4000).
+    """
+
+    smoothing: str = "ema"
+    weight: float = DEFAULT_WEIGHT
+    x_axis: str = "step"
+    log_x: bool = False
+    log_y: bool = False
+    ignore_outliers: bool = False
+    theme: str = "light"
+    max_points: int = 1500
+
+    def __post_init__(self) -> None:
+        if self.smoothing not in SMOOTHING_KINDS:
+            raise ValueError(f"smoothing: {self.smoothing!r} is not one of {SMOOTHING_KINDS}")
+        if self.x_axis not in X_AXES:
+            raise ValueError(f"x_axis: {self.x_axis!r} is not one of {X_AXES}")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One drawn line: the selected points of a series (raw and smoothed values, same length)."""
+
+    run: str
+    tag: str
+    label: str
+    color: str
+    x: np.ndarray
+    step: np.ndarray
+    wall_time: np.ndarray
+    value: np.ndarray
+    smoothed: np.ndarray | None
+    total_points: int
+
+
+def x_values(series: ScalarSeries, x_axis: str) -> np.ndarray:
+    """The x coordinate of every point: step, seconds since the first point, or wall time (s)."""
+    if x_axis == "step":
+        return series.step
+    if x_axis == "relative":
+        if len(series) == 0:
+            return series.wall_time
+        return series.wall_time - series.wall_time[0]
+    if x_axis == "wall_time":
+        return series.wall_time
+    raise ValueError(f"x_axis: {x_axis!r} is not one of {X_AXES}")
+
+
+def select_indices(
+    series: ScalarSeries,
+    max_points: int,
+    x_axis: str = "step",
+    x_range: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """Indices (sorted, int64) of the points to send for a chart ``max_points`` wide.
+
+    With ``x_range`` (inclusive, in ``x_axis`` units) only points inside it are kept,
+    plus the nearest point on each side so lines run to the edges. Within that
+    window, :func:`vizboard.data.query.downsample` keeps every bucket's first,
+    last, minimum and maximum and every non-finite point, so spikes and the
+    window's global extremes always survive.
+    """
+    n = len(series)
+    max_points = int(min(max(max_points, 10), MAX_POINTS_LIMIT))
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    xs = x_values(series, x_axis)
+    if x_range is not None:
+        a, b = sorted(float(v) for v in x_range)
+        finite = xs[np.isfinite(xs)] if xs.dtype.kind == "f" else xs
+        if finite.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        a = float(finite.min()) if not math.isfinite(a) else a
+        b = float(finite.max()) if not math.isfinite(b) else b
+        if a > b:
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(query.downsample(xs, series.value, max_points, x_range=(a, b)), dtype=np.int64)
+    if n <= max_points:
+        return np.arange(n, dtype=np.int64)
+    return np.asarray(query.downsample(xs, series.value, max_points), dtype=np.int64)
+
+
+def smooth_series(series: ScalarSeries, kind: str, weight: float) -> np.ndarray | None:
+    """The smoothed values of the whole series (None for ``none``), via ``query.smooth``."""
+    if kind == "none" or len(series) == 0:
+        return None
+    x = series.wall_time if kind == "time_ema" else None
+    return np.asarray(query.smooth(series.value, kind, weight, x=x))
+
+
+def make_line(
+    series: ScalarSeries,
+    options: ChartOptions,
+    x_range: tuple[float, float] | None = None,
+    smoothed: np.ndarray | None = None,
+    label: str | None = None,
+    color: str | None = None,
+) -> Line:
+    """Select the points of ``series`` to draw; ``smoothed`` is its full smoothed series if any."""
+    idx = select_indices(series, options.max_points, options.x_axis, x_range)
+    xs = x_values(series, options.x_axis)[idx]
+    return Line(
+        run=series.run,
+        tag=series.tag,
+        label=label if label is not None else series.run,
+        color=color or run_color(series.run),
+        x=xs,
+        step=series.step[idx],
+        wall_time=series.wall_time[idx],
+        value=series.value[idx],
+        smoothed=None if smoothed is None else smoothed[idx],
+        total_points=len(series),
+    )
+
+
+def _time_strings(wall_time: np.ndarray) -> np.ndarray:
+    ms = np.round(wall_time * 1000.0)
+    ms = np.where(np.isfinite(ms), ms, 0).astype("int64").astype("datetime64[ms]")
+    return np.char.replace(np.datetime_as_string(ms, unit="s"), "T", " ")
+
+
+def _plot_x(line: Line, x_axis: str) -> np.ndarray:
+    return line.x * 1000.0 if x_axis == "wall_time" else line.x  # plotly date axes take epoch ms
+
+
+def _y_range(lines: Sequence[Line], options: ChartOptions) -> tuple[float, float] | None:
+    parts = [ln.value for ln in lines] + [ln.smoothed for ln in lines if ln.smoothed is not None]
+    if not parts:
+        return None
+    values = np.concatenate(parts)
+    if options.log_y:
+        values = values[values > 0]
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    rng = query.value_range(values, ignore_outliers=options.ignore_outliers)
+    if rng is None:
+        return None
+    lo, hi = rng
+    if options.log_y:
+        lo, hi = math.log10(lo), math.log10(hi)
+    pad = (hi - lo) * 0.05 or (abs(hi) * 0.05 or 1.0)
+    return lo - pad, hi + pad
+
+
+def _nonfinite_trace(line: Line, x_axis: str, y_range: tuple[float, float], log_y: bool) -> list[go.Scatter]:
+    out = []
+    v = line.value
+    masks = {"nan": np.isnan(v), "posinf": np.isposinf(v), "neginf": np.isneginf(v)}
+    for key, mask in masks.items():
+        if not mask.any():
+            continue
+        symbol, text, edge = _NONFINITE_STYLE[key]
+        y_edge = y_range[1] if edge == "top" else y_range[0]
+        y = 10**y_edge if log_y else y_edge
+        steps = line.step[mask]
+        out.append(
+            go.Scatter(
+                x=_plot_x(line, x_axis)[mask],
+                y=np.full(steps.shape, y),
+                mode="markers",
+                marker={"symbol": symbol, "size": 9, "color": line.color, "line": {"width": 2, "color": line.color}},
+                name=f"{line.label} ({text})",
+                legendgroup=line.label,
+                showlegend=False,
+                customdata=steps,
+                hovertemplate=f"<b>%{{fullData.name}}</b><br>step %{{customdata}}<br>value {text}<extra></extra>",
+                meta={"nonfinite": key, "run": line.run},
+            )
+        )
+    return out
+
+
+def scalar_figure(
+    lines: Sequence[Line],
+    options: ChartOptions,
+    title: str = "",
+    uirevision: str = "",
+) -> go.Figure:
+    """A line chart: per line the smoothed values (solid) over the raw ones (faint).
+
+    With smoothing ``none`` only the raw line is drawn. NaN and ±inf points are drawn
+    as markers at the top (NaN, +inf) or bottom (-inf) edge of the y range. Hover shows
+    run, step, value, smoothed value and wall time (UTC). ``uirevision`` keeps zoom,
+    legend state and hover across updates (pass the card's key).
+    """
+    fig = go.Figure()
+    y_range = _y_range(lines, options)
+    has_nonfinite = any(not np.all(np.isfinite(ln.value)) for ln in lines)
+    if has_nonfinite and y_range is None:
+        y_range = (-1.0, 1.0) if not options.log_y else (-1.0, 1.0)
+    x_title = {"step": "step", "relative": "relative time (s)", "wall_time": "wall time (UTC)"}[options.x_axis]
+    smoothing = options.smoothing != "none"
+    for ln in lines:
+        px = _plot_x(ln, options.x_axis)
+        times = _time_strings(ln.wall_time)
+        finite_raw = np.where(np.isfinite(ln.value), ln.value, np.nan)
+        custom = np.empty((len(ln.step), 3), dtype=object)
+        custom[:, 0] = ln.step
+        custom[:, 1] = finite_raw
+        custom[:, 2] = times
+        fig.add_trace(
+            go.Scatter(
+                x=px,
+                y=finite_raw,
+                mode="lines",
+                name=ln.label,
+                legendgroup=ln.label,
+                line={"color": ln.color, "width": 1.5 if not smoothing else 1},
+                opacity=0.25 if smoothing else 1.0,
+                showlegend=not smoothing,
+                customdata=custom,
+                hovertemplate=(
+                    "<b>%{fullData.name}</b><br>step %{customdata[0]}<br>value %{customdata[1]:.6g}"
+                    "<br>%{customdata[2]} UTC<extra></extra>"
+                ) if not smoothing else None,
+                hoverinfo="skip" if smoothing else None,
+                meta={"role": "raw", "run": ln.run, "tag": ln.tag},
+            )
+        )
+        if smoothing and ln.smoothed is not None:
+            sm = np.where(np.isfinite(ln.smoothed), ln.smoothed, np.nan)
+            fig.add_trace(
+                go.Scatter(
+                    x=px,
+                    y=sm,
+                    mode="lines",
+                    name=ln.label,
+                    legendgroup=ln.label,
+                    line={"color": ln.color, "width": 1.8},
+                    customdata=custom,
+                    hovertemplate=(
+                        "<b>%{fullData.name}</b><br>step %{customdata[0]}<br>value %{customdata[1]:.6g}"
+                        "<br>smoothed %{y:.6g}<br>%{customdata[2]} UTC<extra></extra>"
+                    ),
+                    meta={"role": "smoothed", "run": ln.run, "tag": ln.tag},
+                )
+            )
+        if y_range is not None:
+            for tr in _nonfinite_trace(ln, options.x_axis, y_range, options.log_y):
+                fig.add_trace(tr)
+    apply_theme(fig, options.theme)
+    xaxis: dict = {"title": {"text": x_title}}
+    if options.x_axis == "wall_time":
+        xaxis["type"] = "date"
+    elif options.log_x:
+        xaxis["type"] = "log"
+    yaxis: dict = {"type": "log" if options.log_y else "linear"}
+    if y_range is not None and (has_nonfinite or options.ignore_outliers):
+        yaxis["range"] = list(y_range)
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}, "x": 0.01, "xanchor": "left"} if title else None,
+        xaxis=xaxis,
+        yaxis=yaxis,
+        hovermode="closest",
+        uirevision=uirevision or title or "scalars",
+        showlegend=len(lines) > 1,
+        legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
+        height=320,
+    )
+    return fig
+
+
+def series_records(series: Sequence[ScalarSeries]) -> list[dict]:
+    """Full-resolution rows ``{run, tag, step, wall_time, value}`` (non-finite values as strings)."""
+    rows: list[dict] = []
+    for s in series:
+        for step, wt, v in zip(s.step.tolist(), s.wall_time.tolist(), s.value.tolist()):
+            rows.append({"run": s.run, "tag": s.tag, "step": step, "wall_time": wt, "value": _json_float(v)})
+    return rows
+
+
+def lines_to_csv(series: Sequence[ScalarSeries]) -> str:
+    """CSV (header ``run,tag,step,wall_time,value``) of the full-resolution series."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["run", "tag", "step", "wall_time", "value"])
+    for s in series:
+        for step, wt, v in zip(s.step.tolist(), s.wall_time.tolist(), s.value.tolist()):
+            w.writerow([s.run, s.tag, step, repr(wt), repr(v) if math.isfinite(v) else _json_float(v)])
+    return buf.getvalue()
+
+
+def _json_float(v: float) -> float | str:
+    if math.isfinite(v):
+        return v
+    if math.isnan(v):
+        return "NaN"
+    return "Infinity" if v > 0 else "-Infinity"

@@ -1,0 +1,132 @@
+"""VizboardServer: owns the WSGI server and the ingest threads of one `vizboard serve`.
+
+``VizboardServer(config).start()`` binds the port (raising :class:`ServeError` with a
+one-line fix for a missing logdir or a port in use), starts the ingest threads (serving
+begins before the first load has finished: the header and ``/api/status`` show its
+progress) and returns; ``serve_forever()`` handles requests until ``stop()`` (from
+another thread or a signal), which shuts the server down and joins every thread.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import threading
+from typing import Any
+
+from dash import Dash
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from vizboard.app import create_app
+from vizboard.config import ServeConfig
+from vizboard.data.provider import DataProvider
+
+__all__ = ["ServeError", "VizboardServer", "check_logdir"]
+
+
+class ServeError(Exception):
+    """A startup problem the user can fix; ``str()`` is one line naming the flag/argument and the fix."""
+
+
+def check_logdir(logdir: str) -> None:
+    """Raise :class:`ServeError` if a local ``logdir`` does not exist (remote URLs pass through)."""
+    from vizboard.data.fs import is_remote
+
+    if is_remote(logdir):
+        return
+    path = logdir[len("file://"):] if logdir.startswith("file://") else logdir
+    path = os.path.expanduser(path)
+    if not os.path.exists(path):
+        raise ServeError(f"LOGDIR {logdir!r} does not exist: pass the directory your SummaryWriter writes to "
+                         f"(e.g. vizboard serve runs/)")
+    if not os.path.isdir(path):
+        raise ServeError(f"LOGDIR {logdir!r} is a file, not a directory: pass the directory that holds "
+                         f"the event files")
+
+
+class VizboardServer:
+    """The running server: a Store kept fresh by an Ingestor, the Dash app, a threaded WSGI server."""
+
+    def __init__(self, config: ServeConfig, provider: DataProvider | None = None, ingestor: Any = None) -> None:
+        self.config = config
+        self._provider = provider
+        self._ingestor = ingestor
+        self._owns_ingestor = False
+        self.app: Dash | None = None
+        self._httpd: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def provider(self) -> DataProvider:
+        """The data provider (the Store) being served."""
+        assert self._provider is not None, "call start() first"
+        return self._provider
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with ``port=0``)."""
+        assert self._httpd is not None, "call start() first"
+        return int(self._httpd.server_port)
+
+    @property
+    def url(self) -> str:
+        """The URL to open (with the token, if any)."""
+        from dataclasses import replace
+
+        return replace(self.config, port=self.port).url
+
+    def start(self) -> VizboardServer:
+        """Check the logdir, bind the port, start ingesting; returns at once (not serving yet)."""
+        if self._provider is None:
+            check_logdir(self.config.logdir)
+            from vizboard.data import Ingestor, Store
+
+            store = Store(self.config.logdir)
+            self._provider = store
+            self._ingestor = Ingestor(store, poll=self.config.poll, reload_interval=self.config.reload_interval)
+            self._owns_ingestor = True
+        self.app = create_app(self.config, self._provider)
+        try:
+            self._httpd = make_server(self.config.host, self.config.port, self.app.server, threaded=True)
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES) or "in use" in str(exc).lower():
+                what = "already in use" if exc.errno != errno.EACCES else "not allowed (privileged port)"
+                raise ServeError(f"--port {self.config.port}: {self.config.host}:{self.config.port} is {what}; "
+                                 f"pass a free port, e.g. --port {self.config.port + 1}") from None
+            raise ServeError(f"--host {self.config.host}: cannot listen there ({exc.strerror or exc}); "
+                             f"pass an address of this machine, e.g. --host 127.0.0.1") from None
+        if self._ingestor is not None and self._owns_ingestor:
+            self._ingestor.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Handle requests in this thread until :meth:`stop` is called."""
+        assert self._httpd is not None, "call start() first"
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._httpd.serve_forever(poll_interval=0.2)
+
+    def start_background(self) -> VizboardServer:
+        """:meth:`start`, then serve in a thread this object owns (tests, notebooks)."""
+        self.start()
+        self._thread = threading.Thread(target=self.serve_forever, name="vizboard-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and ingesting; joins the threads this object started."""
+        if self._httpd is not None:
+            if self._thread is not None:
+                self._httpd.shutdown()
+                self._thread.join(10)
+                self._thread = None
+            self._httpd.server_close()
+            self._httpd = None
+        if self._ingestor is not None and self._owns_ingestor:
+            self._ingestor.stop()
+
+    def __enter__(self) -> VizboardServer:
+        return self.start_background()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
