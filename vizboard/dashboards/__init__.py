@@ -15,6 +15,7 @@ __all__ = ["DASHBOARD_MODULES", "registry"]
 
 DASHBOARD_MODULES: tuple[str, ...] = (
     "vizboard.dashboards.scalars",
+    "vizboard.dashboards.profile",
 )
 
 
