@@ -69,6 +69,9 @@ def log(data: Mapping[str, Any], step: int | None = None) -> None:
         raise RuntimeError("logger.log() called before logger.init(): call logger.init() first")
     if not isinstance(data, Mapping):
         raise TypeError(f"data must be a dict of tag -> number, got {type(data).__name__}")
+    from logger._convert import scalar
+
+    values = [(tag, v if type(v) is float else scalar(v, f"scalar_value for {tag!r}")) for tag, v in data.items()]
     with active.lock:
         if step is None:
             step = active.last_step + 1
@@ -78,7 +81,7 @@ def log(data: Mapping[str, Any], step: int | None = None) -> None:
             step = check_step(step)
         active.last_step = step
     add = active.writer.add_scalar
-    for tag, value in data.items():
+    for tag, value in values:
         add(tag, value, step)
 
 
