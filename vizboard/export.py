@@ -113,8 +113,9 @@ def _by_step(s: ScalarSeries) -> ScalarSeries:
 
 
 @contextmanager
-def _opened(logdir: str | os.PathLike[str] | DataProvider) -> Iterator[DataProvider]:
-    """A provider for ``logdir``: the object itself if it is one, else a one-shot load."""
+def _opened(logdir: str | os.PathLike[str] | DataProvider, progress: bool = False) -> Iterator[DataProvider]:
+    """A provider for ``logdir``: the object itself if it is one, else a one-shot load
+    (with a bytes-read progress bar on stderr if ``progress`` and stderr is a terminal)."""
     if isinstance(logdir, DataProvider):
         yield logdir
         return
@@ -124,15 +125,54 @@ def _opened(logdir: str | os.PathLike[str] | DataProvider) -> Iterator[DataProvi
             raise FileNotFoundError(f"logdir {path!r} does not exist (pass the directory your runs write to)")
         if not os.path.isdir(path):
             raise NotADirectoryError(f"logdir {path!r} is not a directory")
-    from vizboard.data import load
+    if progress and sys.stderr.isatty():
+        store = _load_with_progress(path)
+    else:
+        from vizboard.data import load
 
-    store = load(path)
+        store = load(path)
     try:
         yield store
     finally:
         close = getattr(store, "close", None)
         if callable(close):
             close()
+
+
+def _load_with_progress(path: str) -> DataProvider:
+    """``vizboard.data.load(path)``, run on a thread we own and join, while the calling
+    thread draws the store's bytes-read progress."""
+    import threading
+
+    from tqdm import tqdm
+
+    from vizboard.data import Ingestor, Store
+
+    store = Store(path)
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            Ingestor(store, watch=False).run_once()
+        except BaseException as e:  # handed to the caller below
+            failure.append(e)
+
+    worker = threading.Thread(target=work, name="vizboard-export-load", daemon=True)
+    bar = tqdm(total=0, unit="B", unit_scale=True, desc="load", file=sys.stderr, leave=False)
+    try:
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.1)
+            st = store.status()
+            bar.total = max(st.bytes_total, st.bytes_read)
+            bar.n = st.bytes_read
+            bar.refresh()
+    finally:
+        worker.join()
+        bar.close()
+    if failure:
+        raise failure[0]
+    return store
 
 
 # --------------------------------------------------------------------------- pandas
@@ -205,15 +245,18 @@ class _TextWriter:
     def write(self, s: ScalarSeries) -> None:
         if self.json_mode:
             head = '{"run": ' + json.dumps(s.run) + ', "tag": ' + json.dumps(s.tag) + ', "step": '
-            fmt = head + "{}" + ', "wall_time": {}, "value": {}}}\n'
         else:
-            fmt = _csv_field(s.run) + "," + _csv_field(s.tag) + ",{},{},{}\n"
+            head = _csv_field(s.run) + "," + _csv_field(s.tag) + ","
         for lo in range(0, len(s), _TEXT_CHUNK_ROWS):
             hi = lo + _TEXT_CHUNK_ROWS
             steps = np.asarray(s.step[lo:hi], dtype=np.int64).tolist()
             walls = _float_texts(np.asarray(s.wall_time[lo:hi], dtype=np.float64), self.json_mode)
             vals = _float_texts(np.asarray(s.value[lo:hi], dtype=np.float64), self.json_mode)
-            self.f.write("".join([fmt.format(a, b, c) for a, b, c in zip(steps, walls, vals)]))
+            if self.json_mode:
+                rows = [f'{head}{a}, "wall_time": {b}, "value": {c}}}\n' for a, b, c in zip(steps, walls, vals)]
+            else:
+                rows = [f"{head}{a},{b},{c}\n" for a, b, c in zip(steps, walls, vals)]
+            self.f.write("".join(rows))
 
     def close(self) -> None:
         self.f.flush()
@@ -289,6 +332,8 @@ def _output(out: str | os.PathLike[str] | IO[Any], binary: bool) -> Iterator[IO[
     if os.path.isdir(target):
         raise IsADirectoryError(f"output {path!r} is a directory: pass a file name")
     if not os.path.isdir(parent):
+        if os.path.exists(parent):
+            raise NotADirectoryError(f"cannot write output {path!r}: {parent!r} is not a directory")
         raise FileNotFoundError(f"cannot write output {path!r}: directory {parent!r} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=parent)
@@ -334,7 +379,7 @@ def export_scalars(
     """
     fmt = _format_for(out, fmt)
     binary = fmt == "parquet"
-    with _opened(logdir) as provider:
+    with _opened(logdir, progress) as provider:
         infos = _selected(provider, runs, tags)
         total = sum(i.num_points for i in infos)
         with _output(out, binary) as f, _progress(total, progress) as bar:
