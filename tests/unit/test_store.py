@@ -1,0 +1,111 @@
+"""Store semantics: full resolution, restart preemption, immutable snapshots, versions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vizboard.data.decode import HistogramValue, SeriesMeta
+from vizboard.data.models import Kind, TextEntry
+from vizboard.data.store import Store
+
+META = SeriesMeta(Kind.SCALARS, "scalars")
+
+
+def add(store, steps, values=None, run="r", tag="t"):
+    steps = np.asarray(steps, np.int64)
+    values = np.asarray(values if values is not None else steps * 1.5, np.float64)
+    store.add_scalars(run, tag, META, steps, np.full(steps.shape, 1.7e9), values)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(str(tmp_path))
+
+
+def test_appends_keep_every_point(store):
+    for lo in range(0, 10_000, 1000):
+        add(store, np.arange(lo, lo + 1000))
+    s = store.scalars("r", "t")
+    assert s.step.tolist() == list(range(10_000)) and s.value.tolist() == [i * 1.5 for i in range(10_000)]
+    assert s.step.dtype == np.int64 and s.wall_time.dtype == np.float64 and s.value.dtype == np.float64
+
+
+def test_restart_replaces_overlapping_steps(store):
+    add(store, [0, 1, 2, 3, 4], [0, 1, 2, 3, 4])
+    add(store, [2, 3], [20, 30])
+    s = store.scalars("r", "t")
+    assert s.step.tolist() == [0, 1, 2, 3] and s.value.tolist() == [0, 1, 20, 30]
+
+
+def test_restart_inside_one_batch_and_duplicates_keep_last(store):
+    add(store, [0, 1, 2, 1, 2, 2, 5], [0, 1, 2, 10, 20, 21, 5])
+    s = store.scalars("r", "t")
+    assert s.step.tolist() == [0, 1, 2, 5] and s.value.tolist() == [0, 10, 21, 5]
+
+
+def test_snapshots_never_change(store):
+    add(store, np.arange(100))
+    snap = store.scalars("r", "t")
+    before = snap.value.copy()
+    add(store, np.arange(100, 200))  # append past the snapshot
+    add(store, [50], [-1.0])  # restart: truncates and rewrites
+    assert np.array_equal(snap.value, before) and len(snap) == 100
+    assert not snap.value.flags.writeable
+    with pytest.raises(ValueError):
+        snap.value[0] = 3.0
+    now = store.scalars("r", "t")
+    assert now.step.tolist() == list(range(50)) + [50] and now.value[-1] == -1.0
+
+
+def test_versions_only_grow_and_tag_versions_track_changes(store):
+    v0 = store.version()
+    add(store, [0, 1])
+    add(store, [0], tag="other")
+    v1 = store.version()
+    assert v1 > v0
+    t_before = {t.tag: t.version for t in store.tags()}
+    add(store, [2])
+    t_after = {t.tag: t.version for t in store.tags()}
+    assert t_after["t"] > t_before["t"] and t_after["other"] == t_before["other"]
+    assert store.runs()[0].version == store.version()
+
+
+def test_memory_per_point_is_bounded(store):
+    for lo in range(0, 200_000, 777):
+        add(store, np.arange(lo, min(lo + 777, 200_000)))
+    buf = store._runs["r"].series["t"].data
+    bytes_per_point = (buf.step.nbytes + buf.wall.nbytes + buf.value.nbytes) / buf.n
+    assert bytes_per_point <= 32
+
+
+def test_entries_preempt_like_scalars(store):
+    meta = SeriesMeta(Kind.TEXT, "text")
+    for step, text in [(0, "a"), (1, "b"), (2, "c"), (1, "b2")]:
+        store.add_entry("r", "txt", meta, step, 0.0, TextEntry(step, 0.0, np.array(text, dtype=object)))
+    assert [(e.step, e.data.item()) for e in store.text("r", "txt")] == [(0, "a"), (1, "b2")]
+
+
+def test_histogram_snapshot(store):
+    meta = SeriesMeta(Kind.HISTOGRAMS, "histograms")
+    h1 = HistogramValue(np.array([0.0, 1]), np.array([1.0, 2]), np.array([3.0, 4]), 0.0, 2.0, 7.0, 9.0)
+    h2 = HistogramValue(np.array([5.0]), np.array([6.0]), np.array([1.0]), 5.0, 6.0, 1.0, 5.5)
+    store.add_entry("r", "h", meta, 0, 1.0, h1)
+    store.add_entry("r", "h", meta, 1, 2.0, h2)
+    h = store.histograms("r", "h")
+    assert h.step.tolist() == [0, 1] and h.offsets.tolist() == [0, 2, 3]
+    assert [b.tolist() for b in h.buckets(1)] == [[5.0], [6.0], [1.0]]
+    assert h.num.tolist() == [7.0, 1.0] and h.total.tolist() == [9.0, 5.5]
+
+
+def test_unknown_run_or_tag_gives_empty(store):
+    assert store.scalars("nope", "x") is None and store.histograms("nope", "x") is None
+    assert store.blobs("nope", "x") == [] and store.text("nope", "x") == [] and store.graph("nope") is None
+    assert store.run_files("nope", "*") == [] and store.problems("nope") == []
+
+
+def test_nan_wall_time_and_values_kept(store):
+    store.add_scalars("r", "t", META, np.array([0, 1]), np.array([np.nan, np.inf]), np.array([np.nan, -np.inf]))
+    s = store.scalars("r", "t")
+    assert np.isnan(s.wall_time[0]) and np.isinf(s.wall_time[1])
+    assert np.isnan(s.value[0]) and s.value[1] == -np.inf
