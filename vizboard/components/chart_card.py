@@ -54,7 +54,7 @@ def chart_card(prefix: str, key: str, title: str, filename: str = "chart") -> ht
                 ],
             ),
             dcc.Graph(id=card_id(prefix, "graph", key), config=config, className="vb-graph",
-                      figure={"data": [], "layout": {"height": 320}}),
+                      style={"height": "320px"}, figure={"data": [], "layout": {}}),
             dcc.Download(id=card_id(prefix, "download", key)),
             dcc.Store(id=card_id(prefix, "state", key), data=None),
             html.Span(filename, id=card_id(prefix, "filename", key), hidden=True),

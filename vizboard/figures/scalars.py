@@ -254,6 +254,7 @@ def scalar_figure(
     smoothing = options.smoothing != "none"
     for ln in lines:
         px = _plot_x(ln, options.x_axis)
+        sparse = ln.total_points <= 30
         times = _time_strings(ln.wall_time)
         finite_raw = np.where(np.isfinite(ln.value), ln.value, np.nan)
         custom = np.empty((len(ln.step), 3), dtype=object)
@@ -264,7 +265,8 @@ def scalar_figure(
             go.Scatter(
                 x=px,
                 y=finite_raw,
-                mode="lines",
+                mode="lines+markers" if sparse and not smoothing else "lines",
+                marker={"size": 5},
                 name=ln.label,
                 legendgroup=ln.label,
                 line={"color": ln.color, "width": 1.5 if not smoothing else 1},
@@ -285,7 +287,8 @@ def scalar_figure(
                 go.Scatter(
                     x=px,
                     y=sm,
-                    mode="lines",
+                    mode="lines+markers" if sparse else "lines",
+                    marker={"size": 5},
                     name=ln.label,
                     legendgroup=ln.label,
                     line={"color": ln.color, "width": 1.8},
@@ -317,7 +320,7 @@ def scalar_figure(
         uirevision=uirevision or title or "scalars",
         showlegend=len(lines) > 1,
         legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
-        height=320,
+        autosize=True,
     )
     return fig
 
