@@ -1,0 +1,93 @@
+"""The Profile tab in Chromium: operator rows, step breakdown, timeline, system metrics, trace download."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from logger import SummaryWriter
+from logger.system_metrics import SystemMetricsSampler
+from logger.timing import StepTimer
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.browser
+
+
+def profile_tiny_model(trace_dir: Path) -> None:
+    """A tiny model trained from a DataLoader under torch.profiler (CPU, wait=0 warmup=1 active=2)."""
+    from torch.profiler import ProfilerActivity, profile, schedule, tensorboard_trace_handler
+    from torch.utils.data import DataLoader, TensorDataset
+
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = DataLoader(TensorDataset(torch.randn(64, 8), torch.randn(64, 1)), batch_size=8)
+    with profile(activities=[ProfilerActivity.CPU], schedule=schedule(wait=0, warmup=1, active=2, repeat=1),
+                 on_trace_ready=tensorboard_trace_handler(str(trace_dir))) as prof:
+        for i, (x, y) in enumerate(loader):
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            prof.step()
+            if i >= 3:
+                break
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("profile_logdir")
+    run = root / "run_a"
+    with SummaryWriter(run) as w:
+        emit = lambda tag, value, step, walltime: w.add_scalar(tag, value, step, walltime)  # noqa: E731
+        sampler = SystemMetricsSampler(emit, interval=0.01)
+        timer = StepTimer(emit)
+        sampler.start()
+        for i in range(5):
+            with timer("step", batch_size=8):
+                with timer("forward"):
+                    time.sleep(0.002)
+            w.add_scalar("loss", 1.0 / (i + 1), i)
+            timer.step()
+        deadline = time.monotonic() + 10
+        while sampler.samples < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sampler.stop()
+    profile_tiny_model(run / "plugins" / "profile")
+    return root
+
+
+def test_profile_tab_renders_and_downloads(logdir: Path, serve, page) -> None:
+    from playwright.sync_api import expect
+
+    base = serve(logdir, "--reload-interval", "0.5")
+    page.goto(f"{base}/?tab=profile")
+    rows = page.locator("#profile-ops tbody tr:has(td)")
+    expect(rows.first).to_be_visible(timeout=30_000)
+    expect(page.locator("#profile-ops")).to_contain_text("aten::addmm")
+    expect(page.locator("#profile-ops")).to_contain_text("Optimizer.step#SGD.step")
+    assert rows.count() >= 10
+    # step breakdown: one stacked bar trace per phase, two profiled steps each
+    steps = page.locator("#profile-steps .barlayer .trace")
+    expect(steps).to_have_count(5, timeout=20_000)
+    expect(page.locator("#profile-steps .legendtext", has_text="backward")).to_have_count(1)
+    expect(page.locator("#profile-steps .barlayer .point").first).to_be_visible()
+    # timeline of one step: horizontal bars
+    expect(page.locator("#profile-timeline .barlayer .point").first).to_be_visible(timeout=20_000)
+    expect(page.locator("#profile-timeline .gtitle")).to_contain_text("Step #")
+    # system metrics and step timing sections
+    expect(page.locator("#profile-system .scatterlayer .trace").first).to_be_attached(timeout=20_000)
+    expect(page.locator("#profile-system")).to_contain_text("CPU (%)")
+    expect(page.locator("#profile-timing")).to_contain_text("Throughput")
+
+    # the raw trace downloads byte for byte (one server start for both checks: the machine is small)
+    with page.expect_download(timeout=20_000) as info:
+        page.click("#profile-download-button")
+    download = info.value
+    (trace,) = (logdir / "run_a" / "plugins" / "profile").glob("*.pt.trace.json")
+    assert download.suggested_filename == trace.name
+    got = Path(download.path()).read_bytes()
+    assert got == trace.read_bytes()
+    assert "traceEvents" in json.loads(got)
