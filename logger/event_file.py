@@ -51,6 +51,9 @@ _VERSION = b"brain.Event:2"
 _WRITER_NAME = b"vizboard.logger"
 _DEFAULT_MAX_BYTES = 256 << 20
 _SMALL = [bytes([i]) for i in range(0x80)]
+_STEP1 = [b"\x10" + b for b in _SMALL]
+_F64_TAGGED = struct.Struct("<Bd")
+crc32c = google_crc32c.value
 
 
 class _Scalar:
@@ -72,6 +75,10 @@ def _masked(data: bytes) -> int:
 def _varint(n: int) -> bytes:
     if 0 <= n < 0x80:
         return _SMALL[n]
+    if 0 < n < 0x4000:
+        return bytes(((n & 0x7F) | 0x80, n >> 7))
+    if 0 < n < 0x200000:
+        return bytes(((n & 0x7F) | 0x80, ((n >> 7) & 0x7F) | 0x80, n >> 14))
     if n < 0:
         n += 1 << 64
     out = bytearray()
@@ -82,9 +89,12 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-def _tag_prefix(tag: str) -> bytes:
+def _scalar_tail(tag: str) -> bytes:
+    """Event field 5 up to the simple_value's 4 bytes, for ``tag`` (its length is fixed per tag)."""
     b = tag.encode("utf-8")
-    return b"\x0a" + _varint(len(b)) + b
+    val_len = 1 + len(_varint(len(b))) + len(b) + 5
+    summ = b"\x0a" + _varint(val_len) + b"\x0a" + _varint(len(b)) + b + b"\x15"
+    return b"\x2a" + _varint(len(summ) + 4) + summ
 
 
 def encode_event_header(wall_time: float, step: int) -> bytes:
@@ -147,7 +157,7 @@ class _Core:
         self.max_bytes = _DEFAULT_MAX_BYTES
         self.pending = bytearray()  # framed bytes not yet written (kept across write errors)
         self.header_cache: dict[int, bytes] = {}
-        self.tag_prefixes: dict[str, bytes] = {}  # scalar tag -> encoded Summary.Value.tag field
+        self.tag_prefixes: dict[str, bytes] = {}  # scalar tag -> encoded Event field 5 minus the value
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
         self.thread = threading.Thread(target=self.run, name=f"logger-writer:{os.path.basename(path)}", daemon=True)
 
@@ -182,24 +192,35 @@ class _Core:
                 enc = item[0]
                 try:
                     if enc is SCALAR:
-                        prefix = tags.get(item[1])
-                        if prefix is None:
-                            prefix = tags[item[1]] = _tag_prefix(item[1])
+                        # Event{1: wall_time, 2: step, 5: Summary{1: Value{1: tag, 2: simple_value}}}
+                        tail = tags.get(item[1])
+                        if tail is None:
+                            tail = tags[item[1]] = _scalar_tail(item[1])
                         value = item[2]
-                        if type(value) is not float:
-                            value = _as_float(value)
+                        try:
+                            v4 = _F32.pack(value)
+                        except (OverflowError, struct.error):
+                            v4 = _f32(_as_float(value))
                         step = item[3]
-                        val = prefix + b"\x15" + _f32(value)
-                        summ = b"\x0a" + _varint(len(val)) + val
-                        payloads: Any = (
-                            (b"\x09" + _F64.pack(item[4]) + b"\x10" + _varint(step)) if step else (b"\x09" + _F64.pack(item[4]))
-                        ) + b"\x2a" + _varint(len(summ)) + summ
-                    elif type(enc) is _Marker:
+                        if step:
+                            payload = _F64_TAGGED.pack(9, item[4]) + (_STEP1[step] if 0 < step < 128 else b"\x10" + _varint(step)) + tail + v4
+                        else:
+                            payload = _F64_TAGGED.pack(9, item[4]) + tail + v4
+                        n = len(payload)
+                        head = cache.get(n)
+                        if head is None:
+                            h = _U64.pack(n)
+                            head = cache[n] = h + _U32.pack(_masked(h))
+                        crc = crc32c(payload)
+                        pending += head
+                        pending += payload
+                        pending += _U32.pack((((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF)
+                        continue
+                    if type(enc) is _Marker:
                         markers.append(enc)
                         continue
-                    else:
-                        payloads = enc(item[1], item[2], item[3], item[4])
-                        freed += _nbytes(item[1]) + _nbytes(item[2])
+                    payloads: Any = enc(item[1], item[2], item[3], item[4])
+                    freed += _nbytes(item[1]) + _nbytes(item[2])
                 except BaseException as exc:  # noqa: BLE001 - reported to the training thread
                     self.error = exc
                     continue

@@ -89,36 +89,6 @@ def default_bins() -> Any:
     return edges
 
 
-def _tf_counts(values: Any, edges: Any) -> Any:
-    """``numpy.histogram(values, bins=edges)[0]`` for the default edges, computed in O(n).
-
-    The bucket index is estimated from log(|x|)/log(1.1), then corrected against the exact
-    edges, so the result equals numpy's (half-open bins, last bin closed, values outside
-    the edges or NaN not counted).
-    """
-    import numpy as np
-
-    nb = len(edges) - 1
-    n_pos = (len(edges) - 1) // 2  # index of the 0 edge
-    finite = values[(values >= edges[0]) & (values <= edges[-1])]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mag = np.abs(finite)
-        k = np.floor(np.log(mag / 1e-12) / np.log(1.1))
-    k = np.where(mag < 1e-12, -1, k)
-    k = np.clip(k, -1, n_pos - 1).astype(np.int64)
-    idx = np.where(finite >= 0, n_pos + 1 + k, n_pos - 2 - k)
-    idx = np.clip(idx, 0, nb - 1)
-    # exact correction: edges[idx] <= x < edges[idx+1]
-    for _ in range(3):
-        low = finite < edges[idx]
-        high = finite >= edges[np.minimum(idx + 1, nb)]
-        high &= idx < nb - 1
-        if not (low.any() or high.any()):
-            break
-        idx = idx - low + high
-    return np.bincount(idx, minlength=nb)[:nb].astype(np.int64)
-
-
 def histogram(tag: str, values: Any, bins: Any = "tensorflow", max_bins: int | None = None) -> Summary:
     """torch ``histogram``/``make_histogram``: legacy ``histo`` with numpy bins, trimmed to the support.
 
@@ -130,13 +100,8 @@ def histogram(tag: str, values: Any, bins: Any = "tensorflow", max_bins: int | N
     if values.size == 0:
         raise ValueError("values is empty: a histogram needs at least one element")
     if isinstance(bins, str) and bins == "tensorflow":
-        edges = default_bins()
-        if np.isnan(values).any():
-            counts, limits = np.histogram(values, bins=edges)
-        else:
-            counts, limits = _tf_counts(values, edges), edges
-    else:
-        counts, limits = np.histogram(values, bins=bins)
+        bins = default_bins()
+    counts, limits = np.histogram(values, bins=bins)
     num_bins = len(counts)
     if max_bins is not None and num_bins > max_bins:
         subsampling = num_bins // max_bins

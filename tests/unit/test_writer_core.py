@@ -291,3 +291,24 @@ def test_tensors_are_snapshotted_at_call_time(tmp_path) -> None:
         arr *= 5
     hist = {v.tag: v.histo for e in read_events(str(tmp_path)) if e.HasField("summary") for v in e.summary.value}
     assert hist["t"].max == 1.0 and hist["a"].max == 1.0
+
+
+def test_writer_thread_scalar_encoding_equals_protobuf(tmp_path) -> None:
+    from logger._pb import summary_pb2
+
+    steps = [0, 1, 127, 128, 16383, 16384, 2**21 - 1, 2**21, 2**40, -1, -(2**40)]
+    values = [0.0, 1.5, float("nan"), float("inf"), 1e39, -1e39, 3.0e-45, 7]
+    tags = ["a", "ü/x", "t" * 130]
+    expected = []
+    with SummaryWriter(str(tmp_path)) as w:
+        for tag in tags:
+            for step in steps:
+                for value in values:
+                    w.add_scalar(tag, value, step, walltime=1700000000.25 + step % 7)
+                    v = summary_pb2.Summary.Value(tag=tag, simple_value=value)
+                    expected.append(event_pb2.Event(wall_time=1700000000.25 + step % 7, step=step,
+                                                    summary=summary_pb2.Summary(value=[v])).SerializeToString())
+    (path,) = glob.glob(os.path.join(str(tmp_path), "events.out.tfevents.*"))
+    with open(path, "rb") as f:
+        payloads = [r.payload for r in records.scan(f.read(), final=True).records]
+    assert payloads[1:] == expected
