@@ -15,6 +15,12 @@ __all__ = ["DASHBOARD_MODULES", "registry"]
 
 DASHBOARD_MODULES: tuple[str, ...] = (
     "vizboard.dashboards.scalars",
+    "vizboard.dashboards.histograms",
+    "vizboard.dashboards.distributions",
+    "vizboard.dashboards.images",
+    "vizboard.dashboards.audio",
+    "vizboard.dashboards.text",
+    "vizboard.dashboards.pr_curves",
     "vizboard.dashboards.profile",
 )
 
