@@ -97,7 +97,9 @@ def _child(name: str, quick: bool, result_path: str) -> int:
             raise TypeError(f"bench.{name}.run returned {type(bad[0]).__name__}, expected Measurement")
     except Exception as exc:  # noqa: BLE001 - every failure is reported, the run goes on
         status, reason = _classify(name, exc)
-        measurements = []
+        # A module may hand back what it measured before failing (exc.measurements).
+        partial = getattr(exc, "measurements", None)
+        measurements = [m for m in partial if isinstance(m, Measurement)] if isinstance(partial, list) else []
         if status == "crash":
             traceback.print_exc()
     result = {"status": status, "reason": reason, "measurements": measurements,
