@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import socket
 import threading
 from typing import Any
 
@@ -45,6 +46,32 @@ def check_logdir(logdir: str) -> None:
                          f"the event files")
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port), or :class:`ServeError` naming the flag and the fix."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ServeError(f"--host {host}: cannot resolve it ({exc.strerror}); pass an address of this machine, "
+                         f"e.g. --host 127.0.0.1") from None
+    family, _, _, _, addr = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(f"--port {port}: {host}:{port} is already in use; pass a free port, "
+                             f"e.g. --port {port + 1}") from None
+        if exc.errno == errno.EACCES:
+            raise ServeError(f"--port {port}: binding {host}:{port} is not permitted (privileged port); "
+                             f"pass a port above 1023, e.g. --port 6006") from None
+        raise ServeError(f"--host {host}: cannot listen there ({exc.strerror or exc}); pass an address of "
+                         f"this machine, e.g. --host 127.0.0.1") from None
+    return sock
+
+
 class VizboardServer:
     """The running server: a Store kept fresh by an Ingestor, the Dash app, a threaded WSGI server."""
 
@@ -67,7 +94,7 @@ class VizboardServer:
     def port(self) -> int:
         """The bound port (useful with ``port=0``)."""
         assert self._httpd is not None, "call start() first"
-        return int(self._httpd.server_port)
+        return int(self._httpd.port)
 
     @property
     def url(self) -> str:
@@ -87,15 +114,12 @@ class VizboardServer:
             self._ingestor = Ingestor(store, poll=self.config.poll, reload_interval=self.config.reload_interval)
             self._owns_ingestor = True
         self.app = create_app(self.config, self._provider)
+        sock = _bind(self.config.host, self.config.port)
         try:
-            self._httpd = make_server(self.config.host, self.config.port, self.app.server, threaded=True)
-        except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES) or "in use" in str(exc).lower():
-                what = "already in use" if exc.errno != errno.EACCES else "not allowed (privileged port)"
-                raise ServeError(f"--port {self.config.port}: {self.config.host}:{self.config.port} is {what}; "
-                                 f"pass a free port, e.g. --port {self.config.port + 1}") from None
-            raise ServeError(f"--host {self.config.host}: cannot listen there ({exc.strerror or exc}); "
-                             f"pass an address of this machine, e.g. --host 127.0.0.1") from None
+            self._httpd = make_server(self.config.host, sock.getsockname()[1], self.app.server, threaded=True,
+                                      fd=sock.fileno())
+        finally:
+            sock.close()  # the server holds its own duplicate of the descriptor
         if self._ingestor is not None and self._owns_ingestor:
             self._ingestor.start()
         return self
