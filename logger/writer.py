@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -112,6 +113,25 @@ def _call(fn_name: str) -> Any:
 
     build.__name__ = fn_name
     return build
+
+
+def _end_session(fw: EventFileWriter, hp: dict[str, Any], success: bool | None) -> None:
+    """Write ``_hparams_/session_end_info`` (and a deferred experiment) once; ``success=None``: decide at exit."""
+    from logger import summaries
+
+    if hp["ended"] or fw._core.closed:
+        return
+    hp["ended"] = True
+    if success is None:  # interpreter exit: an uncaught exception leaves sys.last_type behind
+        success = getattr(sys, "last_type", None) is None
+    now = _time()
+    if not hp["experiment_written"]:
+        # No metric_dict: every scalar tag this run logged is a metric (TensorBoard infers the
+        # same while the experiment record is absent).
+        fw.flush()
+        tags = sorted(t for t in fw.scalar_tags() if not t.startswith("_hparams_/"))
+        fw.put((_enc_summary, summaries.hparams_experiment, (hp["values"], tags, hp["domains"], now), 0, now))
+    fw.put((_enc_summary, summaries.hparams_session_end, (success, now), 0, now))
 
 
 class SummaryWriter:
@@ -375,28 +395,24 @@ class SummaryWriter:
                 sub.add_hparams(hparam_dict, metric_dict, hparam_domain_discrete, None, global_step)
             return
         now = _time()
-        hp = self._hparams = {"values": values, "domains": domains, "metrics": list(metrics), "ended": False}
+        if self._hparams is not None:
+            self._hparams["finalizer"].detach()
+        fw = self._fw or self._get_file_writer()
+        hp = self._hparams = {"values": values, "domains": domains, "ended": False, "experiment_written": bool(metrics)}
         if metrics:
             self._put(summaries.hparams_experiment, (values, list(metrics), domains, now), None, now)
-            hp["experiment_written"] = True
         self._put(summaries.hparams_session_start, (values, now), None, now)
         for tag, value in metrics.items():
             self.add_scalar(tag, value, step)
+        # Exit without close(): the session end is still written (finalizers run last-in first-out,
+        # so this one runs before the file writer's own).
+        hp["finalizer"] = weakref.finalize(self, _end_session, fw, hp, None)
 
     def _end_hparams(self, success: bool) -> None:
         hp = self._hparams
-        if hp is None or hp["ended"] or self._fw is None:
-            return
-        from logger import summaries
-
-        hp["ended"] = True
-        now = _time()
-        if not hp.get("experiment_written"):
-            # No metric_dict: name every scalar tag this run logged as a metric.
-            self._fw.flush()
-            tags = sorted(t for t in self._fw.scalar_tags() if not t.startswith("_hparams_/"))
-            self._put(summaries.hparams_experiment, (hp["values"], tags, hp["domains"], now), None, now)
-        self._put(summaries.hparams_session_end, (success, now), None, now)
+        if hp is not None and self._fw is not None:
+            hp["finalizer"].detach()
+            _end_session(self._fw, hp, success)
 
     # ------------------------------------------------------------------ graph, embedding, mesh
     def add_graph(self, model: Any, input_to_model: Any = None, verbose: bool = False, use_strict_trace: bool = True) -> None:

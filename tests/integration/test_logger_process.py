@@ -112,3 +112,29 @@ def test_init_log_finish(tmp_path) -> None:
     assert start.session_start_info.hparams["opt"].string_value == "adam"
     exp = plugin_data_pb2.HParamsPluginData.FromString(acc.SummaryMetadata("_hparams_/experiment").plugin_data.content)
     assert sorted(m.name.tag for m in exp.experiment.metric_infos) == ["acc", "loss"]
+
+
+@pytest.mark.parametrize("ending,status", [("pass", 1), ("raise SystemError('boom')", 2)])
+def test_hparams_session_end_written_at_exit(tmp_path, ending, status) -> None:
+    _run(
+        f"""
+        import sys, logger
+        w = logger.SummaryWriter(sys.argv[1])
+        w.add_hparams({{"lr": 0.1}}, {{}})
+        w.add_scalar("loss", 1.0, 0)
+        {ending}
+        """,
+        str(tmp_path),
+    )
+    from tensorboard.backend.event_processing import event_accumulator as ea
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    acc = ea.EventAccumulator(str(tmp_path))
+    acc.Reload()
+
+    def content(tag: str):
+        return plugin_data_pb2.HParamsPluginData.FromString(acc.SummaryMetadata(tag).plugin_data.content)
+
+    end = content("_hparams_/session_end_info").session_end_info
+    assert end.status == status and end.end_time_secs > 0
+    assert [m.name.tag for m in content("_hparams_/experiment").experiment.metric_infos] == ["loss"]
