@@ -7,23 +7,26 @@ values are exported, never dropped.
 
 Formats:
 
-* ``csv`` — header ``run,tag,step,wall_time,value``; floats in Python's shortest
-  round-trip form, non-finite values as ``nan``, ``inf``, ``-inf`` (which pandas,
-  numpy and Python's ``float()`` read back).
+* ``csv`` — header ``run,tag,step,wall_time,value``; names quoted only when needed
+  (RFC 4180); floats in shortest round-trip form (``0.1``, ``1e-7``, ``100``), non-finite
+  values as ``nan``, ``inf``, ``-inf`` (which pandas, numpy and ``float()`` read back).
 * ``parquet`` — one file, columns typed as above (strings dictionary-encoded).
 * ``json`` — JSON Lines (one object per line, ``{"run": ..., "tag": ..., "step": ...,
   "wall_time": ..., "value": ...}``), so a huge export streams and every line is valid
-  JSON; read with ``pandas.read_json(path, lines=True)``. Non-finite values are
-  TensorBoard's strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
+  JSON; read with ``pandas.read_json(path, lines=True)``. Numbers in shortest round-trip
+  form (an integral float may appear as ``100``); non-finite values are TensorBoard's
+  strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
 
-Export streams series by series, so memory holds one series at a time (Parquet: up to
-about a million rows per row group), not the whole table. Files are written to a
+Export streams series by series (batched through Arrow, whose C++ writers format the
+numbers), so memory holds about one series or batch at a time (up to a million rows per
+Parquet row group), never the whole table. Files are written to a
 temporary name beside the target and renamed when complete.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -60,7 +63,7 @@ FORMATS = ("csv", "parquet", "json")
 _SUFFIX_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
                    ".jsonl": "json", ".ndjson": "json"}
 _ROW_GROUP_ROWS = 1 << 20
-_TEXT_CHUNK_ROWS = 1 << 16
+_TEXT_BATCH_ROWS = 1 << 16
 _JSON_NONFINITE = {"nan": '"NaN"', "inf": '"Infinity"', "-inf": '"-Infinity"'}
 
 
@@ -221,87 +224,126 @@ def read_scalars(
 # --------------------------------------------------------------------------- writers
 
 
-def _float_texts(a: np.ndarray, json_mode: bool) -> list[str]:
-    """Shortest round-trip text of each float; non-finite as nan/inf (CSV) or TB's strings (JSON)."""
-    texts = [repr(v) for v in a.tolist()]
-    if json_mode:
-        for i in np.flatnonzero(~np.isfinite(a)).tolist():
-            texts[i] = _JSON_NONFINITE[texts[i]]
-    return texts
+def _arrow_table(s: ScalarSeries) -> Any:
+    """One series as an Arrow table with the export schema."""
+    import pyarrow as pa
+
+    zeros = pa.array(np.zeros(len(s), dtype=np.int32))
+    return pa.table(
+        {
+            "run": pa.array([s.run], pa.string()).take(zeros),
+            "tag": pa.array([s.tag], pa.string()).take(zeros),
+            "step": pa.array(np.asarray(s.step, dtype=np.int64)),
+            "wall_time": pa.array(np.asarray(s.wall_time, dtype=np.float64)),
+            "value": pa.array(np.asarray(s.value, dtype=np.float64)),
+        }
+    )
 
 
-def _csv_field(s: str) -> str:
-    if any(c in s for c in ',"\r\n') or s != s.strip():
-        return '"' + s.replace('"', '""') + '"'
-    return s
+class _Batched:
+    """Collects series as Arrow tables and hands them on in batches of about ``rows`` rows."""
 
-
-class _TextWriter:
-    def __init__(self, f: IO[str], json_mode: bool) -> None:
-        self.f, self.json_mode = f, json_mode
-        if not json_mode:
-            f.write(",".join(COLUMNS) + "\n")
+    def __init__(self, flush: Callable[[Any], None], rows: int) -> None:
+        self._flush, self._limit = flush, rows
+        self._pending: list[Any] = []
+        self._rows = 0
 
     def write(self, s: ScalarSeries) -> None:
-        if self.json_mode:
-            head = '{"run": ' + json.dumps(s.run) + ', "tag": ' + json.dumps(s.tag) + ', "step": '
-        else:
-            head = _csv_field(s.run) + "," + _csv_field(s.tag) + ","
-        for lo in range(0, len(s), _TEXT_CHUNK_ROWS):
-            hi = lo + _TEXT_CHUNK_ROWS
-            steps = np.asarray(s.step[lo:hi], dtype=np.int64).tolist()
-            walls = _float_texts(np.asarray(s.wall_time[lo:hi], dtype=np.float64), self.json_mode)
-            vals = _float_texts(np.asarray(s.value[lo:hi], dtype=np.float64), self.json_mode)
-            if self.json_mode:
-                rows = [f'{head}{a}, "wall_time": {b}, "value": {c}}}\n' for a, b, c in zip(steps, walls, vals)]
-            else:
-                rows = [f"{head}{a},{b},{c}\n" for a, b, c in zip(steps, walls, vals)]
-            self.f.write("".join(rows))
+        self._pending.append(_arrow_table(s))
+        self._rows += len(s)
+        if self._rows >= self._limit:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            import pyarrow as pa
+
+            table = pa.concat_tables(self._pending)
+            self._pending, self._rows = [], 0
+            self._flush(table)
+
+
+class _CsvWriter:
+    """CSV through Arrow's C++ writer (shortest round-trip floats, nan/inf, RFC 4180 quoting)."""
+
+    def __init__(self, sink: _Sink) -> None:
+        import pyarrow.csv as pcsv
+
+        self.sink, self.pcsv = sink, pcsv
+        self.options = pcsv.WriteOptions(include_header=False, quoting_style="needed")
+        self.batches = _Batched(self._write, _TEXT_BATCH_ROWS)
+        sink.write((",".join(COLUMNS) + "\n").encode())
+
+    def write(self, s: ScalarSeries) -> None:
+        self.batches.write(s)
+
+    def _write(self, table: Any) -> None:
+        buf = io.BytesIO()
+        self.pcsv.write_csv(table, buf, self.options)
+        self.sink.write(buf.getvalue())
 
     def close(self) -> None:
-        self.f.flush()
+        self.batches.flush()
+
+
+class _JsonLinesWriter:
+    """One JSON object per line; floats formatted by Arrow (shortest round-trip), non-finite
+    as TensorBoard's strings."""
+
+    def __init__(self, sink: _Sink) -> None:
+        self.sink = sink
+
+    def write(self, s: ScalarSeries) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        head = '{"run": ' + json.dumps(s.run) + ', "tag": ' + json.dumps(s.tag) + ', "step": '
+        for lo in range(0, len(s), _TEXT_BATCH_ROWS):
+            sl = slice(lo, lo + _TEXT_BATCH_ROWS)
+            steps = np.asarray(s.step[sl], dtype=np.int64).tolist()
+            cols = []
+            for arr in (np.asarray(s.wall_time[sl], dtype=np.float64), np.asarray(s.value[sl], dtype=np.float64)):
+                texts = pc.cast(pa.array(arr), pa.string()).to_pylist()
+                for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+                    texts[i] = _JSON_NONFINITE[texts[i]]
+                cols.append(texts)
+            rows = [f'{head}{a}, "wall_time": {b}, "value": {c}}}\n' for a, b, c in zip(steps, *cols)]
+            self.sink.write("".join(rows).encode())
+
+    def close(self) -> None:
+        pass
 
 
 class _ParquetWriter:
-    def __init__(self, f: IO[bytes]) -> None:
+    def __init__(self, sink: _Sink) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        self.pa = pa
-        self.schema = pa.schema(
+        schema = pa.schema(
             [("run", pa.string()), ("tag", pa.string()), ("step", pa.int64()),
              ("wall_time", pa.float64()), ("value", pa.float64())]
         )
-        self.writer = pq.ParquetWriter(f, self.schema)
-        self.pending: list[Any] = []
-        self.rows = 0
+        self.writer = pq.ParquetWriter(sink.f, schema)
+        self.batches = _Batched(lambda t: self.writer.write_table(t, row_group_size=_ROW_GROUP_ROWS),
+                                _ROW_GROUP_ROWS)
 
     def write(self, s: ScalarSeries) -> None:
-        pa, n = self.pa, len(s)
-        zeros = pa.array(np.zeros(n, dtype=np.int32))
-        table = pa.table(
-            {
-                "run": pa.array([s.run], pa.string()).take(zeros),
-                "tag": pa.array([s.tag], pa.string()).take(zeros),
-                "step": pa.array(np.asarray(s.step, dtype=np.int64)),
-                "wall_time": pa.array(np.asarray(s.wall_time, dtype=np.float64)),
-                "value": pa.array(np.asarray(s.value, dtype=np.float64)),
-            },
-            schema=self.schema,
-        )
-        self.pending.append(table)
-        self.rows += n
-        if self.rows >= _ROW_GROUP_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.pending:
-            self.writer.write_table(self.pa.concat_tables(self.pending), row_group_size=_ROW_GROUP_ROWS)
-            self.pending, self.rows = [], 0
+        self.batches.write(s)
 
     def close(self) -> None:
-        self._flush()
+        self.batches.flush()
         self.writer.close()
+
+
+class _Sink:
+    """Bytes to a binary stream, or decoded (UTF-8) to a text stream."""
+
+    def __init__(self, f: IO[Any]) -> None:
+        self.f = f
+        self.text = isinstance(f, io.TextIOBase)
+
+    def write(self, data: bytes) -> None:
+        self.f.write(data.decode("utf-8") if self.text else data)
 
 
 def _format_for(out: str | os.PathLike[str] | IO[Any], fmt: str | None) -> str:
@@ -315,17 +357,22 @@ def _format_for(out: str | os.PathLike[str] | IO[Any], fmt: str | None) -> str:
 
 
 @contextmanager
-def _output(out: str | os.PathLike[str] | IO[Any], binary: bool) -> Iterator[IO[Any]]:
-    """An open stream for ``out``: stdout for "-", the object itself if it is a stream,
-    else a temporary file beside the path, renamed onto it only when writing succeeded."""
+def _output(out: str | os.PathLike[str] | IO[Any], binary: bool) -> Iterator[_Sink]:
+    """Where to write ``out``: stdout for "-", the object itself if it is a stream (text or
+    binary), else a temporary file beside the path, renamed onto it only when writing
+    succeeded. ``binary`` marks formats that must not go to a terminal or a text stream."""
     if not isinstance(out, (str, os.PathLike)):
-        yield out
+        if binary and isinstance(out, io.TextIOBase):
+            raise ValueError("Parquet needs a binary stream (open the file with 'wb')")
+        yield _Sink(out)
         return
     path = os.fspath(out)
     if path == "-":
         if binary and sys.stdout.isatty():
             raise ValueError("refusing to write binary Parquet to a terminal: pass -o FILE")
-        yield sys.stdout.buffer if binary else sys.stdout
+        sys.stdout.flush()
+        yield _Sink(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
         return
     target = os.path.abspath(path)
     parent = os.path.dirname(target)
@@ -340,9 +387,8 @@ def _output(out: str | os.PathLike[str] | IO[Any], binary: bool) -> Iterator[IO[
     except OSError as e:
         raise PermissionError(f"cannot write output {path!r}: {e.strerror or e}") from None
     try:
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
-                       newline=None if binary else "") as f:
-            yield f
+        with os.fdopen(fd, "wb") as f:
+            yield _Sink(f)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
@@ -383,7 +429,7 @@ def export_scalars(
         infos = _selected(provider, runs, tags)
         total = sum(i.num_points for i in infos)
         with _output(out, binary) as f, _progress(total, progress) as bar:
-            writer: Any = _ParquetWriter(f) if binary else _TextWriter(f, json_mode=fmt == "json")
+            writer: Any = {"csv": _CsvWriter, "json": _JsonLinesWriter, "parquet": _ParquetWriter}[fmt](f)
             rows = 0
             for info in infos:
                 series = provider.scalars(info.run, info.tag)

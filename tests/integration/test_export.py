@@ -21,7 +21,9 @@ from vizboard.export import add_export_arguments, export_scalars, read_scalars, 
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_700_000_000.0
-SPECIAL = {3: math.nan, 4: math.inf, 5: -math.inf}  # step -> value for the non-finite points
+# step -> value: the non-finite points, and floats whose text form is easy to get wrong
+SPECIAL = {3: math.nan, 4: math.inf, 5: -math.inf, 6: -0.0, 7: 3.4028234663852886e38, 8: 1.1754943508222875e-38,
+           9: 100.0}
 
 Expected = dict[tuple[str, str], list[tuple[int, float, float]]]
 
@@ -280,3 +282,15 @@ def test_public_api_is_lazy(logdir: tuple[Path, Expected]) -> None:
 
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     assert res.stdout.split() == [str(n), version]
+
+
+def test_export_to_streams(logdir: tuple[Path, Expected]) -> None:
+    root, expected = logdir
+    text = io.StringIO()
+    n = export_scalars(root, text, fmt="csv", runs=["a"], progress=False)
+    assert n == len(text.getvalue().splitlines()) - 1 == sum(len(v) for (r, _), v in expected.items() if r == "a")
+    raw = io.BytesIO()
+    export_scalars(root, raw, fmt="parquet", progress=False)
+    assert pq.read_table(io.BytesIO(raw.getvalue())).num_rows == len(_expected_rows(expected))
+    with pytest.raises(ValueError, match="binary stream"):
+        export_scalars(root, io.StringIO(), fmt="parquet")
