@@ -33,6 +33,8 @@ __all__ = [
     "hparams_session_start",
     "hparams_session_end",
     "string_tensor_value",
+    "mesh",
+    "module_graph",
     "MODULE_GRAPH_TAG",
     "MODULE_GRAPH_PLUGIN",
 ]
@@ -332,6 +334,29 @@ def hparams_session_end(success: bool, end_time_secs: float) -> Summary:
     """``_hparams_/session_end_info``: STATUS_SUCCESS or STATUS_FAILURE with ``end_time_secs``."""
     sei = hparams_pb2.SessionEndInfo(status="STATUS_SUCCESS" if success else "STATUS_FAILURE", end_time_secs=end_time_secs)
     return _hp_summary("_hparams_/session_end_info", hparams_pb2.HParamsPluginData(version=0, session_end_info=sei))
+
+
+def mesh(tag: str, vertices: Any, colors: Any, faces: Any, config_dict: Mapping[str, Any] | None,
+         display_name: str | None = None, description: str | None = None) -> Summary:
+    """torch ``mesh``: one DT_FLOAT [B, N, 3] value per component, tags ``<tag>_VERTEX|_FACE|_COLOR``, plugin ``mesh``."""
+    import numpy as np
+
+    json_config = "{}" if config_dict is None else json.dumps(config_dict, sort_keys=True)
+    kinds = plugins_pb2.MeshPluginData
+    parts = [(a, ct) for a, ct in ((vertices, kinds.VERTEX), (faces, kinds.FACE), (colors, kinds.COLOR)) if a is not None]
+    components = 0
+    for _, ct in parts:
+        components |= 1 << ct
+    values = []
+    for arr, ct in parts:
+        arr = np.asarray(arr)
+        content = kinds(version=0, name=tag, content_type=ct, components=components, shape=list(arr.shape),
+                        json_config=json_config).SerializeToString()
+        meta = SummaryMetadata(display_name=display_name, summary_description=description,
+                               plugin_data=SummaryMetadata.PluginData(plugin_name="mesh", content=content))
+        tensor = tensor_pb2.TensorProto(dtype="DT_FLOAT", float_val=arr.reshape(-1).tolist(), tensor_shape=_shape(*arr.shape))
+        values.append(Summary.Value(tag=f"{tag}_{kinds.ContentType.Name(ct)}", tensor=tensor, metadata=meta))
+    return Summary(value=values)
 
 
 def module_graph(tree: Mapping[str, Any]) -> Summary:

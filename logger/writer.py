@@ -105,6 +105,13 @@ def _b_pr_raw(tag: str, arrays: tuple, num_thresholds: int) -> Any:
     return pr_curve_raw(tag, *(_convert.to_numpy(a) for a in arrays), num_thresholds=num_thresholds)
 
 
+def _b_mesh(tag: str, vertices: Any, colors: Any, faces: Any, config: Any) -> Any:
+    from logger.summaries import mesh
+
+    conv = [None if a is None else _convert.to_numpy(a) for a in (vertices, colors, faces)]
+    return mesh(tag, conv[0], conv[1], conv[2], config)
+
+
 def _call(fn_name: str) -> Any:
     def build(*args: Any) -> Any:
         from logger import summaries
@@ -255,12 +262,12 @@ class SummaryWriter:
     # ------------------------------------------------------------------ images, video, audio
     def add_image(self, tag: str, img_tensor: Any, global_step: int | None = None, walltime: float | None = None,
                   dataformats: str = "CHW") -> None:
-        """One image (CHW/HWC/HW; uint8 as is, floats in [0, 1] scaled by 255), PNG-encoded."""
+        """One image (CHW/HWC/HW, or NCHW/NHWC tiled as torch allows; uint8 as is, floats in [0, 1] x255), PNG."""
         from logger.images import check_dataformats
 
         tag = check_tag(tag)
         snap = capture(img_tensor, "img_tensor")
-        fmt = check_dataformats(_convert.shape_of(snap), dataformats, (2, 3))
+        fmt = check_dataformats(_convert.shape_of(snap), dataformats, (2, 3, 4))
         self._put(_b_image, (tag, snap, fmt), global_step, walltime)
 
     def add_images(self, tag: str, img_tensor: Any, global_step: int | None = None, walltime: float | None = None,
@@ -434,6 +441,24 @@ class SummaryWriter:
         from logger._embedding import write_embedding
 
         self._projector = write_embedding(self.log_dir, self._projector, mat, metadata, label_img, global_step, tag, metadata_header)
+
+    def add_mesh(self, tag: str, vertices: Any, colors: Any = None, faces: Any = None, config_dict: Mapping[str, Any] | None = None,
+                 global_step: int | None = None, walltime: float | None = None) -> None:
+        """Mesh / point cloud as torch writes it: ``vertices``, ``colors``, ``faces`` each [B, N, 3]."""
+        tag = check_tag(tag)
+        parts = []
+        for arr, name in ((vertices, "vertices"), (colors, "colors"), (faces, "faces")):
+            if arr is None:
+                parts.append(None)
+                continue
+            snap = capture(arr, name)
+            shape = _convert.shape_of(snap)
+            if len(shape) != 3 or shape[2] != 3:
+                raise ValueError(f"{name} must have shape [B, N, 3], got {shape}")
+            parts.append(snap)
+        if parts[0] is None:
+            raise ValueError("vertices is required")
+        self._put(_b_mesh, (tag, *parts, dict(config_dict) if config_dict is not None else None), global_step, walltime)
 
     # ------------------------------------------------------------------ lifecycle
     def flush(self, sync: bool = False) -> None:

@@ -150,3 +150,14 @@ def test_video_is_gif() -> None:
     img = images.video("v", vid, fps=5).value[0].image
     assert img.encoded_image_string[:6] in (b"GIF87a", b"GIF89a")
     assert (img.height, img.width, img.colorspace) == (8, 16, 3)
+
+
+def test_mesh_equals_torch() -> None:
+    torch = pytest.importorskip("torch")
+    verts = torch.rand(1, 5, 3)
+    faces = torch.randint(0, 5, (1, 4, 3))
+    colors = torch.randint(0, 255, (1, 5, 3))
+    cfg = {"camera": {"cls": "PerspectiveCamera", "fov": 75}}
+    ours = summaries.mesh("m", verts.numpy(), colors.numpy(), faces.numpy(), cfg)
+    assert ours.SerializeToString() == ts.mesh("m", verts, colors, faces, cfg).SerializeToString()
+    assert [v.tag for v in ours.value] == ["m_VERTEX", "m_FACE", "m_COLOR"]

@@ -101,7 +101,7 @@ def test_many_scalars_in_order(tmp_path) -> None:
         (lambda w: w.add_histogram("h", np.array([])), "values"),
         (lambda w: w.add_histogram("h", ["a", "b"]), "values"),
         (lambda w: w.add_histogram(None, np.ones(3)), "tag"),
-        (lambda w: w.add_image("i", np.zeros((2, 3, 4, 5))), "dataformats"),
+        (lambda w: w.add_image("i", np.zeros((2, 3, 4, 5, 6))), "dataformats"),
         (lambda w: w.add_image("i", np.zeros((3, 4, 5)), dataformats="HW"), "dataformats"),
         (lambda w: w.add_image("i", np.zeros((5, 4, 6)), dataformats="CHW"), "channels"),
         (lambda w: w.add_image("i", np.zeros((3, 4, 5)), dataformats="ABC"), "dataformats"),
@@ -312,3 +312,32 @@ def test_writer_thread_scalar_encoding_equals_protobuf(tmp_path) -> None:
     with open(path, "rb") as f:
         payloads = [r.payload for r in records.scan(f.read(), final=True).records]
     assert payloads[1:] == expected
+
+
+def test_remaining_methods_write_values(tmp_path) -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figs = []
+    for _ in range(2):
+        fig = plt.figure(figsize=(1, 1), dpi=20)
+        fig.gca().plot([0, 1], [1, 0])
+        figs.append(fig)
+    with SummaryWriter(str(tmp_path)) as w:
+        w.add_mesh("m", np.random.rand(1, 4, 3), faces=np.zeros((1, 2, 3), dtype=np.int64), global_step=1)
+        w.add_video("v", np.random.rand(1, 3, 3, 4, 4), 2, fps=10)
+        w.add_figure("f", figs[0], 3)
+        w.add_figure("fs", figs[1:], 3)
+        w.add_histogram_raw("hr", 0.0, 2.0, 3, 3.0, 5.0, [1.0, 2.0], [1, 2], 4)
+        w.add_pr_curve_raw("prr", *[np.arange(5.0)] * 6, global_step=5, num_thresholds=5)
+        w.add_custom_scalars_marginchart(["a", "b", "c"])
+        w.add_images("imgs", np.zeros((2, 4, 4, 1)), 6, dataformats="NHWC")
+    vals = {v.tag: (e.step, v) for e in read_events(str(tmp_path)) if e.HasField("summary") for v in e.summary.value}
+    assert vals["m_VERTEX"][0] == 1 and vals["m_FACE"][1].metadata.plugin_data.plugin_name == "mesh"
+    assert vals["v"][1].image.encoded_image_string[:3] == b"GIF"
+    assert vals["f"][1].image.width == 20 and vals["fs"][1].image.width == 20
+    assert list(vals["hr"][1].histo.bucket) == [1.0, 2.0] and vals["hr"][1].histo.num == 3
+    assert list(vals["prr"][1].tensor.tensor_shape.dim) and vals["prr"][0] == 5
+    assert vals["custom_scalars__config__"][1].metadata.plugin_data.plugin_name == "custom_scalars"
+    assert (vals["imgs"][1].image.width, vals["imgs"][1].image.height) == (8, 4)
