@@ -46,7 +46,6 @@ _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 _F32 = struct.Struct("<f")
 _F64 = struct.Struct("<d")
-_FLT_MAX = 3.4028234663852886e38
 _VERSION = b"brain.Event:2"
 _WRITER_NAME = b"vizboard.logger"
 _DEFAULT_MAX_BYTES = 256 << 20
@@ -152,6 +151,7 @@ class _Core:
         self.space = threading.Condition(threading.Lock())
         self.error: BaseException | None = None
         self.closed = False
+        self.fatal = False  # the writer thread died; nothing more can be written
         self.bytes_in = 0  # approximate bytes held by queued arrays (producer side)
         self.bytes_out = 0
         self.max_bytes = _DEFAULT_MAX_BYTES
@@ -163,11 +163,17 @@ class _Core:
 
     # ---- writer thread ------------------------------------------------------------
     def run(self) -> None:
-        while True:
-            self.wake.wait(self.flush_secs)
-            self.wake.clear()
-            if self.drain():
-                return
+        try:
+            while True:
+                self.wake.wait(self.flush_secs)
+                self.wake.clear()
+                if self.drain():
+                    return
+        except BaseException as exc:  # noqa: BLE001 - never die silently: every later call raises it
+            self.error = exc
+            self.fatal = True
+            with self.space:
+                self.space.notify_all()
 
     def drain(self) -> bool:
         """Encode and write everything queued; return True when a close marker was seen."""
@@ -322,7 +328,8 @@ class EventFileWriter:
         core = self._core
         err = core.error
         if err is not None:
-            core.error = None
+            if not core.fatal:
+                core.error = None
             raise WriterThreadError(f"logger's writer thread failed on {core.path}: {err!r}") from err
         if core.closed:
             raise RuntimeError(f"this writer is closed ({core.path}); create a new SummaryWriter")

@@ -341,3 +341,23 @@ def test_remaining_methods_write_values(tmp_path) -> None:
     assert list(vals["prr"][1].tensor.tensor_shape.dim) and vals["prr"][0] == 5
     assert vals["custom_scalars__config__"][1].metadata.plugin_data.plugin_name == "custom_scalars"
     assert (vals["imgs"][1].image.width, vals["imgs"][1].image.height) == (8, 4)
+
+
+def test_dead_writer_thread_keeps_raising(tmp_path, monkeypatch) -> None:
+    from logger import event_file
+
+    w = SummaryWriter(str(tmp_path))
+    w.flush()
+
+    def broken(self, sync):
+        raise MemoryError("simulated")
+
+    monkeypatch.setattr(event_file._Core, "write_pending", broken)
+    w.add_scalar("a", 1.0, 0)
+    with pytest.raises(WriterThreadError, match="simulated"):
+        w.flush()
+    w._fw._core.thread.join(5)
+    assert not w._fw._core.thread.is_alive()
+    for _ in range(2):
+        with pytest.raises(WriterThreadError, match="simulated"):
+            w.add_scalar("a", 2.0, 1)
