@@ -85,6 +85,17 @@ def test_ema_matches_tensorboard_on_arbitrary_series(y: np.ndarray, w: float) ->
     np.testing.assert_allclose(got[fin], np.asarray(want)[fin], rtol=1e-9, atol=1e-9 * max(1.0, np.abs(y[np.isfinite(y)]).max(initial=0)))
 
 
+@pytest.mark.parametrize("w", [0.6, 0.999])
+def test_ema_is_accurate_far_from_zero(w: float) -> None:
+    # wall-time-like values: 1e9 + noise of 1e-3. The affine identity EMA(c + z) = c + EMA(z)
+    # gives a float64 reference computed on the small z; the error must stay far below the noise.
+    rng = np.random.default_rng(9)
+    z = rng.normal(0, 1e-3, 5000)
+    y = 1e9 + z
+    want = 1e9 + np.asarray(tb_smooth((y - 1e9).tolist(), w))
+    assert np.max(np.abs(smooth(y, "ema", w) - want)) < 1e-6
+
+
 def test_ema_nonfinite_points_do_not_contaminate() -> None:
     clean = noisy(5000, nonfinite=False)
     dirty = np.insert(clean, [10, 10, 2000, 4999], [np.nan, np.inf, -np.inf, np.nan])

@@ -236,8 +236,10 @@ def smooth(
       as its scalar dashboards (event-format.md §6.2): ``last = last*w + (1-w)*y`` over
       finite points, smoothed ``last / (1 - w**n)`` with ``n`` the count of finite points
       so far (``w`` = 1 gives 0 as in TensorBoard). ``weight`` in [0, 1]. Computed
-      blockwise in closed form (vectorised); it matches a point-by-point transcription of
-      TensorBoard's code to float64 rounding (relative error around 1e-13), not bit for bit.
+      blockwise in closed form (vectorised, ~10x a Python loop) on values centred on the
+      first one; it matches a point-by-point transcription of TensorBoard's code to float64
+      rounding (about 1e-15 of the data's magnitude), not bit for bit, and is more
+      accurate than that loop for series far from zero (e.g. 1e9 + small noise).
     * ``"time_ema"`` — the same recurrence with a per-point decay ``a_i = w**(dx_i / m)``,
       ``dx_i`` the gap in ``x`` (seconds or steps) to the previous finite point (so time
       spanned by skipped NaN/inf points counts) and ``m`` the median positive gap; a non-positive gap (repeated or backwards x) and the first
@@ -292,14 +294,15 @@ def _check_weight(weight: float, *, upper_open: bool) -> float:
     return w
 
 
-def _linear_recurrence(decay: np.ndarray | float, *bs: np.ndarray) -> list[np.ndarray]:
+def _linear_recurrence(decay: np.ndarray | float, *bs: np.ndarray, base: float | None = None) -> list[np.ndarray]:
     """``s_i = a_i * s_{i-1} + b_i`` (``s_{-1} = 0``) for each ``b``, with ``a = exp(-decay)``.
 
     Vectorised in blocks: within a block ``s_k = Q_k * (carry + sum_{j<=k} b_j / Q_j)``
     with ``Q`` the running product of ``a`` from the block start. The block length keeps
     ``1 / Q`` below ``e**600``; a decay above ``600 / block`` per point (a weight below
     about 1e-10 per step) is clamped to it, which changes results by less than 1e-30
-    relative. Blocks are chained by a short scalar loop.
+    relative. Blocks are chained by a short scalar loop. ``base``: the exact ``a`` of a
+    scalar ``decay`` (avoids the rounding of ``exp(-decay)``).
     """
     n = bs[0].shape[0]
     scalar = np.ndim(decay) == 0
@@ -308,10 +311,10 @@ def _linear_recurrence(decay: np.ndarray | float, *bs: np.ndarray) -> list[np.nd
     cap = 600.0 / block
     nblocks = -(-n // block)
     size = nblocks * block
-    if scalar:  # every block decays alike: one row of Q serves all
-        cum = min(d_max, cap) * np.arange(1, block + 1, dtype=np.float64)
-        inv_q = np.exp(cum)[None, :]
-        q = np.exp(-cum)[None, :]
+    if scalar:  # every block decays alike: one row of Q = a**k serves all (pow: no error growth)
+        a = base if base is not None and d_max <= cap else math.exp(-min(d_max, cap))
+        q = np.power(a, np.arange(1, block + 1, dtype=np.float64))[None, :]
+        inv_q = 1.0 / q
         q_end = np.full(nblocks, q[0, -1])
     else:
         dd = np.zeros(size, dtype=np.float64)
@@ -338,12 +341,16 @@ def _linear_recurrence(decay: np.ndarray | float, *bs: np.ndarray) -> list[np.nd
 
 def _ema(y: np.ndarray, w: float) -> np.ndarray:
     decay = -math.log(w) if w > 0.0 else math.inf
-    (last,) = _linear_recurrence(decay, (1.0 - w) * y)
     if w == 1.0:
-        return last
+        return _linear_recurrence(decay, (1.0 - w) * y, base=w)[0]
+    # The debiased EMA is affine: EMA(c + z) = c + EMA(z). Centring on the first value keeps
+    # the blockwise sums well conditioned for series far from zero (e.g. 1e9 + noise).
+    c = float(y[0])
+    (last,) = _linear_recurrence(decay, (1.0 - w) * (y - c), base=w)
     # 1 - w**n rounds to 1.0 once w**n < 2**-54: only the head needs pow (as TensorBoard's).
     head = y.size if w <= 0.0 else min(y.size, int(math.log(1e-18) / math.log(w)) + 2)
     last[:head] /= 1.0 - np.power(w, np.arange(1, head + 1, dtype=np.float64))
+    last += c
     return last
 
 
@@ -357,8 +364,9 @@ def _time_ema(y: np.ndarray, x: np.ndarray, w: float) -> np.ndarray:
     ratio = np.where(pos, dx / med, 1.0)
     decay = ratio * -math.log(w)
     one_minus_a = -np.expm1(-decay)
-    s, d = _linear_recurrence(decay, one_minus_a * y, one_minus_a)
-    return s / d
+    c = float(y[0])  # affine, as in _ema: centre for conditioning
+    s, d = _linear_recurrence(decay, one_minus_a * (y - c), one_minus_a)
+    return s / d + c
 
 
 def _windowed_mean(y: np.ndarray, finite: np.ndarray, kernel: np.ndarray) -> np.ndarray:
