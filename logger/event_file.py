@@ -20,7 +20,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import socket
 import struct
 import threading
 import time
@@ -124,6 +123,8 @@ def encode_scalar_event(tag: bytes, value: float, step: int, wall_time: float, m
 
 def event_file_name(suffix: str = "") -> str:
     """``events.out.tfevents.<10-digit time>.<host>.<pid>.<counter><suffix>`` as torch names them."""
+    import socket
+
     return f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_FILE_COUNTER)}{suffix}"
 
 
