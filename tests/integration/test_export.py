@@ -294,3 +294,44 @@ def test_export_to_streams(logdir: tuple[Path, Expected]) -> None:
     assert pq.read_table(io.BytesIO(raw.getvalue())).num_rows == len(_expected_rows(expected))
     with pytest.raises(ValueError, match="binary stream"):
         export_scalars(root, io.StringIO(), fmt="parquet")
+
+
+def test_progress_bars_on_a_terminal(logdir: tuple[Path, Expected], tmp_path: Path) -> None:
+    """On a terminal, stderr shows the load (bytes) and export (points) bars; the file is complete."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    root, expected = logdir
+    out = tmp_path / "tty.csv"
+    code = (
+        "import argparse, sys\n"
+        "from vizboard.export import add_export_arguments, run_export\n"
+        "p = argparse.ArgumentParser(); add_export_arguments(p)\n"
+        "sys.exit(run_export(p.parse_args(sys.argv[1:])))\n"
+    )
+    pid, fd = pty.fork()
+    if pid == 0:  # child: a terminal 100 columns wide (tqdm draws nothing at width 0)
+        try:
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+            os.environ["PYTHONPATH"] = str(ROOT)
+            os.execv(sys.executable, [sys.executable, "-c", code, str(root), "-o", str(out)])
+        finally:
+            os._exit(127)
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status) == 0, screen
+    n = len(_expected_rows(expected))
+    assert "load:" in screen and "export:" in screen and f"wrote {n} rows" in screen
+    assert len(out.read_text().splitlines()) == n + 1
