@@ -1,0 +1,98 @@
+"""Histograms and Distributions tabs in real Chromium, on histograms from logger's and torch's writers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+STEPS = 120
+WRITERS = ("ours", "torch")
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    from logger import SummaryWriter as OurWriter
+
+    root = tmp_path_factory.mktemp("histograms")
+    for name, cls in zip(WRITERS, (OurWriter, TorchWriter)):
+        rng = np.random.default_rng(0)
+        w = cls(str(root / name))
+        for s in range(STEPS):
+            w.add_histogram("weights/w", rng.normal(s * 0.01, 1.0, 500), s)
+        w.add_histogram("few/b", np.arange(10.0), 0)
+        w.close()
+    return root
+
+
+def traces(page, selector: str) -> list[dict]:
+    """The traces Plotly drew in the graph under ``selector`` (name, fill, step, x), decoded arrays."""
+    return page.locator(f"{selector} .js-plotly-plot").evaluate(
+        "(g) => g._fullData.map(t => ({name: t.name, fill: t.fill === 'none' ? null : t.fill, n: t.x.length,"
+        " step: t.customdata ? t.customdata[0][0] : null, x: Array.from(t.x)}))")
+
+
+def card_sel(tab: str, run: str, tag: str) -> str:
+    return f'.{tab}-card[data-run="{run}"][data-tag="{tag}"]'
+
+
+def test_histograms_offset_overlay_and_step_range(page, serve, logdir: Path) -> None:
+    base = serve(logdir)
+    page.goto(f"{base}/?tab=histograms")
+    for run in WRITERS:
+        sel = card_sel("histograms", run, "weights/w")
+        page.locator(f"{sel} .js-plotly-plot .scatterlayer .trace").first.wait_for()
+        ts = traces(page, sel)
+        # 120 steps: at most 64 ridges, evenly sampled, oldest first and the newest last (in front)
+        assert len(ts) == 64
+        assert ts[0]["step"] == 0 and ts[-1]["step"] == STEPS - 1
+        assert all(t["fill"] == "toself" for t in ts)
+        few = traces(page, card_sel("histograms", run, "few/b"))
+        assert len(few) == 1 and few[0]["step"] == 0
+
+    # many steps: the range control is shown; narrowing it to 100..119 draws exactly those steps
+    box = page.locator("#histograms-range-box")
+    expect(box).to_be_visible()
+    low = box.locator("input").first
+    low.fill("100")
+    low.press("Tab")  # the typed value is committed when the box loses focus
+    sel = card_sel("histograms", "ours", "weights/w")
+    page.wait_for_function(
+        "(s) => { const g = document.querySelector(s + ' .js-plotly-plot');"
+        " return g && g._fullData.length === 20 && g._fullData[0].name === 'step 100'; }", arg=sel)
+    ts = traces(page, sel)
+    assert [t["step"] for t in ts] == list(range(100, 120))
+
+    page.locator("#histograms-mode").get_by_text("Overlay").click()
+    page.wait_for_function(
+        "(s) => { const g = document.querySelector(s + ' .js-plotly-plot');"
+        " return g && g._fullData.length && g._fullData[0].fill === 'none'; }", arg=sel)
+    ts = traces(page, sel)
+    assert len(ts) == 20 and ts[-1]["step"] == STEPS - 1
+
+    # hover over the newest ridge shows its step, bucket range and count
+    page.locator(f"{sel} .js-plotly-plot").evaluate(
+        "(g) => Plotly.Fx.hover(g, [{curveNumber: g.data.length - 1, pointNumber: 20}])")
+    hover = page.locator(f"{sel} .hoverlayer")
+    expect(hover).to_contain_text("step 119")
+    expect(hover).to_contain_text("bucket [")
+    expect(hover).to_contain_text("count")
+
+
+def test_distributions_bands(page, serve, logdir: Path) -> None:
+    base = serve(logdir)
+    page.goto(f"{base}/?tab=distributions")
+    for run in WRITERS:
+        sel = card_sel("distributions", run, "weights/w")
+        page.locator(f"{sel} .js-plotly-plot .scatterlayer .trace").first.wait_for()
+        ts = traces(page, sel)
+        assert len(ts) == 9  # 4 filled bands (2 edges each) + the median
+        assert [t["fill"] for t in ts[:8]] == [None, "tonexty"] * 4
+        assert ts[-1]["name"] == "median" and ts[-1]["n"] == STEPS
+        assert ts[-1]["x"][0] == 0 and ts[-1]["x"][-1] == STEPS - 1
