@@ -23,6 +23,7 @@ Profile dashboard) creates it; nothing here keeps module-level state.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import posixpath
@@ -285,10 +286,11 @@ def _decompress(data: bytes) -> bytes:
 
 
 def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
+    t = type(v)
+    if t is not float and t is not int:
         return None
     f = float(v)
-    return f if np.isfinite(f) else None
+    return f if f - f == 0.0 else None  # rejects NaN and ±inf
 
 
 def _h(v: Any) -> Any:
@@ -338,13 +340,20 @@ def parse_trace(data: bytes | str, file: TraceFile) -> ProfileTrace:
     """Parse a Chrome-trace JSON document written by torch.profiler (bytes may be gzipped).
 
     Raises TraceParseError (never another exception) when the input is not a usable trace.
+    The cyclic garbage collector is paused while the JSON's many small objects are built
+    (they hold no cycles; collecting during the build made big traces quadratic).
     """
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         return _parse(data, file)
     except TraceParseError:
         raise
     except Exception as exc:  # noqa: BLE001 - any malformed input becomes one clear message
         raise TraceParseError(f"unexpected trace structure ({type(exc).__name__}: {exc})") from exc
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _parse(data: bytes | str, file: TraceFile) -> ProfileTrace:
@@ -409,43 +418,54 @@ def _parse(data: bytes | str, file: TraceFile) -> ProfileTrace:
     depth = np.zeros(n, np.int16)
     child_sum = np.zeros(n, np.float64)
     stack: list[int] = []
+    ends = (ts + dur).tolist()
+    durs, thr, cpu = dur.tolist(), thread_idx.tolist(), is_cpu.tolist()
+    par, dep, csum = [-1] * n, [0] * n, [0.0] * n
     for i in range(n):
-        if not is_cpu[i]:
+        if not cpu[i]:
             stack = []
             continue
-        if stack and thread_idx[stack[-1]] != thread_idx[i]:
+        if stack and thr[stack[-1]] != thr[i]:
             stack = []
-        end_i = ts[i] + dur[i]
-        while stack and ts[stack[-1]] + dur[stack[-1]] + _EPS_US < end_i:
+        end_i = ends[i] - _EPS_US
+        while stack and ends[stack[-1]] < end_i:
             stack.pop()
         if stack:
             p = stack[-1]
-            parent[i] = p
-            depth[i] = depth[p] + 1
-            child_sum[p] += dur[i]
+            par[i] = p
+            dep[i] = dep[p] + 1
+            csum[p] += durs[i]
         stack.append(i)
+    parent[:] = par
+    depth[:] = dep
+    child_sum[:] = csum
     self_cpu = np.maximum(dur - child_sum, 0.0)
 
     # Device time: kernels link to the op that launched them through "External id".
-    by_ext: dict[Any, int] = {}
     cat_names = list(cats)
-    op_cat = np.array([c in ("cpu_op", "user_annotation", "operator") for c in cat_names], bool)
-    for i, r in enumerate(rows):
-        if r[5] and r[7] is not None and op_cat[r[1]]:
-            by_ext.setdefault(r[7], i)
+    is_dev = np.fromiter((r[6] for r in rows), bool, n)
+    has_device = bool(is_dev.any())
     dev_self = np.zeros(n, np.float64)
-    has_device = False
-    for i, r in enumerate(rows):
-        if r[6]:
-            has_device = True
-            op = by_ext.get(r[7]) if r[7] is not None else None
+    if has_device:
+        op_cat = [c in ("cpu_op", "user_annotation", "operator") for c in cat_names]
+        by_ext: dict[Any, int] = {}
+        for i, r in enumerate(rows):
+            if r[5] and r[7] is not None and op_cat[r[1]]:
+                by_ext.setdefault(r[7], i)
+        for i in np.nonzero(is_dev)[0].tolist():
+            ext = rows[i][7]
+            op = by_ext.get(ext) if ext is not None else None
             if op is not None:
                 dev_self[op] += dur[i]
     dev_total = dev_self.copy()
     if has_device:
-        for i in np.argsort(-depth, kind="stable"):
-            if parent[i] >= 0:
-                dev_total[parent[i]] += dev_total[i]
+        par_list = parent.tolist()
+        tot_list = dev_total.tolist()
+        for i in np.argsort(-depth, kind="stable").tolist():
+            p = par_list[i]
+            if p >= 0:
+                tot_list[p] += tot_list[i]
+        dev_total = np.asarray(tot_list, np.float64)
 
     # Operator table (ProfilerStep#N spans are steps, not operators).
     in_table = np.array([c in _TABLE_CATS for c in cat_names], bool)[cat_idx] & is_cpu
@@ -497,31 +517,31 @@ def _unique_labels(labels: list[str]) -> tuple[str, ...]:
 
 def _steps(name_list: list[str], name_idx: np.ndarray, thread_idx: np.ndarray, ts: np.ndarray,
            dur: np.ndarray, depth: np.ndarray, is_cpu: np.ndarray, step_name: np.ndarray) -> StepBreakdown:
-    phase_of = [_phase_of(s) for s in name_list]
+    codes = {"data": 0, "optimizer": 1, "backward": 2}
+    phase_code = np.array([codes.get(_phase_of(s) or "", -1) for s in name_list], np.int8)[name_idx]
     step_rows = np.nonzero(step_name[name_idx] & is_cpu)[0]
     step_rows = step_rows[np.argsort(ts[step_rows], kind="stable")]
     cols: dict[str, list[float]] = {p: [] for p in PHASES}
     nums, starts, durs = [], [], []
     order = np.argsort(ts, kind="stable")
     ts_sorted = ts[order]
+    end = ts + dur
     for s in step_rows:
-        s0, s1 = float(ts[s]), float(ts[s] + dur[s])
+        s0, s1 = float(ts[s]), float(end[s])
         lo, hi = np.searchsorted(ts_sorted, s0 - _EPS_US), np.searchsorted(ts_sorted, s1, side="right")
-        spans: dict[str, list[tuple[float, float]]] = {p: [] for p in PHASES[:-1]}
-        for i in order[lo:hi]:
-            if i == s or not is_cpu[i]:
-                continue
-            a, b = max(float(ts[i]), s0), min(float(ts[i] + dur[i]), s1)
-            if b <= a:
-                continue
-            ph = phase_of[name_idx[i]]
-            if ph is not None:
-                spans[ph].append((a, b))
-            elif thread_idx[i] == thread_idx[s] and depth[i] == depth[s] + 1:
-                spans["forward"].append((a, b))
+        sel = order[lo:hi]
+        sel = sel[is_cpu[sel] & (sel != s)]
+        a, b = np.maximum(ts[sel], s0), np.minimum(end[sel], s1)
+        ok = b > a
+        pc = phase_code[sel]
+        fwd = ok & (pc < 0) & (thread_idx[sel] == thread_idx[s]) & (depth[sel] == depth[s] + 1)
+        spans = {
+            "data": ok & (pc == 0), "optimizer": ok & (pc == 1), "backward": ok & (pc == 2), "forward": fwd,
+        }
         covered, acc = 0.0, []
         for ph in ("data", "optimizer", "backward", "forward"):
-            acc.extend(spans[ph])
+            m = spans[ph]
+            acc.extend(zip(a[m].tolist(), b[m].tolist()))
             now = _union_len(acc)
             cols[ph].append(now - covered)
             covered = now
