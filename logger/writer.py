@@ -161,6 +161,7 @@ class SummaryWriter:
         self.flush_secs = flush_secs
         self.filename_suffix = filename_suffix
         self._fw: EventFileWriter | None = None
+        self._core: Any = None  # self._fw's queue state, for add_scalar's inlined put
         self._hparams: dict[str, Any] | None = None
         self._projector: Any = None
         self._get_file_writer()
@@ -170,6 +171,7 @@ class SummaryWriter:
         fw = self._fw
         if fw is None:
             fw = self._fw = EventFileWriter(self.log_dir, self.max_queue, self.flush_secs, self.filename_suffix)
+            self._core = fw._core
             if self.purge_step is not None:
                 from logger._pb import event_pb2
 
@@ -211,11 +213,17 @@ class SummaryWriter:
         value = scalar_value if type(scalar_value) is float else _scalar(scalar_value)
         step = global_step if type(global_step) is int else check_step(global_step)
         wall = _time() if walltime is None else check_walltime(walltime)
-        fw = self._fw or self._get_file_writer()
         if new_style:
-            fw.put((_enc_summary, _b_scalar_tensor, (tag, value, bool(double_precision)), step, wall))
-        else:
-            fw.put((SCALAR, tag, value, step, wall))
+            (self._fw or self._get_file_writer()).put((_enc_summary, _b_scalar_tensor, (tag, value, bool(double_precision)), step, wall))
+            return
+        core = self._core  # fast path: EventFileWriter.put inlined
+        if core is None or core.error is not None or core.closed:
+            (self._fw or self._get_file_writer()).put((SCALAR, tag, value, step, wall))
+            return
+        q = core.queue
+        q.append((SCALAR, tag, value, step, wall))
+        if len(q) >= core.wake_at:
+            self._fw._backpressure(len(q))  # type: ignore[union-attr]
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: Mapping[str, Any], global_step: int | None = None,
                     walltime: float | None = None) -> None:
@@ -473,7 +481,7 @@ class SummaryWriter:
         try:
             self._end_hparams(sys.exc_info()[0] is None)
         finally:
-            fw, self._fw = self._fw, None
+            fw, self._fw, self._core = self._fw, None, None
             fw.close()
 
     def __enter__(self) -> SummaryWriter:
