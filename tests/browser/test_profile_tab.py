@@ -56,6 +56,9 @@ def logdir(tmp_path_factory) -> Path:
             time.sleep(0.01)
         sampler.stop()
     profile_tiny_model(run / "plugins" / "profile")
+    broken = root / "broken" / "plugins" / "profile" / "host_9.999.pt.trace.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "aten::mm", "ts": 1')
     return root
 
 
@@ -91,3 +94,9 @@ def test_profile_tab_renders_and_downloads(logdir: Path, serve, page) -> None:
     got = Path(download.path()).read_bytes()
     assert got == trace.read_bytes()
     assert "traceEvents" in json.loads(got)
+
+    # a half-written trace (traces-only directory) shows a clear message instead of breaking the tab
+    page.click("#profile-trace")
+    page.get_by_text("broken · host_9", exact=False).click()
+    expect(page.locator("#profile-problem")).to_contain_text("not valid JSON", timeout=20_000)
+    expect(page.locator("#profile-ops tbody tr:has(td)")).to_have_count(0)
