@@ -7,9 +7,10 @@ values are exported, never dropped.
 
 Formats:
 
-* ``csv`` — header ``run,tag,step,wall_time,value``; names quoted only when needed
-  (RFC 4180); floats in shortest round-trip form (``0.1``, ``1e-7``, ``100``), non-finite
-  values as ``nan``, ``inf``, ``-inf`` (which pandas, numpy and ``float()`` read back).
+* ``csv`` — header ``run,tag,step,wall_time,value``; run and tag always in double
+  quotes (RFC 4180, ``"`` doubled); floats in shortest round-trip form (``0.1``,
+  ``1e-7``, ``100``), non-finite values as ``nan``, ``inf``, ``-inf`` (which pandas,
+  numpy and ``float()`` read back).
 * ``parquet`` — one file, columns typed as above (strings dictionary-encoded).
 * ``json`` — JSON Lines (one object per line, ``{"run": ..., "tag": ..., "step": ...,
   "wall_time": ..., "value": ...}``), so a huge export streams and every line is valid
@@ -264,7 +265,7 @@ class _Batched:
 
 
 class _CsvWriter:
-    """CSV through Arrow's C++ writer (shortest round-trip floats, nan/inf, RFC 4180 quoting)."""
+    """CSV through Arrow's C++ writer (shortest round-trip floats, nan/inf, quoted strings)."""
 
     def __init__(self, sink: _Sink) -> None:
         import pyarrow.csv as pcsv

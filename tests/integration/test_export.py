@@ -215,7 +215,9 @@ def test_cli_errors(logdir: tuple[Path, Expected], tmp_path: Path, capsys: pytes
     assert "invalid choice: 'xml'" in capsys.readouterr().err
 
 
-def test_run_export_in_process(logdir: tuple[Path, Expected], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_export_in_process(
+    logdir: tuple[Path, Expected], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root, expected = logdir
     parser = argparse.ArgumentParser()
     add_export_arguments(parser)

@@ -82,7 +82,8 @@ def test_ema_matches_tensorboard_on_arbitrary_series(y: np.ndarray, w: float) ->
     fin = np.isfinite(np.asarray(want))
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_array_equal(got[~fin & ~np.isnan(got)], np.asarray(want)[~fin & ~np.isnan(got)])
-    np.testing.assert_allclose(got[fin], np.asarray(want)[fin], rtol=1e-9, atol=1e-9 * max(1.0, np.abs(y[np.isfinite(y)]).max(initial=0)))
+    scale = max(1.0, np.abs(y[np.isfinite(y)]).max(initial=0))
+    np.testing.assert_allclose(got[fin], np.asarray(want)[fin], rtol=1e-9, atol=1e-9 * scale)
 
 
 @pytest.mark.parametrize("w", [0.6, 0.999])

@@ -242,9 +242,10 @@ def smooth(
       accurate than that loop for series far from zero (e.g. 1e9 + small noise).
     * ``"time_ema"`` — the same recurrence with a per-point decay ``a_i = w**(dx_i / m)``,
       ``dx_i`` the gap in ``x`` (seconds or steps) to the previous finite point (so time
-      spanned by skipped NaN/inf points counts) and ``m`` the median positive gap; a non-positive gap (repeated or backwards x) and the first
-      point count as one median gap. Smoothed ``s_i / d_i`` where ``s_i = a_i*s + (1-a_i)*y_i``
-      and ``d_i = a_i*d + (1-a_i)`` (the debiasing). On evenly spaced ``x`` it equals
+      spanned by skipped NaN/inf points counts) and ``m`` the median positive gap; a
+      non-positive gap (repeated or backwards x) and the first point count as one median
+      gap. Smoothed ``s_i / d_i`` where ``s_i = a_i*s + (1-a_i)*y_i`` and
+      ``d_i = a_i*d + (1-a_i)`` (the debiasing). On evenly spaced ``x`` it equals
       ``"ema"``; a long pause forgets more. Needs ``x``; ``weight`` in [0, 1).
     * ``"moving_average"`` — mean of the finite values among the :func:`smoothing_window`
       points centred on each point (by index; the window is clipped at the ends).
