@@ -58,9 +58,9 @@ def downsample(
     With ``x_range=(x0, x1)`` only points with ``x0 <= x <= x1`` are considered, plus
     the point just before and just after that range (for sorted ``x``; for unsorted ``x``
     every index-neighbour of an in-range point is a candidate, bucketed at the nearer
-    edge), so lines reach the chart's edges. A (filtered) series of at most ``max_points`` points is returned
-    whole. If non-finite markers would push the result past ``max_points``, fewer and
-    wider buckets are used until it fits.
+    edge), so lines reach the chart's edges. A (filtered) series of at most
+    ``max_points`` points is returned whole. If non-finite markers would push the result
+    past ``max_points``, fewer and wider buckets are used until it fits.
 
     Returns sorted, unique int64 indices into the original arrays, so callers gather
     step, wall_time, value and smoothed values consistently. ``max_points`` must be >= 8.
@@ -98,7 +98,7 @@ def downsample(
         sel, extras = _in_range(x, lo_x, hi_x, is_sorted)
     xs, ys = x[sel], y[sel]
     if xs.shape[0] + extras.size <= max_points:
-        kept = np.arange(n, dtype=np.int64)[sel]
+        kept = np.arange(sel.start, sel.stop, dtype=np.int64) if isinstance(sel, slice) else sel
         return np.union1d(kept, extras).astype(np.int64)
     budget = max_points - extras.size
     nb = max(1, budget // 4)
