@@ -34,10 +34,12 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DEFAULT_INTERVAL", "SystemMetricsSampler", "resolve_interval", "sample_system"]
+__all__ = ["DEFAULT_INTERVAL", "SystemMetricsSampler", "resolve_interval", "sample_system", "writer_emit",
+           "sampler_for_writer"]
 
 DEFAULT_INTERVAL = 10.0
 """Seconds between samples when ``system_metrics=True``."""
@@ -217,3 +219,36 @@ class SystemMetricsSampler:
         finally:
             if self._gpu is not None:
                 self._gpu.close()
+
+
+def writer_emit(writer: Any) -> Emit:
+    """An ``emit`` that calls ``writer.add_scalar`` through a weak reference.
+
+    The sampler thread must not keep a writer alive that its user dropped (the writer's
+    own finalizer closes it); once the writer is gone, emitting raises ReferenceError,
+    which ends the sampler thread.
+    """
+    ref = weakref.ref(writer)
+
+    def emit(tag: str, value: float, step: int, walltime: float) -> None:
+        w = ref()
+        if w is None:
+            raise ReferenceError("the SummaryWriter was garbage-collected")
+        w.add_scalar(tag, value, step, walltime)
+
+    return emit
+
+
+def sampler_for_writer(writer: Any, system_metrics: bool | float | None) -> SystemMetricsSampler | None:
+    """The (not yet started) sampler for ``SummaryWriter(..., system_metrics=...)``, or None when off.
+
+    Validates ``system_metrics`` and imports psutil *before* the writer creates its file, so
+    a bad argument leaves nothing behind. The sampler is stopped when the writer is closed
+    (the writer calls ``stop()``) or garbage-collected (a ``weakref.finalize`` on the writer).
+    """
+    interval = resolve_interval(system_metrics)
+    if interval is None:
+        return None
+    sampler = SystemMetricsSampler(writer_emit(writer), interval)
+    weakref.finalize(writer, sampler.stop)
+    return sampler

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 __all__ = ["StepTimer", "PhaseTimer", "THROUGHPUT_TAG"]
 
@@ -97,6 +99,20 @@ class StepTimer:
         if step is not None:
             _check_step(step, "step")
         return PhaseTimer(self, name.strip("/"), batch_size, step)
+
+    @classmethod
+    def for_writer(cls, writer: Any) -> StepTimer:
+        """``writer.timer``: logs through ``writer.add_scalar`` via a weak reference (no cycle
+        keeps a dropped writer alive)."""
+        ref = weakref.ref(writer)
+
+        def emit(tag: str, value: float, step: int, walltime: float) -> None:
+            w = ref()
+            if w is None:
+                raise ReferenceError("the SummaryWriter was garbage-collected")
+            w.add_scalar(tag, value, step, walltime)
+
+        return cls(emit)
 
     def step(self, step: int | None = None) -> int:
         """Advance the current step by one (or set it to ``step``); returns the new current step."""

@@ -159,3 +159,37 @@ def test_gpu_from_already_imported_torch(monkeypatch) -> None:
     assert values["system/gpu1_mem_mb"] == 200.0
     assert values["system/gpu0_util"] == 40.0 and values["system/gpu1_util"] == 41.0
     assert all(math.isfinite(v) for v in values.values())
+
+
+class FakeWriter:
+    def __init__(self) -> None:
+        self.got = Collect()
+
+    def add_scalar(self, tag, value, global_step=None, walltime=None):
+        self.got(tag, value, global_step, walltime)
+
+
+def test_sampler_for_writer_off_and_validation() -> None:
+    from logger.system_metrics import sampler_for_writer
+
+    assert sampler_for_writer(FakeWriter(), False) is None
+    with pytest.raises(ValueError, match="system_metrics"):
+        sampler_for_writer(FakeWriter(), -2)
+    s = sampler_for_writer(FakeWriter(), True)
+    assert s.interval == DEFAULT_INTERVAL and not s.running
+
+
+def test_sampler_for_writer_writes_and_stops_when_the_writer_is_collected() -> None:
+    import gc
+
+    from logger.system_metrics import sampler_for_writer
+
+    w = FakeWriter()
+    got = w.got
+    s = sampler_for_writer(w, 0.01)
+    s.start()
+    wait_for(lambda: s.samples >= 2)
+    assert BASE_TAGS <= {t for t, *_ in got.items}
+    del w
+    gc.collect()
+    wait_for(lambda: not s.running)  # the finalizer stopped and joined it

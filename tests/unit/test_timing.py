@@ -124,3 +124,29 @@ def test_bad_step_value() -> None:
     timer = StepTimer(Collect())
     with pytest.raises(ValueError, match="step"):
         timer.step(-3)
+
+
+def test_for_writer_uses_add_scalar_without_keeping_the_writer_alive() -> None:
+    import gc
+    import weakref
+
+    class W:
+        def __init__(self):
+            self.got = []
+            self.timer = StepTimer.for_writer(self)
+
+        def add_scalar(self, tag, value, global_step=None, walltime=None):
+            self.got.append((tag, global_step))
+
+    w = W()
+    with w.timer("data", step=3):
+        pass
+    assert w.got == [("time/data", 3)]
+    ref = weakref.ref(w)
+    timer = w.timer
+    del w
+    gc.collect()
+    assert ref() is None
+    with pytest.raises(ReferenceError):
+        with timer("data"):
+            pass
