@@ -14,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 from vizboard.data.query import (
     downsample,
     gaussian_sigma,
+    series_to_csv,
     series_to_records,
     smooth,
     smoothing_window,
@@ -380,3 +381,12 @@ def test_series_to_records_is_valid_json() -> None:
     ]
     with pytest.raises(ValueError):
         series_to_records(np.array([1]), np.array([1.0, 2.0]), np.array([1.0]))
+
+
+def test_series_to_csv() -> None:
+    text = series_to_csv(
+        np.array([1, 2]), np.array([10.0, 11.5]), np.array([0.1, np.nan]),
+        smoothed=np.array([0.1, -np.inf]), run='a,"b"', tag="loss",
+    )
+    assert text == 'run,tag,step,wall_time,value,smoothed\n"a,""b""",loss,1,10.0,0.1,0.1\n"a,""b""",loss,2,11.5,nan,-inf\n'
+    assert series_to_csv(np.array([3]), np.array([1.0]), np.array([np.inf])) == "step,wall_time,value\n3,1.0,inf\n"

@@ -24,6 +24,7 @@ __all__ = [
     "value_range",
     "json_float",
     "series_to_records",
+    "series_to_csv",
 ]
 
 SMOOTHING_KINDS = ("ema", "time_ema", "moving_average", "gaussian", "none")
@@ -481,3 +482,38 @@ def series_to_records(
             rec["smoothed"] = json_float(sm[i])
         out.append(rec)
     return out
+
+
+def series_to_csv(
+    step: np.ndarray,
+    wall_time: np.ndarray,
+    value: np.ndarray,
+    *,
+    smoothed: np.ndarray | None = None,
+    run: str | None = None,
+    tag: str | None = None,
+) -> str:
+    """One chart series as CSV text for a download (columns as :func:`series_to_records`).
+
+    Floats in shortest round-trip form; non-finite values as ``nan``, ``inf``, ``-inf``
+    (as ``vizboard export``); run and tag quoted when they need it (RFC 4180).
+    """
+    import csv
+    import io
+
+    steps = np.asarray(step, dtype=np.int64).tolist()
+    cols: list[list[Any]] = [steps, np.asarray(wall_time, dtype=np.float64).tolist(),
+                             np.asarray(value, dtype=np.float64).tolist()]
+    names = ["step", "wall_time", "value"]
+    if smoothed is not None:
+        cols.append(np.asarray(smoothed, dtype=np.float64).tolist())
+        names.append("smoothed")
+    if any(len(c) != len(steps) for c in cols):
+        raise ValueError("step, wall_time, value and smoothed must have one length")
+    head: list[str] = [v for v in (run, tag) if v is not None]
+    header = [k for k, v in (("run", run), ("tag", tag)) if v is not None] + names
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(head + [repr(v) if isinstance(v, float) else v for v in row] for row in zip(*cols))
+    return buf.getvalue()
