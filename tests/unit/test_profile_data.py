@@ -45,6 +45,9 @@ def synthetic() -> dict:
             ev("aten::add_", 76, 4, **{"External id": 4}),
             ev("aten::add_", 81, 2, **{"External id": 5}),
             ev("gemm_kernel", 40, 7, cat="kernel", pid=0, tid=7, **{"External id": 2}),
+            ev("cudaLaunchKernel", 77, 1, cat="cuda_runtime", **{"External id": 4, "correlation": 99}),
+            ev("add_kernel", 78, 3, cat="kernel", pid=0, tid=7, correlation=99),
+            ev("ProfilerStep#5", 40, 50, cat="gpu_user_annotation", pid=0, tid=8, **{"External id": 2}),
             ev("ProfilerStep#6", 100, 50, cat="user_annotation"),
             ev("aten::linear", 110, 30, **{"External id": 6}),
             {"ph": "X", "cat": "Trace", "name": "PyTorch Profiler (0)", "pid": "Spans", "tid": "x", "ts": T0, "dur": 150},
@@ -73,6 +76,10 @@ def test_operator_table() -> None:
     assert o.self_cpu_us[i] == pytest.approx(9.0)
     i = ops["aten::add_"]
     assert (o.calls[i], o.total_cpu_us[i]) == (2, 6.0)
+    assert o.self_device_us[i] == 3.0  # linked by correlation through cudaLaunchKernel
+    i = ops["Optimizer.step#SGD.step"]
+    assert o.self_device_us[i] == 0.0 and o.total_device_us[i] == 3.0
+    assert o.total_device_us[ops["aten::addmm"]] == 7.0  # the device annotation is not counted
     assert o.has_device
     assert list(o.total_cpu_us) == sorted(o.total_cpu_us, reverse=True)
     assert tr.warnings and "1 events" in tr.warnings[0]

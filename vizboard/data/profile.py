@@ -377,7 +377,7 @@ def _parse(data: bytes | str, file: TraceFile) -> ProfileTrace:
     names: dict[str, int] = {}
     cats: dict[str, int] = {}
     threads: dict[tuple[Any, Any], int] = {}
-    rows: list[tuple[int, int, int, float, float, bool, bool, Any]] = []
+    rows: list[tuple[int, int, int, float, float, bool, bool, Any, Any]] = []
     for e in events:
         if not isinstance(e, dict) or e.get("ph") != "X":
             continue
@@ -396,7 +396,7 @@ def _parse(data: bytes | str, file: TraceFile) -> ProfileTrace:
             names.setdefault(name, len(names)),
             cats.setdefault(cat, len(cats)),
             threads.setdefault(key, len(threads)),
-            ts, dur, is_cpu, is_dev, _h(args.get("External id")),
+            ts, dur, is_cpu, is_dev, _h(args.get("External id")), _h(args.get("correlation")),
         ))
     if skipped:
         warnings.append(f"{skipped} events without a numeric ts/dur were skipped")
@@ -441,19 +441,29 @@ def _parse(data: bytes | str, file: TraceFile) -> ProfileTrace:
     child_sum[:] = csum
     self_cpu = np.maximum(dur - child_sum, 0.0)
 
-    # Device time: kernels link to the op that launched them through "External id".
+    # Device time: a kernel/memcpy/memset links to the op that launched it through its
+    # "External id", or through its "correlation" to the runtime call (cudaLaunchKernel) and
+    # that call's "External id". Device-side annotations are drawn but not counted.
     cat_names = list(cats)
     is_dev = np.fromiter((r[6] for r in rows), bool, n)
     has_device = bool(is_dev.any())
     dev_self = np.zeros(n, np.float64)
     if has_device:
         op_cat = [c in ("cpu_op", "user_annotation", "operator") for c in cat_names]
+        counted = [c != "gpu_user_annotation" for c in cat_names]
         by_ext: dict[Any, int] = {}
+        corr_ext: dict[Any, Any] = {}
         for i, r in enumerate(rows):
-            if r[5] and r[7] is not None and op_cat[r[1]]:
-                by_ext.setdefault(r[7], i)
+            if r[5] and r[7] is not None:
+                if op_cat[r[1]]:
+                    by_ext.setdefault(r[7], i)
+                elif r[8] is not None:
+                    corr_ext.setdefault(r[8], r[7])
         for i in np.nonzero(is_dev)[0].tolist():
-            ext = rows[i][7]
+            r = rows[i]
+            if not counted[r[1]]:
+                continue
+            ext = r[7] if r[7] is not None else corr_ext.get(r[8])
             op = by_ext.get(ext) if ext is not None else None
             if op is not None:
                 dev_self[op] += dur[i]
