@@ -122,6 +122,9 @@ class VizboardServer:
             sock.close()  # the server holds its own duplicate of the descriptor
         if self._ingestor is not None and self._owns_ingestor:
             self._ingestor.start()
+        from vizboard.figures.scalars import warm_up
+
+        warm_up()  # while the first load runs; requests wait in the listen backlog meanwhile
         return self
 
     def serve_forever(self) -> None:

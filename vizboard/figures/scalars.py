@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
@@ -23,6 +25,7 @@ from vizboard.data.models import ScalarSeries
 from vizboard.figures.theme import apply_theme, run_color
 
 __all__ = [
+    "warm_up",
     "SMOOTHING_KINDS",
     "X_AXES",
     "DEFAULT_WEIGHT",
@@ -204,7 +207,7 @@ def _y_range(lines: Sequence[Line], options: ChartOptions) -> tuple[float, float
     return lo - pad, hi + pad
 
 
-def _nonfinite_trace(line: Line, x_axis: str, y_range: tuple[float, float], log_y: bool) -> list[go.Scatter]:
+def _nonfinite_traces(line: Line, x_axis: str, y_range: tuple[float, float], log_y: bool) -> list[dict]:
     out = []
     v = line.value
     masks = {"nan": np.isnan(v), "posinf": np.isposinf(v), "neginf": np.isneginf(v)}
@@ -215,21 +218,26 @@ def _nonfinite_trace(line: Line, x_axis: str, y_range: tuple[float, float], log_
         y_edge = y_range[1] if edge == "top" else y_range[0]
         y = 10**y_edge if log_y else y_edge
         steps = line.step[mask]
-        out.append(
-            go.Scatter(
-                x=_plot_x(line, x_axis)[mask],
-                y=np.full(steps.shape, y),
-                mode="markers",
-                marker={"symbol": symbol, "size": 9, "color": line.color, "line": {"width": 2, "color": line.color}},
-                name=f"{line.label} ({text})",
-                legendgroup=line.label,
-                showlegend=False,
-                customdata=steps,
-                hovertemplate=f"<b>%{{fullData.name}}</b><br>step %{{customdata}}<br>value {text}<extra></extra>",
-                meta={"nonfinite": key, "run": line.run},
-            )
-        )
+        out.append({
+            "type": "scatter",
+            "x": _plot_x(line, x_axis)[mask],
+            "y": np.full(steps.shape, y),
+            "mode": "markers",
+            "marker": {"symbol": symbol, "size": 9, "color": line.color, "line": {"width": 2, "color": line.color}},
+            "name": f"{line.label} ({text})",
+            "legendgroup": line.label,
+            "showlegend": False,
+            "customdata": steps,
+            "hovertemplate": f"<b>%{{fullData.name}}</b><br>step %{{customdata}}<br>value {text}<extra></extra>",
+            "meta": {"nonfinite": key, "run": line.run},
+        })
     return out
+
+
+@lru_cache(maxsize=4)
+def _themed_layout(theme: str) -> str:
+    """The layout ``apply_theme`` produces, as JSON (memoised: building a template costs ~50 ms)."""
+    return json.dumps(apply_theme(go.Figure(), theme).to_plotly_json()["layout"])
 
 
 def scalar_figure(
@@ -243,67 +251,47 @@ def scalar_figure(
     With smoothing ``none`` only the raw line is drawn. NaN and ±inf points are drawn
     as markers at the top (NaN, +inf) or bottom (-inf) edge of the y range. Hover shows
     run, step, value, smoothed value and wall time (UTC). ``uirevision`` keeps zoom,
-    legend state and hover across updates (pass the card's key).
+    legend state and hover across updates (pass the card's key). The figure is built
+    from plain dicts without per-property validation (fast enough for live updates).
     """
-    fig = go.Figure()
     y_range = _y_range(lines, options)
     has_nonfinite = any(not np.all(np.isfinite(ln.value)) for ln in lines)
     if has_nonfinite and y_range is None:
-        y_range = (-1.0, 1.0) if not options.log_y else (-1.0, 1.0)
+        y_range = (-1.0, 1.0)
     x_title = {"step": "step", "relative": "relative time (s)", "wall_time": "wall time (UTC)"}[options.x_axis]
     smoothing = options.smoothing != "none"
+    data: list[dict] = []
+    markers: list[dict] = []
     for ln in lines:
         px = _plot_x(ln, options.x_axis)
         sparse = ln.total_points <= 30
-        times = _time_strings(ln.wall_time)
         finite_raw = np.where(np.isfinite(ln.value), ln.value, np.nan)
-        custom = np.empty((len(ln.step), 3), dtype=object)
-        custom[:, 0] = ln.step
-        custom[:, 1] = finite_raw
-        custom[:, 2] = times
-        fig.add_trace(
-            go.Scatter(
-                x=px,
-                y=finite_raw,
-                mode="lines+markers" if sparse and not smoothing else "lines",
-                marker={"size": 5},
-                name=ln.label,
-                legendgroup=ln.label,
-                line={"color": ln.color, "width": 1.5 if not smoothing else 1},
-                opacity=0.25 if smoothing else 1.0,
-                showlegend=not smoothing,
-                customdata=custom,
-                hovertemplate=(
-                    "<b>%{fullData.name}</b><br>step %{customdata[0]}<br>value %{customdata[1]:.6g}"
-                    "<br>%{customdata[2]} UTC<extra></extra>"
-                ) if not smoothing else None,
-                hoverinfo="skip" if smoothing else None,
-                meta={"role": "raw", "run": ln.run, "tag": ln.tag},
-            )
-        )
+        custom = np.column_stack([ln.step.astype(np.float64), finite_raw])
+        times = _time_strings(ln.wall_time).tolist()
+        raw_hover = ("<b>%{fullData.name}</b><br>step %{customdata[0]}<br>value %{customdata[1]:.6g}"
+                     "<br>%{text} UTC<extra></extra>")
+        data.append({
+            "type": "scatter", "x": px, "y": finite_raw, "name": ln.label, "legendgroup": ln.label,
+            "mode": "lines+markers" if sparse and not smoothing else "lines", "marker": {"size": 5},
+            "line": {"color": ln.color, "width": 1 if smoothing else 1.5},
+            "opacity": 0.25 if smoothing else 1.0, "showlegend": not smoothing,
+            **({"hoverinfo": "skip"} if smoothing else
+               {"hovertemplate": raw_hover, "customdata": custom, "text": times}),
+            "meta": {"role": "raw", "run": ln.run, "tag": ln.tag},
+        })
         if smoothing and ln.smoothed is not None:
-            sm = np.where(np.isfinite(ln.smoothed), ln.smoothed, np.nan)
-            fig.add_trace(
-                go.Scatter(
-                    x=px,
-                    y=sm,
-                    mode="lines+markers" if sparse else "lines",
-                    marker={"size": 5},
-                    name=ln.label,
-                    legendgroup=ln.label,
-                    line={"color": ln.color, "width": 1.8},
-                    customdata=custom,
-                    hovertemplate=(
-                        "<b>%{fullData.name}</b><br>step %{customdata[0]}<br>value %{customdata[1]:.6g}"
-                        "<br>smoothed %{y:.6g}<br>%{customdata[2]} UTC<extra></extra>"
-                    ),
-                    meta={"role": "smoothed", "run": ln.run, "tag": ln.tag},
-                )
-            )
+            data.append({
+                "type": "scatter", "x": px, "y": np.where(np.isfinite(ln.smoothed), ln.smoothed, np.nan),
+                "name": ln.label, "legendgroup": ln.label, "mode": "lines+markers" if sparse else "lines",
+                "marker": {"size": 5}, "line": {"color": ln.color, "width": 1.8},
+                "customdata": custom, "text": times,
+                "hovertemplate": ("<b>%{fullData.name}</b><br>step %{customdata[0]}<br>value %{customdata[1]:.6g}"
+                                  "<br>smoothed %{y:.6g}<br>%{text} UTC<extra></extra>"),
+                "meta": {"role": "smoothed", "run": ln.run, "tag": ln.tag},
+            })
         if y_range is not None:
-            for tr in _nonfinite_trace(ln, options.x_axis, y_range, options.log_y):
-                fig.add_trace(tr)
-    apply_theme(fig, options.theme)
+            markers.extend(_nonfinite_traces(ln, options.x_axis, y_range, options.log_y))
+    layout = json.loads(_themed_layout(options.theme))
     xaxis: dict = {"title": {"text": x_title}}
     if options.x_axis == "wall_time":
         xaxis["type"] = "date"
@@ -312,17 +300,19 @@ def scalar_figure(
     yaxis: dict = {"type": "log" if options.log_y else "linear"}
     if y_range is not None and (has_nonfinite or options.ignore_outliers):
         yaxis["range"] = list(y_range)
-    fig.update_layout(
-        title={"text": title, "font": {"size": 13}, "x": 0.01, "xanchor": "left"} if title else None,
-        xaxis=xaxis,
-        yaxis=yaxis,
-        hovermode="closest",
-        uirevision=uirevision or title or "scalars",
-        showlegend=len(lines) > 1,
-        legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
-        autosize=True,
+    layout.update(
+        xaxis=xaxis, yaxis=yaxis, hovermode="closest", uirevision=uirevision or title or "scalars",
+        showlegend=len(lines) > 1, legend={"orientation": "h", "y": -0.25, "font": {"size": 10}}, autosize=True,
     )
-    return fig
+    if title:
+        layout["title"] = {"text": title, "font": {"size": 13}, "x": 0.01, "xanchor": "left"}
+    return go.Figure(data=data + markers, layout=layout, _validate=False)
+
+
+def warm_up() -> None:
+    """Build the themes once (plotly's first template costs ~1 s) so the first chart request is fast."""
+    for theme in ("light", "dark"):
+        _themed_layout(theme)
 
 
 def series_records(series: Sequence[ScalarSeries]) -> list[dict]:
