@@ -72,3 +72,10 @@ def test_layout_ids_are_prefixed_and_callbacks_register(tmp_path: Path) -> None:
     outputs = " ".join(app.callback_map)
     for cid in (profile.OPS, profile.TIMELINE, profile.DOWNLOAD, profile.SYSTEM, profile.TRACE):
         assert cid in outputs
+
+
+def test_remote_logdir_is_not_walked_for_availability() -> None:
+    p = FakeProvider("memory://nowhere/logdir")
+    assert not is_available(p)
+    p.add_scalars("run", "time/step", [0], [0.1])
+    assert is_available(p)

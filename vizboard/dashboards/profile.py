@@ -18,6 +18,7 @@ from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.dashboards.base import Dashboard
+from vizboard.data.fs import is_remote
 from vizboard.data.models import Kind, ScalarSeries
 from vizboard.data.profile import (
     TraceCache,
@@ -76,9 +77,16 @@ def _is_timing(tag: str) -> bool:
 
 
 def is_available(provider: DataProvider) -> bool:
-    """Shown when any run has ``system/*`` or ``time/*`` scalars, or the logdir holds a trace."""
+    """Shown when any run has ``system/*`` or ``time/*`` scalars, or the logdir holds a trace.
+
+    The shell asks on every data-version change (about once a second while training
+    logs), so traces are looked for only in local logdirs (a walk of the tree); a remote
+    (fsspec) logdir shows the tab once it has system or timing scalars.
+    """
     if any(_is_system(t.tag) or _is_timing(t.tag) for t in provider.tags(Kind.SCALARS)):
         return True
+    if is_remote(provider.logdir):
+        return False
     return bool(find_traces(provider.logdir))
 
 

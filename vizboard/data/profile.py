@@ -19,6 +19,9 @@ Corrupt or partial JSON raises :class:`TraceParseError` with a readable message.
 Caching. :class:`TraceCache` keeps a few parsed traces keyed by (path, mtime, size),
 so a big trace is parsed once and a rewritten one is parsed again. Its owner (the
 Profile dashboard) creates it; nothing here keeps module-level state.
+
+(Over 500 lines on purpose: the record types, the discovery naming rule and the parser
+describe one file format and change together.)
 """
 
 from __future__ import annotations
