@@ -41,7 +41,7 @@ COMPETITOR_PACKAGES = frozenset(
 
 _REPO = Path(__file__).resolve().parent.parent
 _DEFAULT_OUT = _REPO / "docs" / "benchmarks.md"
-_QUICK_TIMEOUT_S = 150.0
+_QUICK_TIMEOUT_S = 240.0
 _FULL_TIMEOUT_S = 2400.0
 _STOP_GRACE_S = 20.0
 
@@ -201,7 +201,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(MODULES)}")
     parser.add_argument("--out", type=Path, help="Markdown file to write (default: docs/benchmarks.md; "
                         "with --quick a temporary file)")
-    parser.add_argument("--timeout", type=float, help="seconds allowed per module (default 150 quick, 2400 full)")
+    parser.add_argument("--timeout", type=float, help="seconds allowed per module (default 240 quick, 2400 full)")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
     parser.add_argument("--_result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -225,19 +225,26 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(tempfile.mkstemp(prefix="vizboard-bench-quick-", suffix=".md")[1])
     else:
         out = _DEFAULT_OUT
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop children on SIGTERM as on Ctrl-C
     facts = machine_mod.collect()
     meter = _OthersMeter()
     start = time.perf_counter()
     outcomes: list[ModuleOutcome] = []
     for name in args.names:
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
-        outcome = run_module(name, args.quick, timeout)
+        try:
+            outcome = run_module(name, args.quick, timeout)
+        except KeyboardInterrupt:
+            print(f"[bench] interrupted during {name}; its servers were stopped; no report written",
+                  file=sys.stderr)
+            return 130
         outcomes.append(outcome)
         what = f"{len(outcome.measurements)} figures" if outcome.status == "ok" else outcome.reason
         print(f"[bench] {name}: {outcome.status} ({what}) in {outcome.seconds:.0f} s", file=sys.stderr, flush=True)
     duration = time.perf_counter() - start
     measurements = [m for o in outcomes for m in o.measurements]
-    gaps = [NotMeasured(o.name, o.reason) for o in outcomes if o.status != "ok"]
+    gaps = [NotMeasured(o.name, o.reason if o.status == "missing" else f"our code failed: {o.reason}")
+            for o in outcomes if o.status != "ok"]
     gaps += [NotMeasured(f"{m.group} / {m.figure}", m.note or "no samples") for m in measurements if not m.ours.values]
     minutes = max(1, math.ceil(duration / 60))
     text = render(

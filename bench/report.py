@@ -66,6 +66,8 @@ def _sig(value: float, digits: int = 3) -> str:
 
 def _scale_for(value: float, unit: str) -> tuple[str, float]:
     """Pick a display unit for ``value`` (given in ``unit``); returns (display unit, divisor)."""
+    if value == 0 or not math.isfinite(value):
+        return unit, 1.0
     if unit in _TIME_UNITS:
         seconds = abs(value) * _TIME_UNITS[unit]
         for name, size in _TIME_SCALES:

@@ -371,7 +371,11 @@ def _regex_times(ui: _RegexUI, server: Server, runs: list[str], trials: int, tim
             page.goto(server.base + ui.path)
             box = page.locator(ui.input_css).first
             box.wait_for()
-            page.wait_for_function(f"({ui.rows_js}) >= {min(len(runs), 20)}")
+            try:
+                page.wait_for_function(f"({ui.rows_js}) >= {len(runs)}")
+            except Exception as exc:
+                raise TimeoutError(f"the run list shows {page.evaluate(ui.rows_js)} of {len(runs)} runs after "
+                                   f"{timeout_s:.0f} s") from exc
             times = []
             for k in range(trials + 1):  # trial 0 warms the page up (first paint of every chart) and is dropped
                 pattern = _PATTERNS[k % len(_PATTERNS)]
@@ -379,7 +383,12 @@ def _regex_times(ui: _RegexUI, server: Server, runs: list[str], trials: int, tim
                 start = time.perf_counter()
                 box.fill(pattern)
                 box.press("End")  # a key event too: TensorBoard filters on keyup, not on input
-                page.wait_for_function(f"({ui.rows_js}) === {expected}", polling="raf")
+                try:
+                    page.wait_for_function(f"({ui.rows_js}) === {expected}", polling="raf")
+                except Exception as exc:
+                    shown = page.evaluate(ui.rows_js)
+                    raise TimeoutError(f"filter {pattern!r} (trial {k}): list shows {shown} runs, expected "
+                                       f"{expected}, after {timeout_s:.0f} s") from exc
                 times.append(time.perf_counter() - start)
             return times[1:]
         finally:
