@@ -1,0 +1,127 @@
+"""The app shell in headless Chromium: header, status, problems modal, theme, tabs, live run list, token."""
+
+from __future__ import annotations
+
+import glob
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _writer(path: Path):
+    from logger import SummaryWriter
+
+    return SummaryWriter(str(path))
+
+
+@pytest.fixture()
+def logdir(tmp_path) -> Path:
+    for run in ("r1", "r2"):
+        w = _writer(tmp_path / run)
+        for i in range(20):
+            w.add_scalar("loss", 1.0 / (i + 1), i)
+        w.close()
+    return tmp_path
+
+
+def _wait_text(page, selector: str, pred, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        loc = page.locator(selector)
+        text = loc.first.text_content() if loc.count() else ""
+        if pred(text or ""):
+            return text
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{selector}: {text!r}")
+
+
+def test_header_shows_logdir_and_status_and_only_tabs_with_data(serve, page, logdir):
+    page.goto(serve(logdir))
+    assert page.locator(".vb-logdir").text_content() == str(logdir)
+    _wait_text(page, "#shell-status-text", lambda t: t.startswith("updated "))
+    page.wait_for_selector(".vb-card .js-plotly-plot")
+    tabs = page.locator("#shell-tabs .tab, #shell-tabs [role=tab]").all_text_contents()
+    assert [t.strip() for t in tabs] == ["Scalars"]  # tabs without data stay hidden
+    assert page.locator("#shell-problems-button").is_hidden()
+
+
+def test_new_runs_appear_live_in_the_run_list_with_stable_colours(serve, page, logdir):
+    from vizboard.figures.theme import run_color
+
+    page.goto(serve(logdir))
+    page.wait_for_selector(".vb-run-list input[value='r2']")
+    _wait_text(page, "#shell-run-count", lambda t: t == "2 of 2")
+    w = _writer(logdir / "r3")
+    w.add_scalar("loss", 0.3, 0)
+    w.close()
+    _wait_text(page, "#shell-run-count", lambda t: t == "3 of 3")
+    assert page.is_checked(".vb-run-list input[value='r3']")
+    swatch = page.locator(".vb-run-list label", has_text="r3").locator(".vb-swatch")
+    rgb = swatch.evaluate("e => getComputedStyle(e).backgroundColor")
+    hexcol = run_color("r3")
+    assert rgb == "rgb({}, {}, {})".format(*(int(hexcol[i:i + 2], 16) for i in (1, 3, 5)))
+    # select none / all
+    page.click("#shell-run-none")
+    _wait_text(page, "#shell-run-count", lambda t: t == "0 of 3")
+    assert "runs=none" in page.url
+    page.click("#shell-run-all")
+    _wait_text(page, "#shell-run-count", lambda t: t == "3 of 3")
+
+
+def test_theme_follows_the_os_and_toggles(serve, browser, logdir):
+    base = serve(logdir)
+    for scheme in ("dark", "light"):
+        ctx = browser.new_context(color_scheme=scheme)
+        try:
+            page = ctx.new_page()
+            page.goto(base)
+            page.wait_for_function(f"() => document.documentElement.dataset.theme === '{scheme}'")
+            page.click("#shell-theme-toggle")
+            other = "light" if scheme == "dark" else "dark"
+            page.wait_for_function(f"() => document.documentElement.dataset.theme === '{other}'")
+            # the charts follow: their layout template changes background
+            page.wait_for_selector(".vb-card .js-plotly-plot")
+            want = "#1e1e1e" if other == "dark" else "#ffffff"
+            page.wait_for_function(
+                "w => { const g = document.querySelector('.vb-card .js-plotly-plot');"
+                " return !!(g && g._fullLayout && g._fullLayout.plot_bgcolor === w); }", arg=want)
+        finally:
+            ctx.close()
+
+
+def test_data_problems_badge_opens_a_list(serve, page, tmp_path):
+    from logger.records import frame
+
+    w = _writer(tmp_path / "bad")
+    w.add_scalar("x", 1.0, 0)
+    w.close()
+    (path,) = glob.glob(str(tmp_path / "bad" / "*tfevents*"))
+    rec = bytearray(frame(b"\x09" + b"\x00" * 20))
+    rec[-5] ^= 0xFF  # corrupt the payload: its CRC no longer matches
+    with open(path, "ab") as f:
+        f.write(bytes(rec) + frame(b"\x09" + b"\x00" * 8))
+    page.goto(serve(tmp_path))
+    _wait_text(page, "#shell-problems-button", lambda t: t == "1 data problem")
+    page.click("#shell-problems-button")
+    page.wait_for_selector("#shell-problems-modal:not([hidden])")
+    row = page.locator("#shell-problems-body tbody tr").first.text_content()
+    assert "payload_crc" in row and "bad" in row
+    page.click("#shell-problems-close")
+    page.wait_for_selector("#shell-problems-modal", state="hidden")
+
+
+def test_token_page_flow(serve, page, logdir):
+    base = serve(logdir, token="let-me-in")
+    resp = page.goto(base + "/")
+    assert resp.status == 401
+    page.goto(base + "/?token=let-me-in&tag_re=loss")
+    assert "token" not in page.url and "tag_re=loss" in page.url
+    page.wait_for_selector(".vb-card .js-plotly-plot")  # callbacks work with the cookie
+    assert page.input_value("#scalars-tag-filter") == "loss"
+    cookies = page.context.cookies()
+    (c,) = [c for c in cookies if c["name"] == "vizboard_token"]
+    assert c["httpOnly"] and c["sameSite"] == "Strict"
