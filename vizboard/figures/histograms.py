@@ -115,6 +115,14 @@ def _background(theme: str) -> str:
     return "#1e1e1e" if theme == "dark" else "#ffffff"
 
 
+def _figure(traces: list[dict], title: str, theme: str) -> go.Figure:
+    # One constructor call for all traces: much faster than add_trace per step.
+    fig = go.Figure(data=traces)
+    apply_theme(fig, theme)
+    fig.update_layout(title={"text": title, "font": {"size": 13}}, showlegend=False, hovermode="closest")
+    return fig
+
+
 def histogram_figure(
     series: HistogramSeries,
     *,
@@ -139,13 +147,10 @@ def histogram_figure(
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if num_bins < 1:
         raise ValueError(f"num_bins must be >= 1, got {num_bins}")
-    fig = go.Figure()
-    apply_theme(fig, theme)
-    fig.update_layout(title={"text": title, "font": {"size": 13}}, showlegend=False,
-                      hovermode="closest")
     indices = sample_steps(series.step, step_range, max_steps)
     span = value_range(series, indices)
     if span is None:
+        fig = _figure([], title, theme)
         fig.add_annotation(text="no data in this step range", showarrow=False,
                            xref="paper", yref="paper", x=0.5, y=0.5)
         return fig
@@ -156,6 +161,7 @@ def histogram_figure(
     peak = float(counts.max()) or 1.0
     bg = _background(theme)
     n = len(indices)
+    traces: list[dict] = []
     if mode == "offset":
         step_span = float(steps[-1] - steps[0])
         height = max(step_span, 1.0) * (0.35 if n > 2 else 0.6)
@@ -169,21 +175,23 @@ def histogram_figure(
                 np.concatenate([[0.0], row, [0.0]]),
             ])
             t = 0.25 + 0.5 * (k + 1) / n
-            fig.add_trace(go.Scatter(
-                x=xs, y=ys, mode="lines", fill="toself", hoveron="points",
+            traces.append(dict(
+                type="scatter", x=xs, y=ys, mode="lines", fill="toself", hoveron="points",
                 line={"color": color, "width": 1}, fillcolor=mix_color(color, bg, t),
                 customdata=custom, hovertemplate=_HOVER, name=f"step {int(step)}",
             ))
+        fig = _figure(traces, title, theme)
         fig.update_yaxes(autorange="reversed", title_text="step")
     else:
         for k, (step, row) in enumerate(zip(steps, counts)):
             custom = np.column_stack([np.full(num_bins, int(step)), edges[:-1], edges[1:], row])
             t = 0.15 + 0.85 * (k + 1) / n
-            fig.add_trace(go.Scatter(
-                x=centers, y=row, mode="lines", hoveron="points",
+            traces.append(dict(
+                type="scatter", x=centers, y=row, mode="lines", hoveron="points",
                 line={"color": mix_color(color, bg, t), "width": 2 if k == n - 1 else 1},
                 customdata=custom, hovertemplate=_HOVER, name=f"step {int(step)}",
             ))
+        fig = _figure(traces, title, theme)
         fig.update_yaxes(title_text="count", rangemode="tozero")
     fig.update_xaxes(title_text="value")
     return fig
