@@ -31,8 +31,8 @@ import io
 import json
 import os
 import re
+import secrets
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
@@ -383,14 +383,10 @@ def _output(out: str | os.PathLike[str] | IO[Any], binary: bool) -> Iterator[_Si
         if os.path.exists(parent):
             raise NotADirectoryError(f"cannot write output {path!r}: {parent!r} is not a directory")
         raise FileNotFoundError(f"cannot write output {path!r}: directory {parent!r} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=parent)
-    except OSError as e:
-        raise PermissionError(f"cannot write output {path!r}: {e.strerror or e}") from None
+    fd, tmp = _create_temp(parent, os.path.basename(target), path)
     try:
         with os.fdopen(fd, "wb") as f:
             yield _Sink(f)
-        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -400,10 +396,17 @@ def _output(out: str | os.PathLike[str] | IO[Any], binary: bool) -> Iterator[_Si
         raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _create_temp(parent: str, base: str, shown: str) -> tuple[int, str]:
+    """A new hidden file beside the target, with the permissions a plain open would give."""
+    for _ in range(100):
+        tmp = os.path.join(parent, f".{base}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise PermissionError(f"cannot write output {shown!r}: {e.strerror or e}") from None
+    raise FileExistsError(f"cannot create a temporary file beside {shown!r}")
 
 
 def export_scalars(
@@ -426,10 +429,11 @@ def export_scalars(
     """
     fmt = _format_for(out, fmt)
     binary = fmt == "parquet"
-    with _opened(logdir, progress) as provider:
+    # The output is checked (and its temporary file created) before a possibly long load.
+    with _output(out, binary) as f, _opened(logdir, progress) as provider:
         infos = _selected(provider, runs, tags)
         total = sum(i.num_points for i in infos)
-        with _output(out, binary) as f, _progress(total, progress) as bar:
+        with _progress(total, progress) as bar:
             writer: Any = {"csv": _CsvWriter, "json": _JsonLinesWriter, "parquet": _ParquetWriter}[fmt](f)
             rows = 0
             for info in infos:

@@ -135,6 +135,9 @@ def test_csv_export(logdir: tuple[Path, Expected], tmp_path: Path) -> None:
     text = out.read_text()
     assert ",nan\n" in text and ",inf\n" in text and ",-inf\n" in text
     assert not [p for p in tmp_path.iterdir() if p.name != "s.csv"]  # no temp file left behind
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # as a plain open() would create it
     back = pd.read_csv(out)
     assert back["value"].isna().sum() == sum(math.isnan(r[4]) for r in want)
 
@@ -232,6 +235,7 @@ def test_api_errors(logdir: tuple[Path, Expected], tmp_path: Path) -> None:
     root, _ = logdir
     with pytest.raises(FileNotFoundError, match="nowhere"):
         export_scalars(tmp_path / "nowhere", tmp_path / "x.csv")
+    assert list(tmp_path.iterdir()) == []  # the temporary output file is gone too
     with pytest.raises(ValueError, match="unknown export format 'xlsx'"):
         export_scalars(root, tmp_path / "x.csv", fmt="xlsx")
     with pytest.raises(IsADirectoryError):
