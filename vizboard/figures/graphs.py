@@ -314,7 +314,8 @@ def graph_elements(tree: ViewTree, expanded: Iterable[str], highlight: Iterable[
         if rs != rd and rs in drawn and rd in drawn:
             agg.setdefault((rs, rd), set()).add(shape)
 
-    labels = {v: _label(tree.nodes[v]) for v in drawn}
+    labels = {v: _label(tree.nodes[v]) for v in leaves}
+    labels.update({v: _label(tree.nodes[v]).replace("\n", " · ") for v in groups})  # one line above the box
     chains = {v: [v] for v in drawn}
     for v in drawn:  # chain of drawn groups from the top down to v
         c, p = [v], parent[v]
@@ -442,7 +443,8 @@ def stylesheet(theme: str = "light") -> list[dict]:
         {"selector": "node", "style": {
             "shape": "round-rectangle", "label": "data(label)", "text-wrap": "wrap", "text-valign": "center",
             "text-halign": "center", "font-size": 11, "color": fg, "background-color": bg, "border-width": 1,
-            "border-color": line, "width": "data(w)", "height": "data(h)"}},
+            "border-color": line}},
+        {"selector": "node[w]", "style": {"width": "data(w)", "height": "data(h)"}},
         {"selector": "node.collapsed", "style": {"background-color": "#3a4a6b" if dark else "#e8f0fe", "border-width": 2,
                                                   "border-color": "#4c8bf5"}},
         {"selector": "node.fold", "style": {"border-style": "double", "border-width": 4}},
