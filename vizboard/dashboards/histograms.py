@@ -61,15 +61,18 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     @app.callback(
         Output(RANGE, "min"), Output(RANGE, "max"), Output(RANGE, "value"), Output(RANGE_BOX, "style"),
         Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
-        State(RANGE, "value"), State(RANGE, "max"), State(RANGE_BOX, "style"),
+        State(RANGE, "value"), State(RANGE, "max"), State(RANGE_BOX, "style"), State(SIGNATURE, "data"),
     )
     def update_range(selected: list[str] | None, _version: Any, active: str | None,
-                     value: list[int] | None, old_max: int | None, style: dict | None) -> tuple:
+                     value: list[int] | None, old_max: int | None, style: dict | None, drawn: Any) -> tuple:
         if active != ID:
             raise PreventUpdate
+        infos = provider.tags(Kind.HISTOGRAMS, _runs(selected))
+        if drawn and drawn[:-1] == [[i.run, i.tag, i.version] for i in infos]:
+            raise PreventUpdate  # no histogram changed since the charts were drawn
         lo = hi = None
         most = 0
-        for info in provider.tags(Kind.HISTOGRAMS, _runs(selected)):
+        for info in infos:
             series = provider.histograms(info.run, info.tag)
             if series is None or len(series) == 0:
                 continue
