@@ -127,6 +127,8 @@ class Ingestor:
     def run_once(self) -> None:
         """One synchronous full pass: discover and read every file to its end."""
         self._pass(full=True, dirty=set())
+        self.store.compact()
+        _release_freed_memory()
         self.store.set_progress(loading=False)
         self._loaded.set()
 
@@ -147,6 +149,8 @@ class Ingestor:
             if full:
                 next_full = time.monotonic() + self.reload_interval
                 if not self._loaded.is_set():
+                    self.store.compact()
+                    _release_freed_memory()
                     self.store.set_progress(loading=False)
                     self._loaded.set()
             self._wake.wait(max(0.0, next_full - time.monotonic()))
@@ -258,13 +262,8 @@ class Ingestor:
                 rest[fs.rows] = False
                 slow.append(rows[rest])
             got = rows[fs.rows]
-            order = np.argsort(fs.tag_index, kind="stable")
-            ti = fs.tag_index[order]
-            cuts = np.flatnonzero(np.diff(ti)) + 1
-            for grp in np.split(order, cuts):
-                if grp.size:
-                    tag = fs.tags[int(fs.tag_index[grp[0]])]
-                    scal.setdefault(tag, []).append((got[grp], fs.step[grp], fs.wall_time[grp], fs.value[grp]))
+            for t, grp in _split_by(fs.tag_index, len(fs.tags)):
+                scal.setdefault(fs.tags[t], []).append((got[grp], fs.step[grp], fs.wall_time[grp], fs.value[grp]))
         metas: dict[str, dec.SeriesMeta] = {}
         if slow:
             slow_scal: dict[str, list[Any]] = {}
@@ -274,12 +273,13 @@ class Ingestor:
                 scal.setdefault(tag, []).append((np.asarray(rs, np.int64), np.asarray(steps, np.int64),
                                                  np.asarray(walls, np.float64), np.asarray(values, np.float64)))
         for tag, parts in scal.items():
-            rows = np.concatenate([p[0] for p in parts])
-            order = np.argsort(rows, kind="stable")
             meta = metas.get(tag) or store.series_meta(run, tag) or _SCALAR_META
-            store.add_scalars(run, tag, meta, np.concatenate([p[1] for p in parts])[order],
-                              np.concatenate([p[2] for p in parts])[order],
-                              np.concatenate([p[3] for p in parts])[order])
+            if len(parts) == 1:
+                _, step, wall, value = parts[0]
+            else:
+                order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
+                step, wall, value = (np.concatenate([p[k] for p in parts])[order] for k in (1, 2, 3))
+            store.add_scalars(run, tag, meta, step, wall, value)
 
     def _apply_slow(self, run: str, chunk: Chunk, r: int, scal: dict[str, list[Any]],
                     metas: dict[str, dec.SeriesMeta]) -> None:
@@ -346,6 +346,30 @@ class Ingestor:
             store.set_layout(run, out.charts, wall)
         else:  # histograms and other plugins
             store.add_entry(run, tag, meta, step, wall, out)
+
+
+def _release_freed_memory() -> None:
+    """Return freed heap pages to the OS after a big load (glibc keeps large freed buffers)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _split_by(index: np.ndarray, k: int) -> list[tuple[int, np.ndarray]]:
+    """(value, positions) for each value of ``index`` in 0..k-1, positions in increasing order."""
+    if k <= 32:
+        out = []
+        for t in range(k):
+            pos = np.flatnonzero(index == t)
+            if pos.size:
+                out.append((t, pos))
+        return out
+    order = np.argsort(index, kind="stable")
+    cuts = np.flatnonzero(np.diff(index[order])) + 1
+    return [(int(index[g[0]]), g) for g in np.split(order, cuts) if g.size]
 
 
 def load(logdir: str, **store_kwargs: Any) -> Store:

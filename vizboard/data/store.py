@@ -85,12 +85,20 @@ class _Scalars:
         self.n = 0
 
     def _realloc(self, keep: int, need: int) -> None:
-        cap = max(need, int(need * _GROWTH) if need > 1024 else need * 2, 16)
+        if keep == 0 or keep == need:
+            cap = need  # a fresh (or fully replaced) series: exact size, growth starts on the next append
+        else:
+            cap = max(need, int(need * _GROWTH) if need > 1024 else need * 2, 16)
         for name in ("step", "wall", "value"):
             old = getattr(self, name)
             new = np.empty(cap, old.dtype)
             new[:keep] = old[:keep]
             setattr(self, name, new)
+
+    def compact(self) -> None:
+        """Drop growth slack (new exact-size buffers; snapshots keep the old ones)."""
+        if self.step.shape[0] > self.n + self.n // 32 + 16:
+            self._realloc(self.n, self.n)
 
     def extend(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
         """Append points in read order, applying preemption (see module docstring)."""
@@ -297,6 +305,13 @@ class Store:
             r.problems.append(p)
             self._problems.append(p)
         self._touch(r, None, 0.0)
+
+    def compact(self) -> None:
+        """Trim every scalar buffer to its size (ingest thread, after a bulk load)."""
+        for r in self._runs.values():
+            for s in r.series.values():
+                if isinstance(s.data, _Scalars):
+                    s.data.compact()
 
     def set_progress(self, *, loading: bool | None = None, bytes_read: int | None = None,
                      bytes_total: int | None = None) -> None:

@@ -1,0 +1,267 @@
+"""Loader benchmark: cold load of scalar event files, vizboard vs TensorBoard's loaders and tbparse.
+
+Workloads (generated once per run into a temp dir, simple_value scalars framed exactly as
+torch/logger write them, tags interleaved per step as a training loop logs them):
+
+- ``1 run``: 10 tags x 100k steps = 1M events in one file;
+- ``100 runs``: 100 runs x 10 tags x 1k steps = 1M events in 100 files.
+(``quick``: 10x fewer events.)
+
+Tools, each in its own fresh subprocess (so memory and imports do not mix):
+
+- ``vizboard``: ``vizboard.data.load(logdir)``;
+- ``Python loader``: TensorBoard's ``plugin_event_multiplexer.EventMultiplexer`` (what
+  ``--load_fast=false`` serves from), keeping every scalar (``tensor_size_guidance={"scalars": 0}``);
+- ``tbparse``: ``SummaryReader(logdir).scalars``;
+- ``Rust data server``: ``tensorboard --load_fast=true`` timed from process start until its
+  HTTP API returns the complete series (the last series is polled every 50 ms, then every
+  series is verified through ``/data/plugin/timeseries/timeSeries``), with
+  ``--samples_per_plugin scalars=1000000000`` (keep all; ``=0`` makes its HTTP API return no points and ``all`` is rejected) and with its default (1,000 per series).
+
+Figures: seconds, points kept, peak RSS (the whole process tree for TensorBoard), and for
+vizboard the RSS growth per stored point. ``python -m bench.loader [--quick]`` prints a table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from bench.common import Measurement, Sample
+
+__all__ = ["run", "generate"]
+
+_REPO = Path(__file__).resolve().parent.parent
+_TAGS = 10
+
+_WORKER = r"""
+import json, sys, time
+tool, logdir = sys.argv[1], sys.argv[2]
+import psutil
+proc = psutil.Process()
+import numpy  # noqa: F401  (every tool needs it; keep it out of the timed part)
+if tool == "vizboard":
+    from vizboard.data import load
+    from vizboard.data.models import Kind
+    rss0 = proc.memory_info().rss
+    t0 = time.perf_counter()
+    store = load(logdir)
+    secs = time.perf_counter() - t0
+    points = sum(len(store.scalars(t.run, t.tag)) for t in store.tags(Kind.SCALARS))
+elif tool == "python_loader":
+    from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
+    rss0 = proc.memory_info().rss
+    t0 = time.perf_counter()
+    mux = pem.EventMultiplexer(tensor_size_guidance={"scalars": 0})
+    mux.AddRunsFromDirectory(logdir)
+    mux.Reload()
+    secs = time.perf_counter() - t0
+    points = sum(len(mux.Tensors(run, tag)) for run, tags in mux.PluginRunToTagToContent("scalars").items()
+                 for tag in tags)
+elif tool == "tbparse":
+    from tbparse import SummaryReader
+    rss0 = proc.memory_info().rss
+    t0 = time.perf_counter()
+    df = SummaryReader(logdir).scalars
+    secs = time.perf_counter() - t0
+    points = len(df)
+rss1 = proc.memory_info().rss
+import resource
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": secs, "points": points, "peak_rss": peak, "rss_growth": rss1 - rss0}))
+"""
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(_REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
+
+
+def generate(root: str, runs: int, steps: int, tags: int = _TAGS) -> int:
+    """Write ``runs`` runs of ``tags`` x ``steps`` simple_value scalars under ``root``; return events."""
+    sys.path.insert(0, str(_REPO))
+    from logger._pb import event_pb2
+    from logger.records import frame
+
+    names = [f"metric/{k}" for k in range(tags)]
+    for r in range(runs):
+        run_dir = os.path.join(root, f"run{r:03d}") if runs > 1 else root
+        os.makedirs(run_dir, exist_ok=True)
+        out = [frame(event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2").SerializeToString())]
+        e = event_pb2.Event()
+        v = e.summary.value.add()
+        for step in range(steps):
+            e.wall_time = 1.7e9 + step * 0.01
+            e.step = step
+            for k, name in enumerate(names):
+                v.tag = name
+                v.simple_value = (step * 0.001 + k) % 7.0
+                out.append(frame(e.SerializeToString()))
+        with open(os.path.join(run_dir, "events.out.tfevents.1700000000.bench.1.0"), "wb") as f:
+            f.write(b"".join(out))
+    return runs * steps * tags
+
+
+def _worker(tool: str, logdir: str) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, "-c", _WORKER, tool, logdir], capture_output=True, text=True,
+                          env=_env(), timeout=1800)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{tool} failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, data: bytes | None = None) -> object:
+    with urllib.request.urlopen(url, data=data, timeout=60) as resp:
+        return json.loads(resp.read())
+
+
+def _rust(logdir: str, runs: list[str], per_series: int, keep_all: bool) -> dict[str, float]:
+    """Time TensorBoard's Rust data server until every series is complete over HTTP."""
+    import psutil
+
+    port = _free_port()
+    args = [sys.executable, "-m", "tensorboard.main", "--logdir", logdir, "--load_fast=true", "--port", str(port),
+            "--host", "127.0.0.1", "--reload_interval", "1"]
+    if keep_all:
+        args += ["--samples_per_plugin", "scalars=1000000000"]
+    want = per_series if keep_all else min(per_series, 1000)
+    base = f"http://127.0.0.1:{port}"
+    last_tag = f"metric/{_TAGS - 1}"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+    peak = 0
+    try:
+        ps = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 1500
+        while time.monotonic() < deadline:
+            try:
+                tree = [ps] + ps.children(recursive=True)
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"tensorboard exited with {proc.returncode}")
+            try:
+                q = urllib.parse.urlencode({"run": runs[-1], "tag": last_tag})
+                pts = _get(f"{base}/data/plugin/scalars/scalars?{q}")
+            except (OSError, ValueError):
+                pts = []
+            if len(pts) >= want:
+                secs = time.perf_counter() - t0
+                total, ok = 0, True
+                for k in range(_TAGS):
+                    body = urllib.parse.urlencode(
+                        {"requests": json.dumps([{"plugin": "scalars", "tag": f"metric/{k}"}])}).encode()
+                    [resp] = _get(f"{base}/experiment/defaultExperimentId/data/plugin/timeseries/timeSeries", body)
+                    series = resp.get("runToSeries", {})
+                    counts = [len(series.get(r, [])) for r in runs]
+                    total += sum(counts)
+                    ok = ok and all(c >= want for c in counts)
+                if ok:
+                    return {"seconds": secs, "points": total, "peak_rss": peak}
+            time.sleep(0.05)
+        raise TimeoutError("tensorboard did not serve the complete data in time")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def _sample(values: list[float]) -> Sample:
+    return Sample(tuple(values))
+
+
+def run(quick: bool = False) -> list[Measurement]:
+    """Measure every tool on both workloads; see the module docstring."""
+    scale = 10 if quick else 1
+    workloads = {f"1 run ({_TAGS} tags x {100_000 // scale:,} steps)": (1, 100_000 // scale),
+                 f"{100 // scale} runs x {_TAGS} tags x 1,000 steps": (100 // scale, 1_000)}
+    reps_fast = 2 if quick else 3
+    reps_slow = 1
+    rows: list[Measurement] = []
+    tmp = tempfile.mkdtemp(prefix="bench-loader-")
+    try:
+        for label, (nruns, steps) in workloads.items():
+            logdir = os.path.join(tmp, f"w{nruns}")
+            events = generate(logdir, nruns, steps)
+            run_names = ["."] if nruns == 1 else [f"run{r:03d}" for r in range(nruns)]
+            res: dict[str, list[dict[str, float]]] = {}
+            res["vizboard"] = [_worker("vizboard", logdir) for _ in range(reps_fast)]
+            for tool in ("python_loader", "tbparse"):
+                try:
+                    res[tool] = [_worker(tool, logdir) for _ in range(reps_slow)]
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                    print(f"{tool}: not measured ({exc})", file=sys.stderr)
+            for name, keep in (("rust_keep_all", True), ("rust_default", False)):
+                if quick and not keep:
+                    continue
+                try:
+                    res[name] = [_rust(logdir, run_names, steps, keep) for _ in range(reps_slow if quick else 2)]
+                except (RuntimeError, TimeoutError, OSError) as exc:
+                    print(f"{name}: not measured ({exc})", file=sys.stderr)
+            names = {"python_loader": "TensorBoard Python loader (keep all)", "tbparse": "tbparse",
+                     "rust_keep_all": "TensorBoard Rust data server (keep all)",
+                     "rust_default": "TensorBoard Rust data server (default sampling)"}
+
+            def col(key: str, tools: list[str], factor: float = 1.0) -> dict[str, Sample]:
+                return {names[t]: _sample([r[key] * factor for r in res[t]]) for t in tools if t in res}
+
+            others = [t for t in names if t in res]
+            ours_s = _sample([r["seconds"] for r in res["vizboard"]])
+            py = res.get("python_loader")
+            rust = res.get("rust_keep_all")
+            met = None
+            if py and rust:
+                py_med = Sample(tuple(r["seconds"] for r in py)).median
+                rust_med = Sample(tuple(r["seconds"] for r in rust)).median
+                met = py_med >= 10 * ours_s.median and rust_med > ours_s.median
+            rows.append(Measurement("loader", f"cold load of {events:,} scalar events, {label}", "s", ours_s,
+                                    col("seconds", others), target=">= 10x faster than the Python loader, "
+                                    "faster than the Rust data server", met=met,
+                                    note="competitors measured once" if reps_slow == 1 else ""))
+            pts = _sample([r["points"] for r in res["vizboard"]])
+            rows.append(Measurement("loader", f"points kept, {label}", "points", pts, col("points", others),
+                                    better="higher", target="every point", met=pts.median == events))
+            rows.append(Measurement("loader", f"peak RSS, {label}", "MiB",
+                                    _sample([r["peak_rss"] / 2**20 for r in res["vizboard"]]),
+                                    col("peak_rss", others, 1 / 2**20)))
+            per_point = _sample([r["rss_growth"] / max(1, r["points"]) for r in res["vizboard"]])
+            rows.append(Measurement("loader", f"RSS growth per stored point after load, {label}", "bytes", per_point,
+                                    target="<= 32 bytes per point", met=per_point.median <= 32,
+                                    note="(RSS after load - RSS before) / points, in the loading process"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def _fmt(sample: Sample) -> str:
+    lo, hi = sample.spread
+    return f"{sample.median:.4g} [{lo:.4g}..{hi:.4g}]"
+
+
+if __name__ == "__main__":
+    for m in run(quick="--quick" in sys.argv):
+        others = "; ".join(f"{k}: {_fmt(v)}" for k, v in m.theirs.items())
+        verdict = "" if m.met is None else ("  MET" if m.met else "  MISSED")
+        print(f"{m.figure}: vizboard {_fmt(m.ours)} {m.unit}; {others}"
+              f"{(' | target ' + m.target) if m.target else ''}{verdict}")
