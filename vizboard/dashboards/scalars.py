@@ -13,6 +13,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+import plotly.graph_objects as go
 from dash import MATCH, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from vizboard.components import ids
@@ -26,7 +27,8 @@ from vizboard.data.provider import DataProvider
 from vizboard.figures import scalars as fs
 from vizboard.figures.theme import run_color
 
-__all__ = ["DASHBOARD", "url_params", "parse_relayout", "PAGE_SIZE"]
+__all__ = ["DASHBOARD", "url_params", "parse_relayout", "card_figure", "new_smoothing_cache", "PAGE_SIZE",
+           "MAX_POINTS"]
 
 P = "scalars"
 PAGE_SIZE = 12
@@ -147,10 +149,29 @@ def _options(smoothing: str, weight: Any, x_axis: str, toggles: list[str] | None
         ignore_outliers="outliers" in t, theme=theme or "light", max_points=MAX_POINTS)
 
 
+def card_figure(provider: DataProvider, spec: CardSpec, opts: fs.ChartOptions, x_range: list[float] | None,
+                cache: SmoothingCache) -> go.Figure:
+    """The figure of one card: its series (smoothed in full via ``cache``), cut to ``x_range`` and downsampled."""
+    lines = []
+    for run, tag, label in spec.lines:
+        s = provider.scalars(run, tag)
+        if s is None:
+            continue
+        color = run_color(s.run) if spec.kind == "tag" else run_color(label)
+        lines.append(fs.make_line(s, opts, tuple(x_range) if x_range else None,
+                                  cache.get(s, opts.smoothing, opts.weight), label=label, color=color))
+    return fs.scalar_figure(lines, opts, uirevision=f"{spec.key}|{opts.x_axis}|{opts.log_x}|{opts.log_y}")
+
+
+def new_smoothing_cache() -> SmoothingCache:
+    """The cache of smoothed series one app uses (bounded in bytes)."""
+    return SmoothingCache(lambda s, k, w: fs.smooth_series(s, k, w))
+
+
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
     """Sections, section pages, per-card figures and downloads."""
     index = ScalarIndex(provider)
-    cache = SmoothingCache(lambda s, k, w: fs.smooth_series(s, k, w))
+    cache = new_smoothing_cache()
     register_card_clientside(app, P)
 
     @app.callback(
@@ -213,7 +234,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         Input(card_id(P, "graph", MATCH), "relayoutData"), Input(ids.ACTIVE_TAB, "data"),
         State(card_id(P, "state", MATCH), "data"), State(TAG_FILTER, "value"),
     )
-    def card_figure(_version, selected, smoothing, weight, x_axis, toggles, theme, relayout, active, state,
+    def update_card(_version, selected, smoothing, weight, x_axis, toggles, theme, relayout, active, state,
                     tag_filter):
         if active != P:
             return no_update, no_update
@@ -231,18 +252,11 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         series = [(provider.scalars(run, tag), label) for run, tag, label in spec.lines]
         series = [(s, label) for s, label in series if s is not None]
         sig = json.dumps([[s.run, s.tag, s.version, len(s)] for s, _ in series]
-                         + [list(spec.lines), list(fs.ChartOptions.__slots__), [getattr(opts, f) for f in
-                                                                              fs.ChartOptions.__slots__], x_range])
+                         + [list(spec.lines), [getattr(opts, f) for f in fs.ChartOptions.__slots__], x_range])
         new_state = {"sig": sig, "x_range": x_range, "x_axis": opts.x_axis, "log_x": opts.log_x}
         if sig == state.get("sig"):
             return no_update, no_update
-        lines = [
-            fs.make_line(s, opts, tuple(x_range) if x_range else None, cache.get(s, opts.smoothing, opts.weight),
-                         label=label, color=run_color(s.run) if spec.kind == "tag" else run_color(label))
-            for s, label in series
-        ]
-        uirev = f"{key}|{opts.x_axis}|{opts.log_x}|{opts.log_y}"
-        return fs.scalar_figure(lines, opts, uirevision=uirev), new_state
+        return card_figure(provider, spec, opts, x_range, cache), new_state
 
     @app.callback(
         Output(card_id(P, "download", MATCH), "data"),

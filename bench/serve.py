@@ -1,0 +1,370 @@
+"""Serving benchmarks: live latency (flush -> API, flush -> drawn in Chromium) vs TensorBoard, and
+the server time and payload of one scalar chart of 10 runs x 1M points.
+
+``python -m bench.serve [--quick]``. Live latency: a logger SummaryWriter in this process adds
+one point and ``flush()``es; the clock runs until the point is in ``/api/scalars`` (polled every
+5 ms) or drawn in the Scalars tab of a headless Chromium page (the Plotly graph's data polled
+every 10 ms). TensorBoard (``tensorboard --logdir X``, at its default reload interval and at
+``--reload_interval 1``) is polled on ``/data/plugin/scalars/scalars``. Points are spaced by a
+random 0.2-0.5 s so they do not lock to any polling period.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import Measurement, Sample, summarize
+
+__all__ = ["run", "live_latency_ours", "live_latency_tensorboard", "chart_server_time"]
+
+REPO = Path(__file__).resolve().parents[1]
+RUN, TAG = "live", "live/x"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get_json(url: str) -> object | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return json.loads(r.read())
+    except (OSError, ValueError):
+        return None
+
+
+def _wait(pred: Callable[[], bool], timeout: float, every: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(every)
+    return False
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    arr = np.asarray(values)
+    return float(np.percentile(arr, 50)), float(np.percentile(arr, 95))
+
+
+def _seed_logdir(logdir: Path) -> None:
+    from logger import SummaryWriter
+
+    w = SummaryWriter(str(logdir / RUN))
+    for i in range(100):
+        w.add_scalar(TAG, float(np.sin(i / 10)), i)
+    w.close()
+
+
+def _measure_points(n: int, first_step: int, visible: Callable[[int], bool], logdir: Path,
+                    timeout: float = 40.0) -> list[float]:
+    """Write ``n`` points (one flush each); seconds from flush() returning to ``visible(step)``."""
+    from logger import SummaryWriter
+
+    rng = random.Random(0)
+    out: list[float] = []
+    w = SummaryWriter(str(logdir / RUN))
+    try:
+        for k in range(n):
+            step = first_step + k
+            time.sleep(rng.uniform(0.2, 0.5))
+            w.add_scalar(TAG, float(step), step)
+            w.flush()
+            t0 = time.perf_counter()
+            deadline = t0 + timeout
+            while not visible(step):
+                if time.perf_counter() > deadline:
+                    raise TimeoutError(f"step {step} not visible after {timeout} s")
+                time.sleep(0.005)
+            out.append(time.perf_counter() - t0)
+    finally:
+        w.close()
+    return out
+
+
+# ------------------------------------------------------------------------------ live latency
+
+def _start_vizboard(logdir: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([sys.executable, "-m", "vizboard", "serve", str(logdir), "--port", str(port)],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    if not _wait(lambda: (_get_json(base + "/api/status") or {}).get("loading") is False, 90):
+        _stop(proc)
+        raise RuntimeError("vizboard serve did not finish its first load within 90 s")
+    return proc, base
+
+
+def live_latency_ours(n: int, logdir: Path) -> tuple[list[float], list[float]]:
+    """(API latencies, drawn-in-page latencies) in seconds for ``n`` points each."""
+    proc, base = _start_vizboard(logdir)
+    try:
+        url = f"{base}/api/scalars?run={RUN}&tag={TAG}&x_min=0"
+
+        def in_api(step: int) -> bool:
+            out = _get_json(url)
+            return isinstance(out, dict) and bool(out["step"]) and out["step"][-1] >= step
+
+        api = _measure_points(n, 10_000, in_api, logdir)
+        drawn = _page_latency(n, 20_000, base, logdir)
+    finally:
+        _stop(proc)
+    return api, drawn
+
+
+def _page_latency(n: int, first_step: int, base: str, logdir: Path) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    js = ("s => Array.from(document.querySelectorAll('.vb-card .js-plotly-plot')).some(g => (g._fullData || [])"
+          ".some(d => d.x && d.x.length && d.x[d.x.length - 1] >= s))")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(base + "/")
+            page.wait_for_function(js, arg=0, timeout=90_000, polling=100)
+
+            def drawn(step: int) -> bool:
+                return bool(page.evaluate(js, step))
+
+            return _measure_points(n, first_step, drawn, logdir)
+        finally:
+            browser.close()
+
+
+def live_latency_tensorboard(n: int, logdir: Path, reload_interval: float | None) -> list[float]:
+    """API latencies (s) of TensorBoard's scalars route for ``n`` points."""
+    exe = shutil.which("tensorboard")
+    if exe is None:
+        raise RuntimeError("tensorboard is not installed")
+    port = _free_port()
+    cmd = [exe, "--logdir", str(logdir), "--port", str(port), "--host", "127.0.0.1"]
+    if reload_interval is not None:
+        cmd += ["--reload_interval", str(reload_interval)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    url = f"{base}/data/plugin/scalars/scalars?run={RUN}&tag={urllib.request.quote(TAG, safe='')}"
+    try:
+        if not _wait(lambda: isinstance(_get_json(url), list), 120, 0.2):
+            raise RuntimeError("tensorboard did not serve the run within 120 s")
+
+        def visible(step: int) -> bool:
+            out = _get_json(url)
+            return isinstance(out, list) and bool(out) and max(p[1] for p in out) >= step
+
+        return _measure_points(n, 30_000 + (0 if reload_interval is None else 10_000), visible, logdir,
+                               timeout=60.0)
+    finally:
+        _stop(proc)
+
+
+# -------------------------------------------------------------------------- chart server time
+
+class _ArrayProvider:
+    """A provider over ready arrays (the chart benchmark measures serving, not ingest)."""
+
+    def __init__(self, runs: int, points: int) -> None:
+        from vizboard.data.models import ScalarSeries
+
+        rng = np.random.default_rng(0)
+        self.series = {}
+        step = np.arange(points, dtype=np.int64)
+        wall = 1.7e9 + step * 0.01
+        for r in range(runs):
+            v = np.cumsum(rng.normal(size=points)) + rng.normal(size=points)
+            v[rng.integers(points)] = 1e6  # one spike that must survive downsampling
+            for a in (step, wall, v):
+                a.flags.writeable = False
+            self.series[f"run{r:02d}"] = ScalarSeries(f"run{r:02d}", "loss", step, wall, v, 1)
+
+    logdir = "/bench"
+
+    def version(self) -> int:
+        return 1
+
+    def runs(self):
+        from vizboard.data.models import RunInfo
+
+        return [RunInfo(n, 1, 0.0, 1, 0) for n in sorted(self.series)]
+
+    def tags(self, kind=None, runs=None):
+        from vizboard.data.models import Kind, TagInfo
+
+        return [TagInfo(n, "loss", Kind.SCALARS, "scalars", len(s), 1) for n, s in sorted(self.series.items())
+                if runs is None or n in runs]
+
+    def scalars(self, run, tag):
+        return self.series.get(run) if tag == "loss" else None
+
+    def chart_layouts(self):
+        return []
+
+
+def chart_server_time(runs: int, points: int, repeats: int) -> dict[str, Sample | float]:
+    """Server seconds for one chart of ``runs`` x ``points``: the API (all runs), the card figure
+    callback cold (smoothing computed) and warm (smoothing cached: live update / zoom); bytes."""
+    from flask import Flask
+
+    from vizboard.api import register_api
+    from vizboard.components.scalar_index import ScalarIndex
+    from vizboard.dashboards.scalars import MAX_POINTS, card_figure, new_smoothing_cache
+    from vizboard.figures import scalars as fs
+    from plotly.io.json import to_json_plotly
+
+    provider = _ArrayProvider(runs, points)
+    server = Flask("bench")
+    register_api(server, provider)
+    client = server.test_client()
+    names = sorted(provider.series)
+    api_bytes = 0
+
+    def api_once() -> float:
+        nonlocal api_bytes
+        t = time.perf_counter()
+        total = 0
+        for n in names:
+            resp = client.get(f"/api/scalars?run={n}&tag=loss&max_points={MAX_POINTS}")
+            body = json.loads(resp.data)
+            assert max(v for v in body["value"] if isinstance(v, float)) == 1e6  # the spike survived
+            total += len(resp.data)
+        api_bytes = total
+        return time.perf_counter() - t
+
+    spec = ScalarIndex(provider).sections(names, "")[0].cards[0]
+    opts = fs.ChartOptions(max_points=MAX_POINTS)
+    fs.warm_up()
+    fig_bytes = 0
+    points_per_trace = 0
+
+    def figure_once(cache) -> float:
+        nonlocal fig_bytes, points_per_trace
+        t = time.perf_counter()
+        fig = card_figure(provider, spec, opts, None, cache)
+        body = to_json_plotly(fig)  # what Dash sends
+        dt = time.perf_counter() - t
+        fig_bytes = len(body)
+        points_per_trace = max(len(tr.x) for tr in fig.data)
+        return dt
+
+    api = summarize([api_once() for _ in range(repeats)])
+    cold = summarize([figure_once(new_smoothing_cache()) for _ in range(repeats)])
+    warm_cache = new_smoothing_cache()
+    figure_once(warm_cache)
+    warm = summarize([figure_once(warm_cache) for _ in range(repeats)])
+    zoom_cache = warm_cache
+
+    def zoom_once() -> float:
+        t = time.perf_counter()
+        lo = random.uniform(0, points * 0.9)
+        to_json_plotly(card_figure(provider, spec, opts, [lo, lo + points * 0.05], zoom_cache))
+        return time.perf_counter() - t
+
+    zoom = summarize([zoom_once() for _ in range(repeats)])
+    return {"api": api, "cold": cold, "warm": warm, "zoom": zoom, "api_bytes": float(api_bytes),
+            "figure_bytes": float(fig_bytes), "points_per_trace": float(points_per_trace)}
+
+
+# ------------------------------------------------------------------------------------- run
+
+def run(quick: bool = False) -> list[Measurement]:
+    """All serve measurements (``quick``: 5 live points, TensorBoard only at --reload_interval 1,
+    a 10 x 200k chart)."""
+    n = 5 if quick else 30
+    out: list[Measurement] = []
+    tmp = Path(tempfile.mkdtemp(prefix="vb-bench-serve-"))
+    try:
+        ours_dir, tb_dir = tmp / "ours", tmp / "tb"
+        _seed_logdir(ours_dir)
+        api, drawn = live_latency_ours(n, ours_dir)
+        tb: dict[str, list[float]] = {}
+        for label, interval in (("TensorBoard --reload_interval 1", 1.0), ("TensorBoard default", None)):
+            if quick and interval is None:
+                continue
+            d = tb_dir / (label.split()[-1].replace("-", ""))
+            _seed_logdir(d)
+            try:
+                tb[label] = live_latency_tensorboard(n, d, interval)
+            except Exception as exc:  # a competitor problem is reported, not fatal
+                print(f"bench.serve: {label}: not measured: {exc}", file=sys.stderr)
+        for q, idx in (("p50", 0), ("p95", 1)):
+            ours_api = _percentiles(api)[idx]
+            theirs = {k: Sample((_percentiles(v)[idx],)) for k, v in tb.items()}
+            out.append(Measurement(
+                group="serve: live latency", figure=f"flush -> point in the API, {q} over {n} points", unit="s",
+                ours=Sample((ours_api,)), theirs=theirs, better="lower",
+                target="p95 <= 0.25 s" if q == "p95" else None, met=(ours_api <= 0.25) if q == "p95" else None))
+            ours_drawn = _percentiles(drawn)[idx]
+            out.append(Measurement(
+                group="serve: live latency", figure=f"flush -> point drawn in Chromium, {q} over {n} points",
+                unit="s", ours=Sample((ours_drawn,)), better="lower",
+                target="p95 <= 1 s" if q == "p95" else None, met=(ours_drawn <= 1.0) if q == "p95" else None,
+                note="TensorBoard's page polls every 30 s, and only with auto-reload on"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    runs, points = (10, 200_000) if quick else (10, 1_000_000)
+    res = chart_server_time(runs, points, 3 if quick else 5)
+    size = f"{runs} runs x {points:,} points"
+    for key, what, target in (
+        ("api", f"/api/scalars for every run of one chart ({size})", "<= 0.3 s"),
+        ("cold", f"chart figure callback, first view: smoothing computed ({size})", None),
+        ("warm", f"chart figure callback, live update: smoothing cached ({size})", "<= 0.3 s"),
+        ("zoom", f"chart figure callback, zoom to 5% of x ({size})", None),
+    ):
+        s = res[key]
+        assert isinstance(s, Sample)
+        out.append(Measurement(group="serve: scalar chart", figure=what, unit="s", ours=s, better="lower",
+                               target=target, met=(s.median <= 0.3) if target else None))
+    out.append(Measurement(group="serve: scalar chart", figure=f"payload: API JSON, all runs ({size})",
+                           unit="bytes", ours=Sample((res["api_bytes"],)), better="lower"))
+    out.append(Measurement(group="serve: scalar chart", figure=f"payload: figure JSON sent to the page ({size})",
+                           unit="bytes", ours=Sample((res["figure_bytes"],)), better="lower"))
+    out.append(Measurement(group="serve: scalar chart", figure="points per trace drawn", unit="points",
+                           ours=Sample((res["points_per_trace"],)), better="lower", target="<= 4000",
+                           met=res["points_per_trace"] <= 4000))
+    return out
+
+
+def _main() -> None:
+    quick = "--quick" in sys.argv
+    for m in run(quick):
+        theirs = "  ".join(f"{k}: {v.median:.3g}" for k, v in m.theirs.items())
+        spread = f"[{m.ours.spread[0]:.3g}..{m.ours.spread[1]:.3g}]" if len(m.ours.values) > 1 else ""
+        met = "" if m.met is None else ("  met" if m.met else "  NOT met")
+        print(f"{m.group:22} {m.figure:75} {m.ours.median:10.4g} {m.unit:5} {spread:18} {theirs}{met}")
+
+
+if __name__ == "__main__":
+    _main()
