@@ -56,3 +56,9 @@ def test_figure_one_trace_per_run_with_hover() -> None:
     for word in ("threshold", "precision", "recall", "TP", "FP", "TN", "FN"):
         assert word in tpl
     np.testing.assert_allclose(np.asarray(fig.data[0].customdata)[:, 0], [0, 1 / 3, 2 / 3])
+
+
+def test_run_from_an_older_step_is_named_so() -> None:
+    d = _data([5, 4], [5, 2], [0, 3], [0, 1])
+    fig = pr_figure({"a": PrCurveEntry(3, 0.0, d), "b": PrCurveEntry(1, 0.0, d)}, step=3)
+    assert [t.name for t in fig.data] == ["a", "b (step 1)"]

@@ -105,7 +105,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
             entry = entry_at(entries, step)
             if entry is not None:
                 curves[run] = entry
-        fig = pr_figure(curves, theme=theme or "light", title=f"step {step}")
+        fig = pr_figure(curves, theme=theme or "light", title=f"step {step}", step=step)
         fig.update_layout(height=380)
         return fig
 

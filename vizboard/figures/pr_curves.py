@@ -66,11 +66,12 @@ def entry_at(entries: Sequence[PrCurveEntry], step: int) -> PrCurveEntry | None:
 
 def pr_figure(
     curves: dict[str, PrCurveEntry], *, colors: dict[str, str] | None = None,
-    theme: str = "light", title: str = "",
+    theme: str = "light", title: str = "", step: int | None = None,
 ) -> go.Figure:
     """Precision (y) against recall (x), one trace per run (``curves``: run -> entry).
 
-    Hover shows the threshold, precision, recall and TP/FP/TN/FN of each point.
+    Hover shows the threshold, precision, recall and TP/FP/TN/FN of each point. When
+    ``step`` is given, a run whose entry is from another step says so in its name.
     """
     fig = go.Figure()
     apply_theme(fig, theme)
@@ -79,8 +80,9 @@ def pr_figure(
     for run, entry in curves.items():
         c = trim_pr(entry.data)
         color = (colors or {}).get(run) or run_color(run)
+        name = run if step is None or entry.step == step else f"{run} (step {entry.step})"
         fig.add_trace(go.Scatter(
-            x=c.recall, y=c.precision, mode="lines+markers", name=run,
+            x=c.recall, y=c.precision, mode="lines+markers", name=name,
             line={"color": color, "width": 2}, marker={"size": 3},
             customdata=np.column_stack([c.thresholds, c.tp, c.fp, c.tn, c.fn]),
             hovertemplate=_HOVER,
