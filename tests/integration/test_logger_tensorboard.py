@@ -212,3 +212,70 @@ def test_embedding_files_match_torch(tmp_path) -> None:
         b = (tmp_path / "torch" / rel / fname).read_bytes()
         assert a == b, fname
     assert (tmp_path / "ours" / "projector_config.pbtxt").read_text() == (tmp_path / "torch" / "projector_config.pbtxt").read_text()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_tensorboard_server_default_rust_loader_serves_our_files(tmp_path) -> None:
+    """The loader users get by default (``--load_fast=true``, the Rust data server) shows every kind we write."""
+    import json
+    import subprocess
+    import sys
+    import time
+    import urllib.parse
+    import urllib.request
+
+    pytest.importorskip("tensorboard_data_server")
+    with SummaryWriter(str(tmp_path / "run")) as w:
+        w.add_hparams({"lr": 0.1, "flag": True}, {"acc": 0.5})
+        for i in range(3):
+            w.add_scalar("loss", 1.0 / (i + 1), i)
+            w.add_scalars("pair", {"a": float(i), "b": -float(i)}, i)
+        w.add_histogram("hist", DATA["hist"], 1)
+        w.add_image("img", DATA["img_chw"], 1)
+        w.add_text("note", "hi", 1)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(tmp_path), "--load_fast=true",
+                             "--port", str(port), "--host", "127.0.0.1", "--reload_interval", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path: str, data: bytes | None = None):
+        with urllib.request.urlopen(base + path, data=data, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, "tensorboard exited"
+            try:
+                tags = get("/data/plugin/scalars/tags").get("run", {})
+                if {"loss", "pair/a", "pair/b", "acc"} <= set(tags) and get("/data/plugin/histograms/tags").get("run"):
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "tensorboard did not serve the run in time"
+            time.sleep(0.2)
+        q = urllib.parse.urlencode({"run": "run", "tag": "pair/b"})
+        assert [p[1:] for p in get(f"/data/plugin/scalars/scalars?{q}")] == [[0, 0.0], [1, -1.0], [2, -2.0]]
+        assert "hist" in get("/data/plugin/histograms/tags")["run"]
+        assert "img" in get("/data/plugin/images/tags")["run"]
+        assert "note/text_summary" in get("/data/plugin/text/tags")["run"]
+        q = urllib.parse.urlencode({"request": json.dumps({"experimentName": ""})})
+        exp = get(f"/data/plugin/hparams/experiment?{q}")
+        assert {h["name"] for h in exp["hparamInfos"]} == {"lr", "flag"}
+        assert [m["name"]["tag"] for m in exp["metricInfos"]] == ["acc"]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
