@@ -87,5 +87,7 @@ def test_scatter_plots_metric_against_hparam(data: HParamsData) -> None:
     assert fig.layout.xaxis.type == "category"
     assert list(trace.marker.line.width) == [0, 3]
     numeric = hf.scatter_figure(rows, "lr", "loss")
-    assert numeric.layout.xaxis.type is None
+    assert numeric.layout.xaxis.type is None  # 0.1 and 0.01: one decade, linear
+    rows.append({"run": "run-d", "hparam:lr": 0.0001, "metric:loss": 0.2})
+    assert hf.scatter_figure(rows, "lr", "loss").layout.xaxis.type == "log"
     assert hf.scatter_figure(rows, None, "loss").layout.annotations

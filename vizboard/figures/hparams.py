@@ -32,6 +32,7 @@ MODES = ("last", "min", "max")
 """How a metric column summarises a series: the last logged value, or the best (min/max) over all steps."""
 HP_PREFIX = "hparam:"
 METRIC_PREFIX = "metric:"
+_FORMAT = {"specifier": ".6~g"}  # d3-format: 6 significant digits (float32 noise hidden), trailing zeros trimmed
 
 
 def metric_value(series: ScalarSeries | None, mode: str = "last") -> float | None:
@@ -72,9 +73,10 @@ def table(data: HParamsData, values: Mapping[tuple[str, str], float | None] | No
         {"id": "run", "name": ["", "run"]},
         {"id": "status", "name": ["", "status"]},
     ]
-    columns += [{"id": HP_PREFIX + n, "name": ["hparams", n], "type": "numeric" if numeric[n] else "text"}
-                for n in data.hparam_names]
-    columns += [{"id": METRIC_PREFIX + m, "name": ["metrics", m], "type": "numeric"} for m in data.metric_tags]
+    columns += [{"id": HP_PREFIX + n, "name": ["hparams", n], "type": "numeric", "format": _FORMAT} if numeric[n]
+                else {"id": HP_PREFIX + n, "name": ["hparams", n], "type": "text"} for n in data.hparam_names]
+    columns += [{"id": METRIC_PREFIX + m, "name": ["metrics", m], "type": "numeric", "format": _FORMAT}
+                for m in data.metric_tags]
     rows: list[dict[str, Any]] = []
     for s in data.sessions:
         row: dict[str, Any] = {"id": s.run, "run": s.run, "status": s.status}
@@ -151,7 +153,9 @@ def scatter_figure(rows: Sequence[Mapping[str, Any]], hparam: str | None, metric
         marker={"size": [14 if p[2] in chosen else 10 for p in pts], "color": [run_color(p[2]) for p in pts],
                 "line": {"width": [3 if p[2] in chosen else 0 for p in pts], "color": "#d93025"}},
     ))
-    numeric_x = all(isinstance(p[0], (int, float)) and not isinstance(p[0], bool) for p in pts)
+    xs = [p[0] for p in pts]
+    numeric_x = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
+    log_x = numeric_x and bool(xs) and min(xs) > 0 and max(xs) / min(xs) >= 100  # learning rates and the like
     fig.update_layout(xaxis_title=hparam, yaxis_title=metric, showlegend=False,
-                      xaxis_type=None if numeric_x else "category")
+                      xaxis_type=("log" if log_x else None) if numeric_x else "category")
     return fig
