@@ -21,6 +21,8 @@ DASHBOARD_MODULES: tuple[str, ...] = (
     "vizboard.dashboards.audio",
     "vizboard.dashboards.text",
     "vizboard.dashboards.pr_curves",
+    "vizboard.dashboards.graphs",
+    "vizboard.dashboards.hparams",
     "vizboard.dashboards.profile",
 )
 
