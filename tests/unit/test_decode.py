@@ -115,3 +115,47 @@ def test_torn_tail_not_consumed():
     cut = len(data) - 7
     chunk, consumed = frame_chunk("f", data[:cut], 0)
     assert len(chunk) == 4 and consumed < cut and chunk.damage == []
+
+
+def _tensor_event(i, tag, form):
+    e = event_pb2.Event(wall_time=1.7e9 + i, step=i)
+    v = e.summary.value.add(tag=tag)
+    if form == "float":
+        v.tensor.dtype = 1
+        v.tensor.float_val.append(i * 0.5)
+    elif form == "float_rank0":
+        v.tensor.dtype = 1
+        v.tensor.tensor_shape.SetInParent()
+        v.tensor.float_val.append(i * 0.5)
+    elif form == "double":
+        v.tensor.dtype = 2
+        v.tensor.double_val.append(i * 0.1)
+    else:
+        v.simple_value = i * 0.5
+    if i < 10 or i % 2 == 0:  # metadata on the first values of each tag, then on some
+        v.metadata.plugin_data.plugin_name = "tensor" if tag.startswith("raw") else "scalars"
+    return e.SerializeToString()
+
+
+def test_fast_path_tensor_forms_and_metadata(tmp_path):
+    from vizboard.data import load
+
+    forms = ["float", "float_rank0", "double", "simple"]
+    payloads = [_tensor_event(i, f"{'raw' if i % 5 == 0 else 's'}_{f}", f) for i in range(400) for f in forms]
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "events.out.tfevents.1.h").write_bytes(b"".join(frame(p) for p in payloads))
+    store = load(str(tmp_path))
+    want: dict[str, list] = {}
+    for p in payloads:
+        e = event_pb2.Event.FromString(p)
+        v = e.summary.value[0]
+        x = v.simple_value if v.WhichOneof("value") == "simple_value" else dec.make_ndarray(v.tensor).item()
+        want.setdefault(v.tag, []).append((e.step, float(x)))
+    for tag, pts in want.items():
+        kind = {t.tag: t.kind for t in store.tags()}[tag]
+        if tag.startswith("raw") and not tag.endswith("simple"):
+            assert kind is Kind.OTHER, tag  # plugin "tensor": not a scalar even though it looks like one
+            continue
+        s = store.scalars("r", tag)
+        assert kind is Kind.SCALARS and list(zip(s.step.tolist(), s.value.tolist())) == pts, tag
+    assert store.problems() == []

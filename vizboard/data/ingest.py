@@ -245,6 +245,7 @@ class Ingestor:
                               "record framing damaged; skipped to the next valid record")
         scal: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
         slow: list[np.ndarray] = []
+        metas: dict[str, dec.SeriesMeta] = {}
         for rows, mat in length_groups(chunk, np.arange(len(chunk), dtype=np.int64)):
             ok = payload_crc_ok(chunk, rows, mat)
             for r in rows[~ok]:
@@ -263,8 +264,19 @@ class Ingestor:
                 slow.append(rows[rest])
             got = rows[fs.rows]
             for t, grp in _split_by(fs.tag_index, len(fs.tags)):
-                scal.setdefault(fs.tags[t], []).append((got[grp], fs.step[grp], fs.wall_time[grp], fs.value[grp]))
-        metas: dict[str, dec.SeriesMeta] = {}
+                tag = fs.tags[t]
+                meta = metas.get(tag) or store.series_meta(run, tag)
+                if meta is None:
+                    if t in fs.meta_rows:
+                        meta = _meta_of_record(chunk, int(rows[fs.meta_rows[t]]), tag)
+                    elif t not in fs.tensor_tags:
+                        meta = _SCALAR_META  # legacy simple_value: scalars by definition (§4.0)
+                    if meta is not None:
+                        metas[tag] = meta
+                if meta is None or meta.kind is not Kind.SCALARS:
+                    slow.append(got[grp])  # not a scalar series after all: decode one by one
+                    continue
+                scal.setdefault(tag, []).append((got[grp], fs.step[grp], fs.wall_time[grp], fs.value[grp]))
         if slow:
             slow_scal: dict[str, list[Any]] = {}
             for r in np.sort(np.concatenate(slow)).tolist():
@@ -346,6 +358,18 @@ class Ingestor:
             store.set_layout(run, out.charts, wall)
         else:  # histograms and other plugins
             store.add_entry(run, tag, meta, step, wall, out)
+
+
+def _meta_of_record(chunk: Chunk, r: int, tag: str) -> dec.SeriesMeta | None:
+    """The series metadata carried by ``tag``'s value in record ``r`` (None if it does not parse)."""
+    try:
+        ev = dec.parse_event(chunk.payload(r))
+    except dec.DecodeError:
+        return None
+    for value in ev.summary.value:
+        if (value.tag or value.node_name) == tag:
+            return dec.metadata_of(value) or dec.inferred_metadata(value)
+    return None
 
 
 def _release_freed_memory() -> None:

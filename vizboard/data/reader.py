@@ -298,7 +298,12 @@ class FileTail:
 
 @dataclass(slots=True)
 class FastScalars:
-    """Scalars recognised by :func:`fast_scalars`: ``rows`` index the input matrix rows."""
+    """Scalars recognised by :func:`fast_scalars`: ``rows`` index the input matrix rows.
+
+    ``meta_rows[t]`` is the first row of tag ``t`` that carries a metadata field (parse it
+    to learn the series' plugin); ``tensor_tags`` are tags seen in tensor form (which are
+    scalars only if their metadata says so).
+    """
 
     rows: np.ndarray
     tags: list[str]
@@ -306,6 +311,18 @@ class FastScalars:
     step: np.ndarray
     wall_time: np.ndarray
     value: np.ndarray
+    meta_rows: dict[int, int] = field(default_factory=dict)
+    tensor_tags: set[int] = field(default_factory=set)
+
+
+# Summary.Value bytes after the tag: (prefix, value dtype, value offset, end offset, tensor form)
+_VALUE_FORMS = (
+    (b"\x15", "<f4", 1, 5, False),  # simple_value
+    (b"\x42\x06\x08\x01\x2a\x04", "<f4", 6, 10, True),  # DT_FLOAT float_val, no shape (torch new_style)
+    (b"\x42\x08\x08\x01\x12\x00\x2a\x04", "<f4", 8, 12, True),  # DT_FLOAT rank 0 (TF2, TB scalar_pb)
+    (b"\x42\x0c\x08\x02\x32\x08", "<f8", 6, 14, True),  # DT_DOUBLE double_val (torch double_precision)
+    (b"\x42\x0e\x08\x02\x12\x00\x32\x08", "<f8", 8, 16, True),  # DT_DOUBLE rank 0
+)
 
 
 _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -343,11 +360,13 @@ def _group_rows(tagmat: np.ndarray) -> tuple[np.ndarray, list[int]]:
 
 
 def fast_scalars(mat: np.ndarray) -> FastScalars:
-    """Vectorised decode of the dominant event shape: one ``simple_value`` with no metadata.
+    """Vectorised decode of the dominant event shapes: one scalar value per event.
 
-    Layout (event-format §2, §3.1; proto3 field order): ``09 wall_time(8)``
-    ``[10 step-varint]`` ``2a len 0a len 0a taglen tag 15 float(4)``, nothing else.
-    Rows that do not match exactly are left out (decode them with protobuf).
+    Layout (event-format §2-3; proto3 writes fields in number order): ``09 wall_time(8)``
+    ``[10 step-varint]`` ``2a len 0a len 0a taglen tag`` then one of ``_VALUE_FORMS``
+    (simple_value, or a rank-0 DT_FLOAT/DT_DOUBLE tensor), optionally followed by one
+    metadata field ``4a len ...`` that runs to the end. Rows that do not match exactly
+    are left out (the caller decodes them with protobuf).
     """
     n, length = mat.shape
     empty = FastScalars(np.zeros(0, np.int64), [], np.zeros(0, np.int64), np.zeros(0, np.int64),
@@ -356,67 +375,85 @@ def fast_scalars(mat: np.ndarray) -> FastScalars:
         return empty
     ok = mat[:, 0] == 0x09
     has_step = mat[:, 9] == 0x10
-    # varint length of the step (1..10 bytes) where present
     vlen = np.zeros(n, dtype=np.int64)
     step = np.zeros(n, dtype=np.uint64)
     done = ~has_step
-    for k in range(10):
+    for k in range(10):  # the step varint: 1..10 bytes
         col = 10 + k
-        if col >= length:
-            ok &= done
+        if col >= length or done.all():
             break
         b = mat[:, col].astype(np.uint64)
         live = ~done
-        step[live] |= (b[live] & 0x7F) << np.uint64(7 * k)
+        step |= np.where(live, (b & 0x7F) << np.uint64(7 * k), np.uint64(0))
         ends = live & (b < 0x80)
         vlen[ends] = k + 1
         done |= ends
     ok &= done
     p = np.where(has_step, 10 + vlen, 9)
-    out_rows, out_tag_idx, tags = [], [], []
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # rows, tag idx, value, has_meta
+    tags: list[str] = []
     tag_ids: dict[bytes, int] = {}
-    for pv in np.unique(p[ok]):
-        pv = int(pv)
+    tensor_tags: set[int] = set()
+    for pv in np.unique(p[ok]).tolist():
+        if pv + 8 > length:
+            continue
         sel = np.flatnonzero(ok & (p == pv))
-        tlen = length - pv - 11
-        if tlen < 1 or tlen > 127:
-            continue
         m = mat[sel]
-        good = (
-            (m[:, pv] == 0x2A) & (m[:, pv + 1] == length - pv - 2)
-            & (m[:, pv + 2] == 0x0A) & (m[:, pv + 3] == length - pv - 4)
-            & (m[:, pv + 4] == 0x0A) & (m[:, pv + 5] == tlen)
-            & (m[:, pv + 6 + tlen] == 0x15)
-        )
+        good = ((m[:, pv] == 0x2A) & (m[:, pv + 1] == length - pv - 2) & (m[:, pv + 2] == 0x0A)
+                & (m[:, pv + 3] == length - pv - 4) & (m[:, pv + 4] == 0x0A) & (m[:, pv + 5] < 0x80))
         sel, m = sel[good], m[good]
-        if sel.size == 0:
-            continue
-        inv, reps = _group_rows(m[:, pv + 6 : pv + 6 + tlen])
-        keep = np.ones(sel.size, dtype=bool)
-        remap = np.empty(len(reps), dtype=np.int64)
-        for u, rep in enumerate(reps):
-            raw_b = m[rep, pv + 6 : pv + 6 + tlen].tobytes()
-            if raw_b not in tag_ids:
-                try:
-                    tags.append(raw_b.decode("utf-8"))
-                except UnicodeDecodeError:
-                    remap[u] = -1
+        tlens = m[:, pv + 5]
+        for tlen in np.unique(tlens).tolist():
+            q = pv + 6 + tlen
+            if tlen < 1 or q >= length:
+                continue
+            tsel = np.flatnonzero(tlens == tlen)
+            tm = m[tsel]
+            for prefix, dtype, voff, vend, is_tensor in _VALUE_FORMS:
+                end = q + vend
+                if end > length:
                     continue
-                tag_ids[raw_b] = len(tags) - 1
-            remap[u] = tag_ids[raw_b]
-        idx = remap[inv]
-        keep &= idx >= 0
-        out_rows.append(sel[keep])
-        out_tag_idx.append(idx[keep])
-    if not out_rows:
+                hit = np.ones(tsel.size, dtype=bool)
+                for j, byte in enumerate(prefix):
+                    hit &= tm[:, q + j] == byte
+                if end < length:
+                    if end + 2 > length or length - end - 2 >= 0x80:
+                        continue
+                    hit &= (tm[:, end] == 0x4A) & (tm[:, end + 1] == length - end - 2)
+                if not hit.any():
+                    continue
+                hm = tm[hit]
+                rows_here = sel[tsel[hit]]
+                inv, reps = _group_rows(hm[:, pv + 6 : q])
+                remap = np.empty(len(reps), dtype=np.int64)
+                for u, rep in enumerate(reps):
+                    raw_b = hm[rep, pv + 6 : q].tobytes()
+                    if raw_b not in tag_ids:
+                        try:
+                            tags.append(raw_b.decode("utf-8"))
+                        except UnicodeDecodeError:
+                            remap[u] = -1
+                            continue
+                        tag_ids[raw_b] = len(tags) - 1
+                    remap[u] = tag_ids[raw_b]
+                idx = remap[inv]
+                keep = idx >= 0
+                vals = np.ascontiguousarray(hm[keep, q + voff : q + vend]).view(dtype).ravel().astype(np.float64)
+                parts.append((rows_here[keep], idx[keep], vals, np.full(int(keep.sum()), end < length)))
+                if is_tensor:
+                    tensor_tags.update(np.unique(idx[keep]).tolist())
+    if not parts:
         return empty
-    rows = np.concatenate(out_rows)
-    tag_index = np.concatenate(out_tag_idx)
-    if len(out_rows) > 1:
+    rows = np.concatenate([x[0] for x in parts])
+    tag_index = np.concatenate([x[1] for x in parts])
+    value = np.concatenate([x[2] for x in parts])
+    has_meta = np.concatenate([x[3] for x in parts])
+    if len(parts) > 1:
         order = np.argsort(rows, kind="stable")
-        rows, tag_index = rows[order], tag_index[order]
-    m = mat[rows]
-    wall = np.ascontiguousarray(m[:, 1:9]).view("<f8").ravel().copy()
-    vcols = (length - 4) + np.arange(4)
-    value = np.ascontiguousarray(m[:, vcols]).view("<f4").ravel().astype(np.float64)
-    return FastScalars(rows, tags, tag_index, step[rows].view(np.int64), wall, value)
+        rows, tag_index, value, has_meta = rows[order], tag_index[order], value[order], has_meta[order]
+    meta_rows: dict[int, int] = {}
+    if has_meta.any():
+        u, first = np.unique(tag_index[has_meta], return_index=True)
+        meta_rows = dict(zip(u.tolist(), rows[has_meta][first].tolist()))
+    wall = np.ascontiguousarray(mat[rows, 1:9]).view("<f8").ravel().copy()
+    return FastScalars(rows, tags, tag_index, step[rows].view(np.int64), wall, value, meta_rows, tensor_tags)

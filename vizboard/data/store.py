@@ -244,7 +244,11 @@ class Store:
             s = _Series(run, tag, meta, self._version)
             r.series = {**r.series, tag: s}
         elif meta.from_metadata and not s.meta.from_metadata and s.meta.kind is Kind.OTHER:
-            s.meta = meta  # an unlabelled tensor series gets its plugin late
+            # An unlabelled tensor series gets its plugin late (Python loader rule: the first value
+            # *with* metadata decides). The unlabelled values before it were only counted, not kept.
+            s.meta = meta
+            if meta.kind is not Kind.OTHER:
+                s.data = _Scalars() if meta.kind is Kind.SCALARS else _Entries()
         return s
 
     def _touch(self, r: _Run, s: _Series | None, wall: float) -> None:
