@@ -327,22 +327,42 @@ def _measure_once(flavor: _Flavor, logdir: Path, runs: list[str], cfg: ScaleConf
 
 @dataclass(frozen=True)
 class _RegexUI:
-    """Where a dashboard's run filter is (CSS) and how to count the runs its list shows (JS expression)."""
+    """Where a dashboard's run filter is (CSS) and what its run list shows (JS expressions).
+
+    ``count_js`` is how many runs the list says it shows; ``names_js`` the run names present in
+    the DOM (all of them, or the visible window of a virtualised list). The list counts as updated
+    when the count is the expected one and every name in the DOM matches the filter.
+    """
 
     path: str
     input_css: str
-    rows_js: str
+    count_js: str
+    names_js: str
+
+    def shows_js(self, pattern: str | None, expected: int) -> str:
+        """JS expression: true once the list shows ``expected`` runs, all matching ``pattern``."""
+        match = f"const re = new RegExp({json.dumps(pattern)}); " if pattern else "const re = /(?:)/; "
+        return (
+            "(() => { " + match + f"const n = {self.count_js}; const names = {self.names_js}; "
+            f"return n === {expected} && names.length === Math.min(n, names.length) "
+            f"&& (n === 0 || names.length > 0) && names.every(x => re.test(x)); }})()"
+        )
 
 
 _TB_UI = _RegexUI(
     path="/#timeseries",
     input_css='runs-selector input[placeholder="Filter runs (regex)"]',
-    rows_js="document.querySelectorAll('runs-selector tb-data-table-content-row').length",
+    count_js="document.querySelectorAll('runs-selector tb-data-table-content-row').length",
+    names_js="Array.from(document.querySelectorAll('runs-selector tb-data-table-content-row'))"
+             ".map(e => e.textContent.trim())",
 )
 _OURS_UI = _RegexUI(  # vizboard.components.run_selector (ids in vizboard.components.shell_ids)
     path="/",
     input_css="#shell-run-filter",
-    rows_js="document.querySelectorAll('#shell-run-checklist input[type=checkbox]').length",
+    # The checklist may be virtualised (only visible rows in the DOM): the count is the "N of M"
+    # text its callback renders with the list, and the DOM rows must all match the filter.
+    count_js="parseInt((document.getElementById('shell-run-count') || {}).textContent || '-1', 10)",
+    names_js="Array.from(document.querySelectorAll('#shell-run-checklist .vb-run-name')).map(e => e.textContent.trim())",
 )
 
 _PATTERNS = (r"run00[0-4]\d", r"sweep1/run01[0-2]\d", r"run01[5-9]\d", r"run00\d[05]", r"^sweep[01]/")
@@ -372,10 +392,10 @@ def _regex_times(ui: _RegexUI, server: Server, runs: list[str], trials: int, tim
             box = page.locator(ui.input_css).first
             box.wait_for()
             try:
-                page.wait_for_function(f"({ui.rows_js}) >= {len(runs)}")
+                page.wait_for_function(ui.shows_js(None, len(runs)))
             except Exception as exc:
-                raise TimeoutError(f"the run list shows {page.evaluate(ui.rows_js)} of {len(runs)} runs after "
-                                   f"{timeout_s:.0f} s") from exc
+                raise TimeoutError(f"the run list never showed all {len(runs)} runs (count says "
+                                   f"{page.evaluate(ui.count_js)}) within {timeout_s:.0f} s") from exc
             times = []
             for k in range(trials + 1):  # trial 0 warms the page up (first paint of every chart) and is dropped
                 pattern = _PATTERNS[k % len(_PATTERNS)]
@@ -384,11 +404,14 @@ def _regex_times(ui: _RegexUI, server: Server, runs: list[str], trials: int, tim
                 box.fill(pattern)
                 box.press("End")  # a key event too: TensorBoard filters on keyup, not on input
                 try:
-                    page.wait_for_function(f"({ui.rows_js}) === {expected}", polling="raf")
+                    page.wait_for_function(ui.shows_js(pattern, expected), polling="raf")
                 except Exception as exc:
-                    shown = page.evaluate(ui.rows_js)
-                    raise TimeoutError(f"filter {pattern!r} (trial {k}): list shows {shown} runs, expected "
-                                       f"{expected}, after {timeout_s:.0f} s") from exc
+                    names = page.evaluate(ui.names_js)
+                    wrong = [n for n in names if not re.search(pattern, n)]
+                    raise TimeoutError(
+                        f"filter {pattern!r} (trial {k}): after {timeout_s:.0f} s the count says "
+                        f"{page.evaluate(ui.count_js)} (expected {expected}) and {len(wrong)} of the "
+                        f"{len(names)} listed runs do not match it (e.g. {wrong[:2]})") from exc
                 times.append(time.perf_counter() - start)
             return times[1:]
         finally:
