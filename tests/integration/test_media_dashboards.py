@@ -86,7 +86,7 @@ def test_component_ids_carry_the_dashboard_prefix(board, store) -> None:
 @pytest.mark.parametrize("board", BOARDS, ids=lambda b: b.ID)
 def test_hidden_tab_does_no_work(board, store) -> None:
     cards = _callback(_app(board, store), f"{board.ID}-cards.children")
-    n_state = {"histograms": 2, "distributions": 1, "text": 1}.get(board.ID, 4)
+    n_state = {"histograms": 2, "distributions": 1, "text": 1, "pr_curves": 5}.get(board.ID, 4)
     args: list[Any] = [["run"], 1]
     if board.ID in ("histograms", "distributions"):
         args.append("light")
@@ -102,6 +102,8 @@ def test_images_cards_then_unchanged_data_is_not_redrawn(store) -> None:
     build = _callback(app, "images-cards.children")
     children, sig = build(["run"], 7, "images", [], [], [], None)
     assert len(children) == 1
+    view = children[0].children[3].children  # the first view comes with the card
+    assert view[0].children == "step 4" and view[1].src.endswith("step=4&index=0")
     assert build(["run"], 8, "images", [], [], [], sig) == (no_update, no_update)
     show = _callback(app, '"type":"images-view"')
     key = json.dumps(["run", "img"])

@@ -10,7 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.dashboards.base import Dashboard
-from vizboard.data.models import Kind
+from vizboard.data.models import BlobRef, Kind
 from vizboard.data.provider import DataProvider
 from vizboard.figures.audio import clip_info, describe_clip
 from vizboard.figures.images import blob_url, items_at, steps_of
@@ -33,6 +33,30 @@ def layout() -> html.Div:
     return html.Div(id=f"{ID}-root", children=[dcc.Store(id=SIGNATURE), html.Div(id=CARDS, style=_GRID_STYLE)])
 
 
+def _view(provider: DataProvider, refs: list[BlobRef], position: int | None) -> list:
+    """The step label and a player (with rate and length) per clip at slider ``position`` (newest if None)."""
+    steps = steps_of(refs)
+    if not steps:
+        return [html.P("no audio")]
+    pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
+    step = steps[pos]
+    out: list = [html.Div(f"step {step}", className=f"{ID}-step", style={"fontSize": "12px"})]
+    for ref in items_at(refs, step):
+        info = clip_info(ref)
+        if info is None:  # TF 2.x audio tensors carry no format: read the WAV header
+            try:
+                info = clip_info(ref, provider.read_blob(ref))
+            except (OSError, ValueError, KeyError):  # unreadable: say so, never fail the card
+                info = None
+        out.append(html.Div(className=f"{ID}-clip", children=[
+            html.Audio(src=blob_url(ref), controls=True, preload="metadata", className=f"{ID}-player",
+                       style={"width": "100%"}),
+            html.Div((f"{ref.label} · " if ref.label else "") + describe_clip(info),
+                     className=f"{ID}-info", style={"fontSize": "12px"}),
+        ]))
+    return out
+
+
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
     """Build a card per (tag, run); each card's slider picks the step whose clips are shown."""
 
@@ -53,7 +77,8 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         previous = {sid["index"]: (v, m) for sid, v, m in zip(slider_ids, values, maxes)}
         cards = []
         for info in infos:
-            steps = steps_of(provider.blobs(info.run, info.tag))
+            refs = provider.blobs(info.run, info.tag)
+            steps = steps_of(refs)
             if not steps:
                 continue
             key = json.dumps([info.run, info.tag])
@@ -69,7 +94,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
                 html.Div(info.run, style={"fontSize": "12px", "opacity": 0.75}),
                 dcc.Slider(id={"type": SLIDER, "index": key}, min=0, max=last, step=1, value=value,
                            marks=marks, updatemode="drag", allow_direct_input=False, disabled=last == 0),
-                html.Div(id={"type": VIEW, "index": key}, className=f"{ID}-view"),
+                html.Div(_view(provider, refs, value), id={"type": VIEW, "index": key}, className=f"{ID}-view"),
             ]))
         if not cards:
             return html.P("No audio in the selected runs.", className=f"{ID}-empty"), sig
@@ -78,31 +103,11 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     @app.callback(
         Output({"type": VIEW, "index": MATCH}, "children"),
         Input({"type": SLIDER, "index": MATCH}, "value"), State({"type": SLIDER, "index": MATCH}, "id"),
+        prevent_initial_call=True,  # build() renders each card's first view itself
     )
     def show(position: int | None, slider_id: dict) -> list:
         run, tag = json.loads(slider_id["index"])
-        refs = provider.blobs(run, tag)
-        steps = steps_of(refs)
-        if not steps:
-            return [html.P("no audio")]
-        pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
-        step = steps[pos]
-        out: list = [html.Div(f"step {step}", className=f"{ID}-step", style={"fontSize": "12px"})]
-        for ref in items_at(refs, step):
-            info = clip_info(ref)
-            if info is None:  # TF 2.x audio tensors carry no format: read the WAV header
-                try:
-                    info = clip_info(ref, provider.read_blob(ref))
-                except OSError:
-                    info = None
-            out.append(html.Div(className=f"{ID}-clip", children=[
-                html.Audio(src=blob_url(ref), controls=True, preload="metadata", className=f"{ID}-player",
-                           style={"width": "100%"}),
-                html.Div((f"{ref.label} · " if ref.label else "") + describe_clip(info),
-                         className=f"{ID}-info", style={"fontSize": "12px"}),
-            ]))
-        return out
-
+        return _view(provider, provider.blobs(run, tag), position)
 
 DASHBOARD = Dashboard(
     id=ID, title="Audio", kinds=(Kind.AUDIO,), layout=layout, register_callbacks=register_callbacks,

@@ -10,7 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.dashboards.base import Dashboard
-from vizboard.data.models import Kind
+from vizboard.data.models import BlobRef, Kind
 from vizboard.data.provider import DataProvider
 from vizboard.figures.images import blob_url, image_filter, items_at, steps_of
 
@@ -81,6 +81,24 @@ def _slider(key: str, steps: list[int], value: int) -> dcc.Slider:
                       marks=marks, updatemode="drag", allow_direct_input=False, disabled=last == 0)
 
 
+def _view(refs: list[BlobRef], tag: str, position: int | None) -> list:
+    """The step label and image(s) at slider ``position`` (the newest step if None)."""
+    steps = steps_of(refs)
+    if not steps:
+        return [html.P("no images")]
+    pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
+    step = steps[pos]
+    items = items_at(refs, step)
+    out: list = [html.Div(f"step {step}" + (f" · {len(items)} images" if len(items) > 1 else ""),
+                          className=f"{ID}-step", style={"fontSize": "12px"})]
+    for ref in items:
+        size = f"{ref.width}×{ref.height}" if ref.width and ref.height else ""
+        out.append(html.Img(src=blob_url(ref), alt=f"{tag} step {step} #{ref.index}",
+                            title=" ".join(x for x in (f"step {step}", f"#{ref.index}", size) if x),
+                            className=f"{ID}-img", style=_img_style(ref.width)))
+    return out
+
+
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
     """Build a card per (tag, run); each card's slider picks the step shown; CSS filter clientside."""
 
@@ -122,7 +140,8 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         previous = {sid["index"]: (v, m) for sid, v, m in zip(slider_ids, values, maxes)}
         cards = []
         for info in infos:
-            steps = steps_of(provider.blobs(info.run, info.tag))
+            refs = provider.blobs(info.run, info.tag)
+            steps = steps_of(refs)
             if not steps:
                 continue
             key = _key(info.run, info.tag)
@@ -135,7 +154,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
                 html.Div(f"{info.display_name or info.tag}", style={"fontWeight": "600"}),
                 html.Div(info.run, style={"fontSize": "12px", "opacity": 0.75}),
                 _slider(key, steps, value),
-                html.Div(id={"type": VIEW, "index": key}, className=f"{ID}-view"),
+                html.Div(_view(refs, info.tag, value), id={"type": VIEW, "index": key}, className=f"{ID}-view"),
             ]))
         if not cards:
             return html.P("No images in the selected runs.", className=f"{ID}-empty"), sig
@@ -144,25 +163,11 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     @app.callback(
         Output({"type": VIEW, "index": MATCH}, "children"),
         Input({"type": SLIDER, "index": MATCH}, "value"), State({"type": SLIDER, "index": MATCH}, "id"),
+        prevent_initial_call=True,  # build() renders each card's first view itself
     )
     def show(position: int | None, slider_id: dict) -> list:
         run, tag = json.loads(slider_id["index"])
-        refs = provider.blobs(run, tag)
-        steps = steps_of(refs)
-        if not steps:
-            return [html.P("no images")]
-        pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
-        step = steps[pos]
-        items = items_at(refs, step)
-        out: list = [html.Div(f"step {step}" + (f" · {len(items)} images" if len(items) > 1 else ""),
-                              className=f"{ID}-step", style={"fontSize": "12px"})]
-        for ref in items:
-            size = f"{ref.width}×{ref.height}" if ref.width and ref.height else ""
-            out.append(html.Img(src=blob_url(ref), alt=f"{tag} step {step} #{ref.index}",
-                                title=" ".join(x for x in (f"step {step}", f"#{ref.index}", size) if x),
-                                className=f"{ID}-img", style=_img_style(ref.width)))
-        return out
-
+        return _view(provider.blobs(run, tag), tag, position)
 
 DASHBOARD = Dashboard(
     id=ID, title="Images", kinds=(Kind.IMAGES,), layout=layout, register_callbacks=register_callbacks,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import plotly.graph_objects as go
 from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -42,6 +43,21 @@ def _curves(provider: DataProvider, tag: str, runs: list[str] | None) -> dict[st
     return out
 
 
+def _figure(provider: DataProvider, tag: str, steps: list[int], position: int | None,
+            selected: list[str] | None, theme: str | None) -> go.Figure:
+    """The PR chart of ``tag`` at slider ``position`` over ``steps`` (newest if None): one trace per run."""
+    pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
+    step = steps[pos]
+    curves = {}
+    for run, entries in _curves(provider, tag, list(selected) if selected is not None else None).items():
+        entry = entry_at(entries, step)
+        if entry is not None:
+            curves[run] = entry
+    fig = pr_figure(curves, theme=theme or "light", title=f"step {step}", step=step)
+    fig.update_layout(height=380)
+    return fig
+
+
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
     """A card per tag with a step slider (over the union of the runs' steps) and a PR chart."""
 
@@ -49,10 +65,10 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         Output(CARDS, "children"), Output(SIGNATURE, "data"),
         Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
         State({"type": SLIDER, "index": ALL}, "value"), State({"type": SLIDER, "index": ALL}, "max"),
-        State({"type": SLIDER, "index": ALL}, "id"), State(SIGNATURE, "data"),
+        State({"type": SLIDER, "index": ALL}, "id"), State(SIGNATURE, "data"), State(ids.THEME, "data"),
     )
     def build(selected: list[str] | None, _version: Any, active: str | None, values: list[Any],
-              maxes: list[Any], slider_ids: list[dict], old_sig: Any) -> tuple:
+              maxes: list[Any], slider_ids: list[dict], old_sig: Any, theme: str | None) -> tuple:
         if active != ID:
             raise PreventUpdate
         infos = provider.tags(Kind.PR_CURVES, list(selected) if selected is not None else None)
@@ -81,7 +97,8 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
                 dcc.Slider(id={"type": SLIDER, "index": tag}, min=0, max=last, step=1, value=value, marks=marks,
                            updatemode="drag", allow_direct_input=False, disabled=last == 0),
                 dcc.Store(id={"type": f"{ID}-steps", "index": tag}, data=steps),
-                dcc.Graph(id={"type": GRAPH, "index": tag}, config={"displaylogo": False}, className=GRAPH),
+                dcc.Graph(id={"type": GRAPH, "index": tag}, config={"displaylogo": False}, className=GRAPH,
+                          figure=_figure(provider, tag, steps, value, selected, theme)),
             ]))
         if not cards:
             return html.P("No PR curves in the selected runs.", className=f"{ID}-empty"), sig
@@ -92,23 +109,13 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         Input({"type": SLIDER, "index": MATCH}, "value"), Input(ids.THEME, "data"),
         State({"type": f"{ID}-steps", "index": MATCH}, "data"),
         State({"type": SLIDER, "index": MATCH}, "id"), State(ids.SELECTED_RUNS, "data"),
+        prevent_initial_call=True,  # build() draws each card's first figure itself
     )
     def draw(position: int | None, theme: str | None, steps: list[int] | None, slider_id: dict,
              selected: list[str] | None) -> Any:
-        tag = slider_id["index"]
         if not steps:
             raise PreventUpdate
-        pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
-        step = steps[pos]
-        curves = {}
-        for run, entries in _curves(provider, tag, list(selected) if selected is not None else None).items():
-            entry = entry_at(entries, step)
-            if entry is not None:
-                curves[run] = entry
-        fig = pr_figure(curves, theme=theme or "light", title=f"step {step}", step=step)
-        fig.update_layout(height=380)
-        return fig
-
+        return _figure(provider, slider_id["index"], steps, position, selected, theme)
 
 DASHBOARD = Dashboard(
     id=ID, title="PR curves", kinds=(Kind.PR_CURVES,), layout=layout, register_callbacks=register_callbacks,
