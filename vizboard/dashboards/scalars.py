@@ -10,6 +10,7 @@ Zooming re-queries the visible x range at full resolution (downsampled to the ch
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,7 +28,7 @@ from vizboard.data.provider import DataProvider
 from vizboard.figures import scalars as fs
 from vizboard.figures.theme import run_color
 
-__all__ = ["DASHBOARD", "url_params", "parse_relayout", "card_figure", "new_smoothing_cache", "PAGE_SIZE",
+__all__ = ["DASHBOARD", "url_params", "parse_relayout", "parse_y_relayout", "card_figure", "new_smoothing_cache", "PAGE_SIZE",
            "MAX_POINTS"]
 
 P = "scalars"
@@ -91,16 +92,16 @@ def url_params() -> list[UrlParam]:
 
 def parse_relayout(relayout: dict[str, Any] | None, x_axis: str, log_x: bool,
                    current: list[float] | None) -> list[float] | None:
-    """The zoomed x range in data units (step / seconds) from a Plotly relayout event, or None for all."""
+    """The zoomed x range in data units (step / seconds) from a Plotly relayout event, or None for all.
+
+    Events that do not touch the x axis (autosize, y-only zoom, drag mode) keep ``current``.
+    """
     if not relayout:
         return current
-    if relayout.get("xaxis.autorange") or relayout.get("autosize") and "xaxis.range[0]" not in relayout:
-        return None if relayout.get("xaxis.autorange") else current
-    if "xaxis.range[0]" in relayout and "xaxis.range[1]" in relayout:
-        raw = [relayout["xaxis.range[0]"], relayout["xaxis.range[1]"]]
-    elif isinstance(relayout.get("xaxis.range"), list):
-        raw = relayout["xaxis.range"][:2]
-    else:
+    if relayout.get("xaxis.autorange"):
+        return None
+    raw = _axis_range(relayout, "xaxis")
+    if raw is None:
         return current
     out = []
     for v in raw:
@@ -116,6 +117,31 @@ def parse_relayout(relayout: dict[str, Any] | None, x_axis: str, log_x: bool,
                 v = 10.0 ** v
         out.append(v)
     return sorted(out)
+
+
+def parse_y_relayout(relayout: dict[str, Any] | None, current: list[float] | None) -> list[float] | None:
+    """The user's y range in axis units (log10 on a log axis) from a relayout event, or None for auto."""
+    if not relayout:
+        return current
+    if relayout.get("yaxis.autorange"):
+        return None
+    raw = _axis_range(relayout, "yaxis")
+    return current if raw is None else [float(v) for v in raw]
+
+
+def _axis_range(relayout: dict[str, Any], axis: str) -> list[Any] | None:
+    if f"{axis}.range[0]" in relayout and f"{axis}.range[1]" in relayout:
+        return [relayout[f"{axis}.range[0]"], relayout[f"{axis}.range[1]"]]
+    rng = relayout.get(f"{axis}.range")
+    return list(rng[:2]) if isinstance(rng, list) and len(rng) >= 2 else None
+
+
+def _x_plot_range(x_range: list[float], x_axis: str, log_x: bool) -> list[Any]:
+    if x_axis == "wall_time":
+        return [datetime.fromtimestamp(v, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f") for v in x_range]
+    if log_x:
+        return [math.log10(v) if v > 0 else -300.0 for v in x_range]
+    return list(x_range)
 
 
 def _section_layout(section: Section) -> html.Section:
@@ -244,19 +270,33 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
             return no_update, no_update
         opts = _options(smoothing, weight, x_axis, toggles, theme)
         state = state or {}
-        x_range = state.get("x_range")
+        x_range, y_range = state.get("x_range"), state.get("y_range")
         if state.get("x_axis") != opts.x_axis or state.get("log_x") != opts.log_x:
             x_range = None
-        elif isinstance(ctx.triggered_id, dict):  # the graph's own relayout event
+        if state.get("log_y") != opts.log_y:
+            y_range = None
+        if isinstance(ctx.triggered_id, dict):  # the graph's own relayout event (zoom, pan, reset)
             x_range = parse_relayout(relayout, opts.x_axis, opts.log_x, x_range)
+            y_range = parse_y_relayout(relayout, y_range)
         series = [(provider.scalars(run, tag), label) for run, tag, label in spec.lines]
         series = [(s, label) for s, label in series if s is not None]
         sig = json.dumps([[s.run, s.tag, s.version, len(s)] for s, _ in series]
-                         + [list(spec.lines), [getattr(opts, f) for f in fs.ChartOptions.__slots__], x_range])
-        new_state = {"sig": sig, "x_range": x_range, "x_axis": opts.x_axis, "log_x": opts.log_x}
+                         + [list(spec.lines), [getattr(opts, f) for f in fs.ChartOptions.__slots__], x_range,
+                            y_range])
+        new_state = {"sig": sig, "x_range": x_range, "y_range": y_range, "x_axis": opts.x_axis,
+                     "log_x": opts.log_x, "log_y": opts.log_y}
         if sig == state.get("sig"):
             return no_update, no_update
-        return card_figure(provider, spec, opts, x_range, cache), new_state
+        fig = card_figure(provider, spec, opts, x_range, cache)
+        # Plotly's uirevision does not keep a zoom across Dash figure updates here, so the
+        # server, which knows the zoom from relayoutData, sets it explicitly.
+        if x_range:
+            fig.layout.xaxis.range = _x_plot_range(x_range, opts.x_axis, opts.log_x)
+            fig.layout.xaxis.autorange = False
+        if y_range:
+            fig.layout.yaxis.range = y_range
+            fig.layout.yaxis.autorange = False
+        return fig, new_state
 
     @app.callback(
         Output(card_id(P, "download", MATCH), "data"),

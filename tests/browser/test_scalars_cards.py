@@ -1,0 +1,113 @@
+"""Scalars cards at scale and per-card tools: lazy sections, pagination, zoom re-query, CSV, full screen."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _wait(page, js: str, arg=None, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = page.evaluate(js, arg)
+        if last:
+            return last
+        page.wait_for_timeout(100)
+    raise AssertionError(f"condition never held: {js} (last {last!r})")
+
+
+@pytest.fixture()
+def many_tags(tmp_path) -> Path:
+    from logger import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "run"))
+    for s in range(8):  # 8 sections; section "g0" has 30 tags
+        for t in range(30 if s == 0 else 3):
+            for i in range(3):
+                w.add_scalar(f"g{s}/tag{t:02d}", float(i * t), i)
+    w.close()
+    return tmp_path
+
+
+def test_only_open_sections_draw_cards_and_sections_paginate(serve, page, many_tags):
+    page.goto(serve(many_tags))
+    page.wait_for_selector(".vb-card .js-plotly-plot")
+    heads = page.locator(".vb-section-head")
+    _wait(page, "() => document.querySelectorAll('.vb-section-head').length === 8")
+    # the first 3 sections are open: 12 (first page of g0) + 3 + 3 cards; the rest are collapsed
+    _wait(page, "() => document.querySelectorAll('.vb-card').length === 18")
+    first_page = page.locator(".vb-section").first.locator(".vb-card-title").all_text_contents()
+    assert first_page == [f"g0/tag{t:02d}" for t in range(12)]
+    page.locator(".vb-section").first.get_by_text("next ›").click()
+    _wait(page, "() => document.querySelector('.vb-section .vb-card-title').textContent === 'g0/tag12'")
+    assert "page 2 of 3" in page.locator(".vb-section").first.locator(".vb-page-label").text_content()
+    # opening a collapsed section draws its cards
+    assert "▸" in heads.nth(5).text_content()
+    heads.nth(5).click()
+    _wait(page, "() => document.querySelectorAll('.vb-section')[5].querySelectorAll('.vb-card .js-plotly-plot').length === 3")
+    # the tag filter narrows sections and cards
+    page.fill("#scalars-tag-filter", "^g7/")
+    page.press("#scalars-tag-filter", "Enter")
+    _wait(page, "() => document.querySelectorAll('.vb-section-head').length === 1")
+
+
+def test_zoom_requeries_the_window_at_full_resolution(serve, page, tmp_path):
+    from logger import SummaryWriter
+
+    n = 20_000
+    v = np.sin(np.arange(n) / 300.0)
+    v[12_345] = 9.0  # a spike that must be drawn at every zoom level
+    w = SummaryWriter(str(tmp_path / "run"))
+    for i in range(n):
+        w.add_scalar("signal", float(v[i]), i)
+    w.close()
+    page.goto(serve(tmp_path))
+    js_points = ("() => { const g = document.querySelector('.vb-card .js-plotly-plot');"
+                 " const d = g && (g._fullData || []).find(t => t.meta && t.meta.role === 'raw');"
+                 " return d ? Array.from(d.x) : null; }")
+    xs = _wait(page, js_points)
+    assert len(xs) <= 4000 and 12_345 in xs
+    page.evaluate("() => Plotly.relayout(document.querySelector('.vb-card .js-plotly-plot'),"
+                  " {'xaxis.range': [12000, 12600]})")
+    xs = _wait(page, f"() => {{ const x = ({js_points})(); return x && x.filter(s => s >= 12000 && s <= 12600).length === 601 ? x : null; }}")
+    assert 12_345 in xs
+    # the zoom survives a live update (uirevision) and the update is drawn
+    rng = page.evaluate("() => document.querySelector('.vb-card .js-plotly-plot')._fullLayout.xaxis.range")
+    assert rng == [12000, 12600]
+    w = SummaryWriter(str(tmp_path / "run"))
+    w.add_scalar("signal", 0.5, n)
+    w.close()
+    _wait(page, f"() => {{ const x = ({js_points})(); return x && x.includes(12601); }}")
+    assert page.evaluate("() => document.querySelector('.vb-card .js-plotly-plot')._fullLayout.xaxis.range") == [12000, 12600]
+
+
+def test_csv_download_and_full_screen(serve, page, tmp_path):
+    from logger import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "run"))
+    for i in range(5):
+        w.add_scalar("loss", 1.0 / (i + 1), i)
+    w.add_scalar("loss", float("nan"), 5)
+    w.close()
+    page.goto(serve(tmp_path))
+    page.wait_for_selector(".vb-card .js-plotly-plot")
+    with page.expect_download() as dl:
+        page.locator(".vb-card").first.get_by_text("CSV").click()
+    rows = list(csv.reader(io.StringIO(Path(dl.value.path()).read_text())))
+    assert rows[0] == ["run", "tag", "step", "wall_time", "value"]
+    assert [r[2] for r in rows[1:]] == ["0", "1", "2", "3", "4", "5"] and rows[-1][4] == "NaN"
+    assert dl.value.suggested_filename == "loss.csv"
+    page.locator(".vb-card").first.get_by_title("Full screen (toggle)").click()
+    page.wait_for_selector(".vb-card.vb-fullscreen")
+    box = page.locator(".vb-card.vb-fullscreen").bounding_box()
+    assert box["width"] > 1200 and box["height"] > 850
+    page.locator(".vb-card").first.get_by_title("Full screen (toggle)").click()
+    page.wait_for_selector(".vb-card.vb-fullscreen", state="detached")
