@@ -21,13 +21,14 @@ __all__ = [
 ]
 
 GROUP_ORDER: tuple[str, ...] = ("writer", "loader", "serve", "scale")
-"""Groups are shown in this order (the order a user meets them); unknown groups follow, sorted."""
+"""Groups are shown in this order (the order a user meets them), matched on the text before any
+``:``; other groups follow in the order the modules returned them."""
 
 _GROUP_TITLES = {
     "writer": "Writing (training process)",
     "loader": "Loading event files",
     "serve": "Serving (live latency, chart requests)",
-    "scale": "Scale (1,000 runs x 20 tags)",
+    "scale": "Scale (many runs and tags)",
 }
 
 
@@ -182,9 +183,15 @@ def preamble(minutes: int | None = None) -> str:
 
 
 def _ordered_groups(measurements: Sequence[Measurement]) -> list[str]:
+    """Groups by GROUP_ORDER of their prefix (``"serve: live latency"`` -> ``serve``), then as returned."""
     present = list(dict.fromkeys(m.group for m in measurements))
-    known = [g for g in GROUP_ORDER if g in present]
-    return known + sorted(g for g in present if g not in GROUP_ORDER)
+
+    def key(group: str) -> tuple[int, int]:
+        prefix = group.split(":", 1)[0].strip()
+        rank = GROUP_ORDER.index(prefix) if prefix in GROUP_ORDER else len(GROUP_ORDER)
+        return (rank, present.index(group))
+
+    return sorted(present, key=key)
 
 
 def _group_table(rows: Sequence[Measurement]) -> list[str]:

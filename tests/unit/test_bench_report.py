@@ -142,3 +142,15 @@ def test_render_escapes_pipes_in_names() -> None:
     m = Measurement("loader", "a|b", "s", Sample((1.0,)), theirs={"x|y": Sample((2.0,))})
     text = render([m], machine=FACTS)
     assert "a\\|b" in text and "x\\|y" in text
+
+
+def test_groups_with_a_suffix_follow_their_module_order() -> None:
+    rows = [
+        Measurement("scale", "s1", "s", Sample((1.0,))),
+        Measurement("zzz", "z1", "s", Sample((1.0,))),
+        Measurement("serve: live latency", "l1", "s", Sample((1.0,))),
+        Measurement("serve: chart", "c1", "s", Sample((1.0,))),
+    ]
+    text = render(rows, machine=FACTS)
+    heads = [line for line in text.splitlines() if line.startswith("### ")]
+    assert heads == ["### serve: live latency", "### serve: chart", "### Scale (many runs and tags)", "### zzz"]
