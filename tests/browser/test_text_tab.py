@@ -77,6 +77,8 @@ def test_text_renders_markdown_safely(page, serve, logdir: Path) -> None:
         assert "https://example.com/" in hrefs
         assert not any(h.strip().lower().startswith("javascript") for h in hrefs)
         assert hostile.locator("script, img, iframe, [onerror]").count() == 0
+        expect(hostile).to_contain_text("click me")
+        assert hostile.locator("a", has_text="click me").count() == 0  # shown, not a link
     # clicking the neutralised link runs nothing
     notes.get_by_text("click me").first.click()
     assert page.evaluate("() => window.xss") is None

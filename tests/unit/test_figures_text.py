@@ -33,12 +33,20 @@ def test_onerror_attribute_cannot_form_a_tag() -> None:
 def test_unsafe_inline_links_lose_their_destination(link: str) -> None:
     out = sanitize_markdown(f"before {link} after")
     assert "script:" not in out.lower().replace("&#115;", "s") and "data:" not in out
-    assert "](#)" in out
+    assert "](" not in out  # no link left at all: the text stays, unclickable
+    text = "img" if link.startswith("!") else "click"
+    assert out == f"before {text} after"
 
 
-def test_unsafe_reference_definition() -> None:
-    out = sanitize_markdown("[x][a]\n\n[a]: javascript:alert(1)\n")
-    assert "javascript" not in out and "[a]: #" in out
+def test_unsafe_reference_definition_is_dropped() -> None:
+    out = sanitize_markdown("[x][a]\n\n[a]: javascript:alert(1)\n[b]: https://ok\n")
+    assert "javascript" not in out and out.startswith("[x][a]") and "[b]: https://ok" in out
+
+
+def test_nested_and_escaped_brackets() -> None:
+    assert sanitize_markdown("[[a](javascript:1)](https://x)") == "[a](https://x)"
+    assert sanitize_markdown(r"[a \] b](javascript:1)") == r"a \] b"
+    assert sanitize_markdown("x [a](https://ok) y [b](javascript:1)") == "x [a](https://ok) y b"
 
 
 def test_autolink_with_javascript_is_text() -> None:

@@ -36,7 +36,8 @@ def layout() -> html.Div:
 
 def _markdown(md: str) -> dcc.Markdown:
     # Never dangerously_allow_html: the text is already escaped, this is the second fence.
-    return dcc.Markdown(md, className=f"{ID}-markdown", link_target="_blank")
+    # dedent=False: render the text as logged (indentation is Markdown syntax).
+    return dcc.Markdown(md, className=f"{ID}-markdown", link_target="_blank", dedent=False)
 
 
 def _render(view: TextView) -> list:

@@ -83,8 +83,30 @@ def _link_dest_end(text: str, start: int) -> int:
     return -1
 
 
+def _link_open(text: str, close: int, floor: int) -> int:
+    """Index of the ``[`` that the ``]`` at ``close`` ends (brackets balanced, escapes skipped), or -1."""
+    depth = 0
+    i = close - 1
+    while i >= floor:
+        c = text[i]
+        escaped = i > 0 and text[i - 1] == "\\"
+        if c == "]" and not escaped:
+            depth += 1
+        elif c == "[" and not escaped:
+            if depth == 0:
+                return i
+            depth -= 1
+        i -= 1
+    return -1
+
+
 def _neutralise_links(text: str) -> str:
-    """Replace unsafe inline link destinations ``](dest)`` and reference definitions with ``#``."""
+    """Unlink every link or image whose destination is unsafe, keeping its text.
+
+    ``[text](javascript:...)`` becomes ``text`` (``![alt](...)`` becomes ``alt``); a
+    reference definition with an unsafe destination is removed, so references to it
+    stay plain text. If the link text cannot be delimited, the destination becomes ``#``.
+    """
     out: list[str] = []
     pos = 0
     while True:
@@ -101,12 +123,18 @@ def _neutralise_links(text: str) -> str:
         # The whole inside is checked too: "jav\tascript:" is not one destination,
         # but some renderer might still join it.
         if dest and not (safe_url(dest) and safe_url(inner)):
-            inner = "#"
-        out.append(text[pos : k + 2] + inner + ")")
+            j = _link_open(text, k, pos)
+            if j >= 0:
+                lead = j - 1 if j > pos and text[j - 1] == "!" else j
+                out.append(text[pos:lead] + text[j + 1 : k])
+            else:
+                out.append(text[pos : k + 2] + "#)")
+        else:
+            out.append(text[pos : end + 1])
         pos = end + 1
     out.append(text[pos:])
     text = "".join(out)
-    return _REF_DEF.sub(lambda m: m.group(1) + (m.group(2) if safe_url(m.group(2)) else "#"), text)
+    return _REF_DEF.sub(lambda m: m.group(0) if safe_url(m.group(2)) else "", text)
 
 
 def _escape_prose(text: str) -> str:
