@@ -74,8 +74,8 @@ def test_versions_only_grow_and_tag_versions_track_changes(store):
 def test_memory_per_point_is_bounded(store):
     for lo in range(0, 200_000, 777):
         add(store, np.arange(lo, min(lo + 777, 200_000)))
-    buf = store._runs["r"].series["t"].data
-    bytes_per_point = (buf.step.nbytes + buf.wall.nbytes + buf.value.nbytes) / buf.n
+    step, wall, value, n = store._runs["r"].series["t"].data.state
+    bytes_per_point = (step.nbytes + wall.nbytes + value.nbytes) / n
     assert bytes_per_point <= 32
 
 
@@ -109,3 +109,36 @@ def test_nan_wall_time_and_values_kept(store):
     s = store.scalars("r", "t")
     assert np.isnan(s.wall_time[0]) and np.isinf(s.wall_time[1])
     assert np.isnan(s.value[0]) and s.value[1] == -np.inf
+
+
+def test_concurrent_readers_always_see_consistent_snapshots(store):
+    import threading
+
+    rng = np.random.default_rng(3)
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def reader():
+        while not stop.is_set():
+            s = store.scalars("r", "t")
+            if s is None:
+                continue
+            st, val = s.step.copy(), s.value.copy()
+            if len(st) != len(val) or len(s.wall_time) != len(st):
+                errors.append("length mismatch")
+            elif len(st) and (np.any(np.diff(st) <= 0) or np.any(np.floor(val / 1000) != st)):
+                errors.append("inconsistent snapshot")
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    last = 0
+    for session in range(300):
+        start = max(0, last - int(rng.integers(0, 50)))  # sometimes restart earlier
+        steps = np.arange(start, start + int(rng.integers(1, 400)))
+        add(store, steps, steps * 1000.0 + session % 1000 / 1000)
+        last = int(steps[-1]) + 1
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -74,31 +74,40 @@ def _ro(a: np.ndarray) -> np.ndarray:
 
 
 class _Scalars:
-    """Growable columnar buffers of one scalar series (ingest thread only)."""
+    """Growable columnar buffers of one scalar series (ingest thread only).
 
-    __slots__ = ("step", "wall", "value", "n")
+    ``state`` = (step, wall, value, n) is replaced as one tuple after every change, so a
+    reader that takes it once sees arrays whose first ``n`` entries are complete and
+    will never be written again (appends go past ``n``; truncation copies).
+    """
+
+    __slots__ = ("state",)
 
     def __init__(self) -> None:
-        self.step = np.empty(0, np.int64)
-        self.wall = np.empty(0, np.float64)
-        self.value = np.empty(0, np.float64)
-        self.n = 0
+        self.state: tuple[np.ndarray, np.ndarray, np.ndarray, int] = (
+            np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.float64), 0)
 
-    def _realloc(self, keep: int, need: int) -> None:
-        if keep == 0 or keep == need:
-            cap = need  # a fresh (or fully replaced) series: exact size, growth starts on the next append
-        else:
-            cap = max(need, int(need * _GROWTH) if need > 1024 else need * 2, 16)
-        for name in ("step", "wall", "value"):
-            old = getattr(self, name)
-            new = np.empty(cap, old.dtype)
-            new[:keep] = old[:keep]
-            setattr(self, name, new)
+    @property
+    def n(self) -> int:
+        return self.state[3]
+
+    def capacity(self) -> int:
+        return int(self.state[0].shape[0])
+
+    @staticmethod
+    def _grown(old: tuple[np.ndarray, ...], keep: int, cap: int) -> tuple[np.ndarray, ...]:
+        out = []
+        for a in old:
+            new = np.empty(cap, a.dtype)
+            new[:keep] = a[:keep]
+            out.append(new)
+        return tuple(out)
 
     def compact(self) -> None:
         """Drop growth slack (new exact-size buffers; snapshots keep the old ones)."""
-        if self.step.shape[0] > self.n + self.n // 32 + 16:
-            self._realloc(self.n, self.n)
+        step, wall, value, n = self.state
+        if step.shape[0] > n + n // 32 + 16:
+            self.state = (*self._grown((step, wall, value), n, n), n)
 
     def extend(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
         """Append points in read order, applying preemption (see module docstring)."""
@@ -115,42 +124,54 @@ class _Scalars:
             first_min = int(later_min[0])
         else:
             first_min = int(step[0])
-        keep = self.n
-        if keep and int(self.step[keep - 1]) >= first_min:
-            keep = int(np.searchsorted(self.step[: self.n], first_min, side="left"))
+        bufs = self.state[:3]
+        n = keep = self.state[3]
+        if keep and int(bufs[0][keep - 1]) >= first_min:
+            keep = int(np.searchsorted(bufs[0][:n], first_min, side="left"))
         need = keep + step.shape[0]
-        if keep < self.n or need > self.step.shape[0]:
-            self._realloc(keep, need)  # copy-on-write: snapshots keep the old buffers
-        self.step[keep:need] = step
-        self.wall[keep:need] = wall
-        self.value[keep:need] = value
-        self.n = need
+        if keep < n or need > bufs[0].shape[0]:
+            # copy-on-write: snapshots keep the old buffers untouched
+            if keep == 0:
+                cap = need  # a fresh (or fully replaced) series: exact size
+            else:
+                cap = max(need, int(need * _GROWTH) if need > 1024 else need * 2, 16)
+            bufs = self._grown(bufs, keep, cap)
+        bufs[0][keep:need] = step
+        bufs[1][keep:need] = wall
+        bufs[2][keep:need] = value
+        self.state = (bufs[0], bufs[1], bufs[2], need)
 
 
 class _Entries:
-    """Step-indexed items of one non-scalar series, with the same preemption rule."""
+    """Step-indexed items of one non-scalar series, with the same preemption rule.
 
-    __slots__ = ("steps", "walls", "items", "n", "cache")
+    ``state`` = (steps, walls, items, n) is replaced as one tuple; the lists only grow
+    past ``n`` in place, and a truncation builds new lists (copy-on-write).
+    """
+
+    __slots__ = ("state", "cache")
 
     def __init__(self) -> None:
-        self.steps: list[int] = []
-        self.walls: list[float] = []
-        self.items: list[Any] = []
-        self.n = 0
+        self.state: tuple[list[int], list[float], list[Any], int] = ([], [], [], 0)
         self.cache: tuple[int, Any] | None = None
 
+    @property
+    def n(self) -> int:
+        return self.state[3]
+
     def add(self, step: int, wall: float, item: Any) -> None:
-        if self.n and self.steps[-1] >= step:
-            k = bisect.bisect_left(self.steps, step)
-            self.steps, self.walls, self.items = self.steps[:k], self.walls[:k], self.items[:k]
-        self.steps.append(step)
-        self.walls.append(wall)
-        self.items.append(item)
-        self.n = len(self.steps)
+        steps, walls, items, n = self.state
+        if n and steps[n - 1] >= step:
+            k = bisect.bisect_left(steps, step, 0, n)
+            steps, walls, items, n = steps[:k], walls[:k], items[:k], k
+        steps.append(step)
+        walls.append(wall)
+        items.append(item)
+        self.state = (steps, walls, items, n + 1)
 
     def view(self) -> tuple[list[int], list[float], list[Any]]:
-        n = self.n
-        return self.steps[:n], self.walls[:n], self.items[:n]
+        steps, walls, items, n = self.state
+        return steps[:n], walls[:n], items[:n]
 
 
 class _Series:
@@ -363,10 +384,8 @@ class Store:
         s = self._get(run, tag)
         if s is None or not isinstance(s.data, _Scalars):
             return None
-        d = s.data
-        n, step, wall, value, version = d.n, d.step, d.wall, d.value, s.version
-        if step.shape[0] < n or wall.shape[0] < n or value.shape[0] < n:  # raced a realloc: retry
-            return self.scalars(run, tag)
+        version = s.version
+        step, wall, value, n = s.data.state
         return ScalarSeries(run, tag, _ro(step[:n]), _ro(wall[:n]), _ro(value[:n]), version)
 
     def histograms(self, run: str, tag: str) -> HistogramSeries | None:
