@@ -106,6 +106,7 @@ def serve(tmp_path_factory) -> Iterator[Callable[..., str]]:
     combined stdout/stderr is kept in a log file whose path is ``serve.logs[base_url]``.
     """
     procs: list[subprocess.Popen] = []
+    handles: list = []
     logs: dict[str, Path] = {}
 
     def start(logdir: str | os.PathLike, *extra_args: str, token: str | None = None) -> str:
@@ -114,7 +115,8 @@ def serve(tmp_path_factory) -> Iterator[Callable[..., str]]:
         if token:
             cmd += ["--token", token]
         log_path = tmp_path_factory.mktemp("serve") / "server.log"
-        log = open(log_path, "w")  # noqa: SIM115 - closed with the process
+        log = open(log_path, "w")  # noqa: SIM115 - closed at teardown
+        handles.append(log)
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=_server_env(), stdout=log, stderr=subprocess.STDOUT)
         procs.append(proc)
         base = f"http://127.0.0.1:{port}"
@@ -139,3 +141,5 @@ def serve(tmp_path_factory) -> Iterator[Callable[..., str]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+        for h in handles:
+            h.close()
