@@ -42,7 +42,6 @@ __all__ = [
     "decode_value",
     "layout_to_charts",
     "sniff_content_type",
-    "extract_blob",
     "parse_event",
 ]
 
@@ -483,7 +482,7 @@ def decode_value(value: summary_pb2.Summary.Value, meta: SeriesMeta) -> Any:
         raise DecodeError(f"{type(exc).__name__}: {exc}") from None
 
 
-# --------------------------------------------------------------------------- blobs
+# --------------------------------------------------------------------------- events
 
 
 def parse_event(payload: bytes) -> event_pb2.Event:
@@ -492,67 +491,3 @@ def parse_event(payload: bytes) -> event_pb2.Event:
         return event_pb2.Event.FromString(payload)
     except Exception as exc:  # noqa: BLE001
         raise DecodeError(f"payload is not an Event: {exc}") from None
-
-
-def extract_blob(event: event_pb2.Event, tag: str, index: int, kind: Kind) -> bytes:
-    """The encoded bytes of item ``index`` of ``tag`` (a series of ``kind``) in ``event``."""
-    which = event.WhichOneof("what")
-    if which == "graph_def" and tag == RUN_GRAPH_TAG:
-        return event.graph_def
-    if which == "meta_graph_def" and tag == RUN_GRAPH_TAG:
-        return _raw_field(event.meta_graph_def, 2)  # MetaGraphDef.graph_def
-    if which == "tagged_run_metadata" and event.tagged_run_metadata.tag == tag:
-        return event.tagged_run_metadata.run_metadata
-    for v in event.summary.value:
-        if (v.tag or v.node_name) != tag:
-            continue
-        form = v.WhichOneof("value")
-        if form == "image":
-            return v.image.encoded_image_string
-        if form == "audio":
-            return v.audio.encoded_audio_string
-        if form == "tensor":
-            arr = make_ndarray(v.tensor)
-            if arr.dtype != object:
-                raise DecodeError("blob tensor is not DT_STRING")
-            if kind is Kind.IMAGES:
-                return arr.reshape(-1)[2 + index]
-            if arr.ndim == 2:
-                return arr[index, 0]
-            return arr.reshape(-1)[index]
-    raise DecodeError(f"tag {tag!r} not found in the record")
-
-
-def _raw_field(buf: bytes, number: int) -> bytes:
-    """The last length-delimited field ``number`` of a serialized message (b"" if absent)."""
-    pos, n, found = 0, len(buf), b""
-    while pos < n:
-        key, pos = _varint(buf, pos)
-        wt, fn = key & 7, key >> 3
-        if wt == 0:
-            _, pos = _varint(buf, pos)
-        elif wt == 1:
-            pos += 8
-        elif wt == 5:
-            pos += 4
-        elif wt == 2:
-            ln, pos = _varint(buf, pos)
-            if fn == number:
-                found = buf[pos : pos + ln]
-            pos += ln
-        else:
-            raise DecodeError(f"unsupported wire type {wt}")
-    return found
-
-
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(buf):
-            raise DecodeError("truncated varint")
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, pos
-        shift += 7

@@ -230,6 +230,7 @@ class Store:
         self._bytes_read = 0
         self._bytes_total = 0
         self._last_update = 0.0
+        self._tags_cache: dict[tuple[Any, ...], tuple[int, list[TagInfo]]] = {}
 
     # ------------------------------------------------------------------ writer side
     def bump(self) -> int:
@@ -366,6 +367,18 @@ class Store:
                 for _, r in sorted(self._runs.items())]
 
     def tags(self, kind: Kind | None = None, runs: Sequence[str] | None = None) -> list[TagInfo]:
+        key = (kind, None if runs is None else tuple(runs))
+        version = self._version
+        hit = self._tags_cache.get(key)
+        if hit is not None and hit[0] == version:
+            return list(hit[1])
+        out = self._tags(kind, runs)
+        if len(self._tags_cache) >= 64:
+            self._tags_cache = {}
+        self._tags_cache = {**self._tags_cache, key: (version, out)}
+        return list(out)
+
+    def _tags(self, kind: Kind | None, runs: Sequence[str] | None) -> list[TagInfo]:
         all_runs = self._runs
         names = all_runs.keys() if runs is None else [n for n in runs if n in all_runs]
         out = []
