@@ -127,8 +127,10 @@ def _start_vizboard(logdir: Path) -> tuple[subprocess.Popen, str]:
     return proc, base
 
 
-def live_latency_ours(n: int, logdir: Path) -> tuple[list[float], list[float]]:
-    """(API latencies, drawn-in-page latencies) in seconds for ``n`` points each."""
+def live_latency_ours(n: int, logdir: Path, idle: dict[str, float] | None = None) -> tuple[list[float], list[float]]:
+    """(API latencies, drawn-in-page latencies) in seconds for ``n`` points each; ``idle`` receives
+    the idle page's request rates."""
+    idle = {} if idle is None else idle
     proc, base = _start_vizboard(logdir)
     try:
         url = f"{base}/api/scalars?run={RUN}&tag={TAG}&x_min=0"
@@ -138,13 +140,13 @@ def live_latency_ours(n: int, logdir: Path) -> tuple[list[float], list[float]]:
             return isinstance(out, dict) and bool(out["step"]) and out["step"][-1] >= step
 
         api = _measure_points(n, 10_000, in_api, logdir)
-        drawn = _page_latency(n, 20_000, base, logdir)
+        drawn = _page_latency(n, 20_000, base, logdir, idle)
     finally:
         _stop(proc)
     return api, drawn
 
 
-def _page_latency(n: int, first_step: int, base: str, logdir: Path) -> list[float]:
+def _page_latency(n: int, first_step: int, base: str, logdir: Path, idle: dict[str, float]) -> list[float]:
     from playwright.sync_api import sync_playwright
 
     js = ("s => Array.from(document.querySelectorAll('.vb-card .js-plotly-plot')).some(g => (g._fullData || [])"
@@ -159,9 +161,32 @@ def _page_latency(n: int, first_step: int, base: str, logdir: Path) -> list[floa
             def drawn(step: int) -> bool:
                 return bool(page.evaluate(js, step))
 
-            return _measure_points(n, first_step, drawn, logdir)
+            latencies = _measure_points(n, first_step, drawn, logdir)
+            idle.update(_idle_cost(page))
+            return latencies
         finally:
             browser.close()
+
+
+def _idle_cost(page, seconds: float = 10.0) -> dict[str, float]:
+    """Requests per second an idle page makes: the version poll vs Dash callbacks (server work)."""
+    seen: list[tuple[str, int]] = []
+
+    def on_response(resp) -> None:
+        try:
+            size = len(resp.body())
+        except Exception:
+            size = 0
+        seen.append((resp.url, size))
+
+    page.wait_for_timeout(1500)  # let the last update settle
+    page.on("response", on_response)
+    page.wait_for_timeout(seconds * 1000)
+    page.remove_listener("response", on_response)
+    version = [b for u, b in seen if "/api/version" in u]
+    callbacks = [b for u, b in seen if "_dash-update-component" in u]
+    return {"version_per_s": len(version) / seconds, "callbacks_per_s": len(callbacks) / seconds,
+            "bytes_per_s": sum(b for _, b in seen) / seconds}
 
 
 def live_latency_tensorboard(n: int, logdir: Path, reload_interval: float | None) -> list[float]:
@@ -307,7 +332,8 @@ def run(quick: bool = False) -> list[Measurement]:
     try:
         ours_dir, tb_dir = tmp / "ours", tmp / "tb"
         _seed_logdir(ours_dir)
-        api, drawn = live_latency_ours(n, ours_dir)
+        idle: dict[str, float] = {}
+        api, drawn = live_latency_ours(n, ours_dir, idle)
         tb: dict[str, list[float]] = {}
         for label, interval in (("TensorBoard --reload_interval 1", 1.0), ("TensorBoard default", None)):
             if quick and interval is None:
@@ -331,6 +357,11 @@ def run(quick: bool = False) -> list[Measurement]:
                 unit="s", ours=Sample((ours_drawn,)), better="lower",
                 target="p95 <= 1 s" if q == "p95" else None, met=(ours_drawn <= 1.0) if q == "p95" else None,
                 note="TensorBoard's page polls every 30 s, and only with auto-reload on"))
+        out.append(Measurement(
+            group="serve: idle page", figure="Dash callback requests per second (server work) while idle",
+            unit="req/s", ours=Sample((idle.get("callbacks_per_s", float("nan")),)), better="lower",
+            note=(f"plus {idle.get('version_per_s', float('nan')):.1f} /api/version polls per second; "
+                  f"{idle.get('bytes_per_s', float('nan')):.0f} response bytes per second in all")))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
