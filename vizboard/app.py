@@ -120,11 +120,16 @@ def install_token_guard(server: Flask, token: str) -> None:
 
 
 def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Dash:
-    """Build the Dash app for ``provider`` (opened from ``config.logdir`` if None, not started)."""
-    if provider is None:
-        from vizboard.data import open_provider  # the data layer's entry point
+    """Build the Dash app serving ``provider``.
 
-        provider = open_provider(config.logdir)
+    For live serving pass a ``Store`` that an ``Ingestor`` keeps fresh (``VizboardServer``
+    does this; see docs/deploy.md). With ``provider=None`` the logdir is loaded once,
+    synchronously, and the app shows that snapshot (no threads are started).
+    """
+    if provider is None:
+        from vizboard.data import load
+
+        provider = load(config.logdir)
     boards = registry()
     server = Flask("vizboard")
     if config.token:
