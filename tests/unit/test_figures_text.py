@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vizboard.figures.text import display_tag, safe_url, sanitize_markdown, text_view
 
@@ -59,6 +63,30 @@ def test_safe_links_are_kept(link: str) -> None:
     assert sanitize_markdown(link) == link
 
 
+def test_fence_regions_follow_commonmark() -> None:
+    # a longer closing fence closes the block: what follows is prose again
+    assert sanitize_markdown("```\n<b>\n````\n<script>") == "```\n<b>\n````\n&lt;script>"
+    # a backtick in a backtick fence's info string: not a fence
+    assert sanitize_markdown("```a`b\n<script>\n```") == "```a`b\n&lt;script>\n```"
+    # a fence inside a list item may end with the item: escaped, the safe side
+    assert sanitize_markdown("- a\n  ```\n<script>\n") == "- a\n  ```\n&lt;script>\n"
+    # tilde fences and an unclosed fence running to the end
+    assert sanitize_markdown("~~~py\n<x>\n") == "~~~py\n<x>\n"
+
+
+def test_line_endings_are_the_renderers() -> None:
+    assert sanitize_markdown("```\r\n<b>\r\n```\r<script>") == "```\n<b>\n```\n&lt;script>"
+    assert sanitize_markdown("x\u2028```\n<script>") == "x\u2028```\n&lt;script>"
+
+
+def test_code_spans_are_single_line_whole_runs() -> None:
+    assert sanitize_markdown("`<a>`") == "`<a>`"
+    assert sanitize_markdown("``<a>``") == "``<a>``"
+    assert sanitize_markdown("`<a>\n<b>`") == "`&lt;a>\n&lt;b>`"
+    assert sanitize_markdown("\\`<script>`") == "\\`&lt;script>`"
+    assert sanitize_markdown("<script>```\n<script>`") == "&lt;script>```\n&lt;script>`"
+
+
 def test_code_is_left_verbatim() -> None:
     md = "use `a < b` here\n\n```html\n<b>bold</b>\n```\n\nbut <b>not</b> here"
     out = sanitize_markdown(md)
@@ -103,3 +131,30 @@ def test_display_tag() -> None:
     assert display_tag("/text_summary") == "/text_summary"
     assert display_tag("notes/text_summary", "My notes") == "My notes"
     assert display_tag("notes/text_summary", "notes/text_summary") == "notes"
+
+
+_TOKENS = ["<script>", "</script>", "<img src=x onerror=alert(1)>", "<a href='javascript:x'>", "[", "]", "(", ")",
+           "](", "javascript:", "JaVaScRiPt:", "&#106;", "\\", "`", "```\n", "````\n", "~~~\n", "\n", " ", "x", "!",
+           "<", ">", "data:", "[r]: ", "https://ok", "<javascript:y>", "\t", "*", "|", "- ", "> ", "    ", "1. ",
+           "\\`", "``", "<!--", "-->", "<![CDATA[", "<?", "</div>", "\r", "\r\n", "\u2028", "\x0c", "\x00"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=30))
+def test_rendered_output_never_has_live_html_or_script_links(tokens: list[str]) -> None:
+    mistune = pytest.importorskip("mistune")
+    # A renderer that passes raw HTML through (escape=False): only our escaping stands in the way.
+    render = mistune.create_markdown(escape=False, plugins=["table", "url"])
+    tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            tags.append((tag, attrs))
+
+    Collect().feed(render(sanitize_markdown("".join(tokens))))
+    for tag, attrs in tags:
+        assert tag not in ("script", "iframe", "object", "embed", "style"), tag
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name)
+            if name in ("href", "src"):
+                assert safe_url(value or ""), (tag, name, value)

@@ -24,8 +24,8 @@ SAFE_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto", "ftp"})
 TEXT_SUFFIX = "/text_summary"
 """torch's and tensorboardX's ``add_text`` append this to the tag."""
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)", re.M | re.S)
-_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
+_FENCE_OPEN = re.compile(r"^(`{3,})[^`\n]*$|^(~{3,})[^\n]*$")
+_CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`)[^\n]+?(?<!`)\1(?!`)")
 _REF_DEF = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(\S+)", re.M)
 _CONTROL = re.compile(r"[\x00-\x20\x7f\\]+")
 _WARNING = (
@@ -138,7 +138,10 @@ def _neutralise_links(text: str) -> str:
 
 
 def _escape_prose(text: str) -> str:
-    """Escape raw HTML (every ``<``) and neutralise unsafe links in Markdown prose (not code)."""
+    """Escape raw HTML (every ``<``) and neutralise unsafe links in Markdown prose.
+
+    Single-line code spans (whole backtick runs, not after a backslash) keep their text.
+    """
     pieces: list[str] = []
     pos = 0
     for m in _CODE_SPAN.finditer(text):
@@ -153,26 +156,54 @@ def _escape_plain(text: str) -> str:
     return _neutralise_links(text).replace("<", "&lt;")
 
 
+def _split_fences(text: str) -> list[tuple[bool, str]]:
+    """Split into (is_code, chunk): fenced code blocks opened at column 0 (so never inside
+    a list or quote) and closed as CommonMark closes them, or at the end; the rest is prose."""
+    chunks: list[tuple[bool, str]] = []
+    prose: list[str] = []
+    code: list[str] = []
+    close: re.Pattern[str] | None = None
+    for line in re.findall(r"[^\n]*\n|[^\n]+$", text):  # only "\n" ends a line (see sanitize_markdown)
+        bare = line.rstrip("\n")
+        if close is None:
+            m = _FENCE_OPEN.match(bare)
+            if m is None:
+                prose.append(line)
+                continue
+            if prose:
+                chunks.append((False, "".join(prose)))
+                prose = []
+            run = m.group(1) or m.group(2)
+            close = re.compile(r"^ {0,3}" + re.escape(run[0]) + "{" + str(len(run)) + r",}[ \t]*$")
+            code.append(line)
+        else:
+            code.append(line)
+            if close.match(bare):
+                chunks.append((True, "".join(code)))
+                code, close = [], None
+    if code:
+        chunks.append((True, "".join(code)))
+    if prose:
+        chunks.append((False, "".join(prose)))
+    return chunks
+
+
 def sanitize_markdown(text: str) -> str:
     """Markdown with every raw HTML tag shown as text and every unsafe link made harmless.
 
-    Every ``<`` outside code spans and fenced code blocks becomes ``&lt;``, so no
-    HTML tag or autolink can start (``<script>`` or ``<img onerror=...>`` display
-    literally, never run; ``>`` stays, for block quotes); link and
-    image destinations whose scheme is not in ``SAFE_SCHEMES`` become ``#``. Code keeps
-    its text verbatim (Markdown never interprets HTML there). Apply before handing
-    the text to ``dcc.Markdown`` (which must not use ``dangerously_allow_html``).
+    Every ``<`` outside code becomes ``&lt;``, so no HTML tag or autolink can start
+    (``<script>`` or ``<img onerror=...>`` display literally, never run; ``>`` stays,
+    for block quotes). Links and images whose scheme is not in ``SAFE_SCHEMES`` are
+    unlinked (their text stays). Code keeps its text verbatim where it is certainly
+    code: fenced blocks opened at column 0 and single-line code spans; elsewhere
+    (e.g. code inside list items) a ``<`` shows as ``&lt;``, the safe side. Apply before
+    handing the text to ``dcc.Markdown`` (which must not use ``dangerously_allow_html``).
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
-    pieces: list[str] = []
-    pos = 0
-    for m in _FENCE.finditer(text):
-        pieces.append(_escape_prose(text[pos : m.start()]))
-        pieces.append(m.group(0))
-        pos = m.end()
-    pieces.append(_escape_prose(text[pos:]))
-    return "".join(pieces)
+    # Markdown's line endings are \n, \r\n and \r: make them one, so our idea of a line is the renderer's.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(chunk if is_code else _escape_prose(chunk) for is_code, chunk in _split_fences(text))
 
 
 @dataclass(frozen=True, slots=True)
