@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_cytoscape as cyto
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
@@ -38,6 +38,22 @@ EXPANDED = f"{ID}-expanded"
 DETAILS = f"{ID}-details"
 INFO = f"{ID}-info"
 KEY = f"{ID}-key"
+RESIZED = f"{ID}-resized"
+
+_RESIZE_JS = """
+function(active, _elements) {
+    // cytoscape caches its container's page offset; a tab that was display:none when the
+    // canvas mounted (or content above that changed height) leaves taps landing on the wrong
+    // node until cy.resize() re-reads it.
+    if (active === "graphs") {
+        requestAnimationFrame(function () {
+            var el = document.getElementById("graphs-cytoscape");
+            if (el && el._cyreg && el._cyreg.cy) { el._cyreg.cy.resize(); }
+        });
+    }
+    return window.dash_clientside.no_update;
+}
+"""
 
 _VIEW_W = 900.0  # typical canvas width (px) for the initial zoom; the user pans and zooms from there
 _PANEL = {"width": "300px", "flex": "0 0 300px", "fontSize": "13px", "overflowWrap": "anywhere",
@@ -58,6 +74,7 @@ def layout() -> html.Div:
         ]),
         dcc.Store(id=EXPANDED, data=[]),
         dcc.Store(id=KEY),
+        dcc.Store(id=RESIZED),
         html.Div(style={"display": "flex", "gap": "8px", "marginTop": "8px"}, children=[
             cyto.Cytoscape(id=CYTO, elements=[], layout={"name": "preset", "fit": False},
                            stylesheet=gf.stylesheet("light"), minZoom=0.05, maxZoom=3, boxSelectionEnabled=False,
@@ -106,7 +123,9 @@ def _collapse(tree: gf.ViewTree, expanded: set[str], vid: str) -> set[str]:
 
 
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
-    """Run options; the graph (elements, expanded ids, depth); the details panel."""
+    """Run options; the graph (elements, expanded ids, depth); the details panel; canvas resize on show."""
+    app.clientside_callback(_RESIZE_JS, Output(RESIZED, "data"), Input(ids.ACTIVE_TAB, "data"),
+                            Input(CYTO, "elements"))
 
     @app.callback(
         Output(RUN, "options"), Output(RUN, "value"),
@@ -127,7 +146,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         Output(CYTO, "elements"), Output(CYTO, "stylesheet"), Output(EXPANDED, "data"), Output(DEPTH, "options"),
         Output(DEPTH, "value"), Output(INFO, "children"), Output(KEY, "data"), Output(CYTO, "zoom"),
         Output(CYTO, "pan"),
-        Input(RUN, "value"), Input(DEPTH, "value"), Input(CYTO, "tapNode"), Input(SEARCH, "value"),
+        Input(RUN, "value"), Input(DEPTH, "value"), Input(CYTO, "tapNodeData"), Input(SEARCH, "value"),
         Input(ids.THEME, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
         State(EXPANDED, "data"), State(KEY, "data"),
     )
@@ -139,23 +158,29 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         style = gf.stylesheet(theme or "light")
         if tree is None:
             return [], style, [], [], None, source, None, no_update, no_update
-        trig = ctx.triggered_id
-        new_key = [run, len(tree.nodes), len(tree.edges)]
+        # KEY holds what this view already applied (tree, depth, last tap, query): a request that
+        # supersedes an in-flight one (Dash drops the older answer) still applies a pending tap.
+        state = key if isinstance(key, dict) else {}
+        tree_key = [run, len(tree.nodes), len(tree.edges)]
+        stamp = [tap.get("id"), tap.get("timeStamp")] if tap else None
         expanded = set(expanded_in or [])
-        reset_view = new_key != key or depth is None or trig == DEPTH
-        if new_key != key or depth is None:
+        reset_view = False
+        if state.get("tree") != tree_key or depth is None:
             depth = gf.auto_depth(tree, MAX_VISIBLE)
             expanded = gf.expanded_for_depth(tree, depth)
-        elif trig == DEPTH:
+            reset_view = True
+        elif state.get("depth") != depth:
             expanded = gf.expanded_for_depth(tree, int(depth))
-        elif trig == CYTO and tap:
-            vid = (tap.get("data") or {}).get("id")
-            node = tree.nodes.get(vid)
+            reset_view = True
+        elif stamp is not None and stamp != state.get("tap"):
+            node = tree.nodes.get(stamp[0])
             if node is not None and node.children:
+                vid = node.id
                 expanded = _collapse(tree, expanded, vid) if vid in expanded else expanded | {vid}
         matches = gf.search(tree, query or "")
-        if trig == SEARCH and 0 < len(matches) <= REVEAL_LIMIT:
+        if (query or "") != state.get("query", "") and 0 < len(matches) <= REVEAL_LIMIT:
             expanded = gf.reveal(tree, expanded, matches)
+        new_key = {"tree": tree_key, "depth": depth, "tap": stamp, "query": query or ""}
         expanded &= set(tree.nodes)
         elements, width, _h = gf.graph_elements(tree, expanded, matches)
         zoom, pan = no_update, no_update
@@ -171,7 +196,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
     @app.callback(
         Output(DETAILS, "children"),
-        Input(CYTO, "tapNode"), State(RUN, "value"),
+        Input(CYTO, "tapNodeData"), State(RUN, "value"),
     )
     def details(tap: dict | None, run: str | None) -> Any:
         if not tap:
@@ -179,7 +204,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         tree, source = load_view_tree(provider, run)
         if tree is None:
             return html.P(source)
-        facts = gf.node_details(tree, (tap.get("data") or {}).get("id", ""))
+        facts = gf.node_details(tree, str(tap.get("id", "")))
         if not facts:
             return html.P("Click a node to see its details.")
         rows: list[Any] = []
