@@ -359,6 +359,14 @@ def _group_rows(tagmat: np.ndarray) -> tuple[np.ndarray, list[int]]:
     return inv, reps
 
 
+def _take(mat: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, rows) selected by ``mask``, without copying when every row is selected."""
+    if mask.all():
+        return np.arange(mask.shape[0]), mat
+    idx = np.flatnonzero(mask)
+    return idx, mat[idx]
+
+
 def fast_scalars(mat: np.ndarray) -> FastScalars:
     """Vectorised decode of the dominant event shapes: one scalar value per event.
 
@@ -397,33 +405,33 @@ def fast_scalars(mat: np.ndarray) -> FastScalars:
     for pv in np.unique(p[ok]).tolist():
         if pv + 8 > length:
             continue
-        sel = np.flatnonzero(ok & (p == pv))
-        m = mat[sel]
-        good = ((m[:, pv] == 0x2A) & (m[:, pv + 1] == length - pv - 2) & (m[:, pv + 2] == 0x0A)
-                & (m[:, pv + 3] == length - pv - 4) & (m[:, pv + 4] == 0x0A) & (m[:, pv + 5] < 0x80))
-        sel, m = sel[good], m[good]
+        mask = ok & (p == pv)
+        good = mask & ((mat[:, pv] == 0x2A) & (mat[:, pv + 1] == length - pv - 2) & (mat[:, pv + 2] == 0x0A)
+                       & (mat[:, pv + 3] == length - pv - 4) & (mat[:, pv + 4] == 0x0A) & (mat[:, pv + 5] < 0x80))
+        sel, m = _take(mat, good)
         tlens = m[:, pv + 5]
         for tlen in np.unique(tlens).tolist():
             q = pv + 6 + tlen
             if tlen < 1 or q >= length:
                 continue
-            tsel = np.flatnonzero(tlens == tlen)
-            tm = m[tsel]
+            tsel, tm = _take(m, tlens == tlen)
+            kind_byte = tm[:, q]
+            any_tensor = bool((kind_byte == 0x42).any())
             for prefix, dtype, voff, vend, is_tensor in _VALUE_FORMS:
                 end = q + vend
-                if end > length:
+                if end > length or (is_tensor and not any_tensor):
                     continue
-                hit = np.ones(tsel.size, dtype=bool)
-                for j, byte in enumerate(prefix):
-                    hit &= tm[:, q + j] == byte
+                hit = kind_byte == prefix[0]
+                for j in range(1, len(prefix)):
+                    hit &= tm[:, q + j] == prefix[j]
                 if end < length:
                     if end + 2 > length or length - end - 2 >= 0x80:
                         continue
                     hit &= (tm[:, end] == 0x4A) & (tm[:, end + 1] == length - end - 2)
                 if not hit.any():
                     continue
-                hm = tm[hit]
-                rows_here = sel[tsel[hit]]
+                hsel, hm = _take(tm, hit)
+                rows_here = sel[tsel[hsel]]
                 inv, reps = _group_rows(hm[:, pv + 6 : q])
                 remap = np.empty(len(reps), dtype=np.int64)
                 for u, rep in enumerate(reps):
