@@ -10,10 +10,9 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlencode
 
 from dash import Dash, Input, Output, dcc, html, no_update
-from flask import Flask, Response, redirect, request
+from flask import Flask, Response, g, request
 
 from vizboard.api import register_api
 from vizboard.components import header, ids, run_selector
@@ -94,8 +93,14 @@ def _url_params(boards: Sequence[Dashboard]) -> list[UrlParam]:
 
 
 def install_token_guard(server: Flask, token: str) -> None:
-    """Require ``token`` on every route: ``?token=`` (pages then get an HttpOnly cookie and a
-    redirect without it), the cookie, or ``Authorization: Bearer``; otherwise 401."""
+    """Require ``token`` on every route (pages, assets, Dash callbacks, API); otherwise 401.
+
+    Accepted: the ``vizboard_token`` cookie, ``Authorization: Bearer <token>``, or
+    ``?token=<token>`` (the response then sets the HttpOnly, SameSite=Strict cookie, and
+    the page's script removes the token from the address bar). The page is answered
+    directly rather than redirected, so a link opened from another site works too (a
+    Strict cookie set during a cross-site redirect would not be sent back).
+    """
     expected = token.encode("utf-8")
 
     def ok(candidate: str | None) -> bool:
@@ -107,16 +112,18 @@ def install_token_guard(server: Flask, token: str) -> None:
         if ok(request.cookies.get(TOKEN_COOKIE)) or (auth.startswith("Bearer ") and ok(auth[7:])):
             return None
         if ok(request.args.get("token")):
-            if request.method == "GET" and not request.path.startswith(("/api/", "/_dash-", "/assets/")):
-                rest = [(k, v) for k, vs in request.args.lists() if k != "token" for v in vs]
-                resp = redirect(request.path + ("?" + urlencode(rest) if rest else ""), code=302)
-            else:
-                return None  # API clients may pass ?token= on every call
-            resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", path="/")
-            return resp
+            g.vizboard_set_cookie = True
+            return None
         body = '{"error": "missing or wrong token: open the URL printed by vizboard serve (with ?token=...)"}'
         return Response(body, status=401, mimetype="application/json",
                         headers={"WWW-Authenticate": 'Bearer realm="vizboard"'})
+
+    @server.after_request
+    def set_cookie(resp: Response) -> Response:
+        if g.get("vizboard_set_cookie"):
+            resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", path="/")
+            resp.headers["Referrer-Policy"] = "no-referrer"
+        return resp
 
 
 def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Dash:

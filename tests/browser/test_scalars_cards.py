@@ -111,3 +111,26 @@ def test_csv_download_and_full_screen(serve, page, tmp_path):
     assert box["width"] > 1200 and box["height"] > 850
     page.locator(".vb-card").first.get_by_title("Full screen (toggle)").click()
     page.wait_for_selector(".vb-card.vb-fullscreen", state="detached")
+
+
+def test_custom_scalars_layout_and_add_scalars_draw_merged_charts(serve, page, tmp_path):
+    from logger import SummaryWriter
+
+    for r in ("a", "b"):
+        w = SummaryWriter(str(tmp_path / r))
+        for i in range(5):
+            w.add_scalar("loss/train", i * 1.0, i)
+            w.add_scalar("loss/val", i * 2.0, i)
+        w.add_scalars("grp", {"x": 1.0, "y": 2.0}, 0)
+        if r == "a":
+            w.add_custom_scalars({"Overview": {"losses": ["Multiline", ["loss/.*"]]}})
+        w.close()
+    page.goto(serve(tmp_path))
+    js = ("() => Array.from(document.querySelectorAll('.vb-card')).map(c => [c.querySelector('.vb-card-title')"
+          ".textContent, ((c.querySelector('.js-plotly-plot') || {})._fullData || [])"
+          ".filter(d => d.meta && d.meta.role === 'smoothed').map(d => d.name).sort()])")
+    cards = dict(_wait(page, f"() => {{ const c = ({js})(); return c.length === 4 && c.every(x => x[1].length) ? c : null; }}"))
+    assert page.locator(".vb-section-head").first.text_content().endswith("Custom: Overview (1)")
+    assert cards["losses"] == ["a: loss/train", "a: loss/val", "b: loss/train", "b: loss/val"]
+    assert cards["grp"] == ["a: x", "a: y", "b: x", "b: y"]
+    assert cards["loss/train"] == ["a", "b"]

@@ -157,10 +157,10 @@ def test_token_guards_pages_callbacks_and_api(logdir):
         assert err.value.code == 401
         assert _get(srv.base + f"/api/version?token={token}")[0] == 200
         assert _get(srv.base + "/api/runs", {"Authorization": f"Bearer {token}"})[0] == 200
-        # the page: ?token= gives the cookie and a redirect to the clean URL
+        # the page: ?token= gives the cookie, which then opens everything
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
         with opener.open(srv.base + f"/?token={token}", timeout=10) as r:
-            assert r.status == 200 and "token" not in r.url
+            assert r.status == 200 and "vizboard_token=" in r.headers["Set-Cookie"]
         with opener.open(srv.base + "/api/version", timeout=10) as r:
             assert r.status == 200
     finally:

@@ -1,4 +1,13 @@
 /* vizboard's small clientside callbacks: live version polling, theme, full screen, SVG export. */
+(function () {
+  /* --token: the server has set its cookie; keep the token out of the address bar and history. */
+  var q = new URLSearchParams(window.location.search);
+  if (q.has("token")) {
+    q.delete("token");
+    var s = q.toString();
+    window.history.replaceState(null, "", window.location.pathname + (s ? "?" + s : "") + window.location.hash);
+  }
+})();
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   vizboard: {
     /* Poll /api/version; change the stores only when the data (or the loading flag) changed. */
