@@ -126,3 +126,34 @@ def test_distribution_figure_samples_steps_keeping_last() -> None:
     fig = distribution_figure(s, max_points=7)
     xs = list(fig.data[-1].x)
     assert len(xs) == 7 and xs[0] == 0 and xs[-1] == 490
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.floats(0.01, 5), st.integers(0, 6)), max_size=12), min_size=1, max_size=8))
+def test_batched_percentiles_equal_per_step_compression(hists: list[list[tuple[float, int]]]) -> None:
+    arrays = []
+    for buckets in hists:
+        widths = np.array([w for w, _ in buckets])
+        edges = np.concatenate([[0.0], np.cumsum(widths)]) - 3.0
+        arrays.append(np.column_stack([edges[:-1], edges[1:], [float(c) for _, c in buckets]])
+                      if buckets else np.zeros((0, 3)))
+    s = _series(arrays)
+    expected = np.array([compress_histogram(b[:, 0], b[:, 1], b[:, 2]) for b in arrays])
+    np.testing.assert_array_equal(percentiles(s), expected)
+    picked = np.array([len(arrays) - 1, 0])
+    np.testing.assert_array_equal(percentiles(s, picked), expected[picked])
+
+
+def test_batched_percentiles_in_several_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vizboard.figures.distributions as d
+
+    monkeypatch.setattr(d, "_BLOCK_CELLS", 70)
+    s = _series([CASES["normal"], CASES["one_bucket"], CASES["empty_tf2"], CASES["zero_gaps"]] * 3)
+    expected = np.array([compress_histogram(*s.buckets(i)) for i in range(len(s))])
+    np.testing.assert_array_equal(d.percentiles(s), expected)
+
+
+def test_distribution_figure_passes_plotly_validation() -> None:
+    import plotly.graph_objects as go
+
+    go.Figure(distribution_figure(_series([CASES["normal"]] * 3), theme="dark").to_dict())

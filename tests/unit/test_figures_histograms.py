@@ -123,3 +123,11 @@ def test_mix_color() -> None:
     assert mix_color("#ff0000", "#ffffff", 1.0) == "#ff0000"
     assert mix_color("#ff0000", "#ffffff", 0.0) == "#ffffff"
     assert mix_color("#000000", "#ffffff", 0.5) == "#808080"
+
+
+@pytest.mark.parametrize("mode", ["offset", "overlay"])
+def test_figure_passes_plotly_validation(mode: str) -> None:
+    import plotly.graph_objects as go
+
+    fig = histogram_figure(_series(_normal_hists(3)), mode=mode, theme="dark")
+    go.Figure(fig.to_dict())  # raises on any invalid property

@@ -116,8 +116,10 @@ def _background(theme: str) -> str:
 
 
 def _figure(traces: list[dict], title: str, theme: str) -> go.Figure:
-    # One constructor call for all traces: much faster than add_trace per step.
-    fig = go.Figure(data=traces)
+    # One constructor call for all traces, without plotly's per-property validation:
+    # the traces are built here from known-valid properties (a unit test re-validates
+    # them), and validation costs ~0.1 s per chart of 64 ridges.
+    fig = go.Figure(data=traces, _validate=False)
     apply_theme(fig, theme)
     fig.update_layout(title={"text": title, "font": {"size": 13}}, showlegend=False, hovermode="closest")
     return fig
