@@ -86,7 +86,7 @@ def test_component_ids_carry_the_dashboard_prefix(board, store) -> None:
 @pytest.mark.parametrize("board", BOARDS, ids=lambda b: b.ID)
 def test_hidden_tab_does_no_work(board, store) -> None:
     cards = _callback(_app(board, store), f"{board.ID}-cards.children")
-    n_state = {"histograms": 2, "distributions": 1, "text": 1, "pr_curves": 5}.get(board.ID, 4)
+    n_state = {"histograms": 2, "distributions": 1, "text": 2, "pr_curves": 5}.get(board.ID, 4)
     args: list[Any] = [["run"], 1]
     if board.ID in ("histograms", "distributions"):
         args.append("light")
@@ -124,10 +124,21 @@ def test_audio_view_reports_rate_and_length(store) -> None:
 
 def test_text_cards_strip_suffix_and_list_newest_first(store) -> None:
     build = _callback(_app(text, store), "text-cards.children")
-    (card,), _ = build(["run"], 1, "text", None)
+    (card,), _ = build(["run"], 1, "text", [], None)
     assert card.children[0].children == "note"
     steps = [c.to_plotly_json()["props"].get("data-step") for c in card.children[2:]]
     assert steps == ["4", "3", "2", "1", "0"]
+
+
+def test_text_shows_the_newest_rows_and_says_how_many_are_hidden(store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(text, "MAX_ROWS", 2)
+    build = _callback(_app(text, store), "text-cards.children")
+    (card,), _ = build(["run"], 1, "text", [], None)
+    rows = card.children[2:]
+    assert [r.to_plotly_json()["props"].get("data-step") for r in rows[:-1]] == ["4", "3"]
+    assert rows[-1].children.startswith("3 older steps not shown")
+    (card,), _ = build(["run"], 1, "text", ["all"], None)
+    assert len(card.children[2:]) == 5
 
 
 def test_histograms_range_follows_newest_step(store) -> None:

@@ -23,6 +23,7 @@ MAX_ROWS = 100
 
 CARDS = f"{ID}-cards"
 SIGNATURE = f"{ID}-signature"
+SHOW_ALL = f"{ID}-show-all"
 
 _CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "8px",
                "marginBottom": "12px", "overflowX": "auto"}
@@ -30,8 +31,12 @@ _CELL_STYLE = {"border": "1px solid rgba(128,128,128,.4)", "padding": "2px 8px",
 
 
 def layout() -> html.Div:
-    """The list of text cards (filled by a callback)."""
-    return html.Div(id=f"{ID}-root", children=[dcc.Store(id=SIGNATURE), html.Div(id=CARDS)])
+    """A show-all switch above the list of text cards (filled by a callback)."""
+    return html.Div(id=f"{ID}-root", children=[
+        dcc.Checklist(id=SHOW_ALL, value=[], style={"marginBottom": "8px"},
+                      options=[{"label": f" Show every step (default: the newest {MAX_ROWS})", "value": "all"}]),
+        dcc.Store(id=SIGNATURE), html.Div(id=CARDS),
+    ])
 
 
 def _markdown(md: str) -> dcc.Markdown:
@@ -53,8 +58,8 @@ def _render(view: TextView) -> list:
     return out
 
 
-def _rows(info: TagInfo, entries: list[TextEntry]) -> list:
-    shown = entries[-MAX_ROWS:][::-1]  # newest first
+def _rows(info: TagInfo, entries: list[TextEntry], limit: int | None) -> list:
+    shown = (entries if limit is None else entries[-limit:])[::-1]  # newest first
     out: list = [html.Div(info.run, style={"fontWeight": "600", "color": run_color(info.run), "marginTop": "6px"})]
     for e in shown:
         out.append(html.Div(className=f"{ID}-row", **{"data-step": str(e.step), "data-run": info.run}, children=[
@@ -63,7 +68,8 @@ def _rows(info: TagInfo, entries: list[TextEntry]) -> list:
         ], style={"borderTop": "1px solid rgba(128,128,128,.2)", "padding": "4px 0"}))
     hidden = len(entries) - len(shown)
     if hidden > 0:
-        out.append(html.Div(f"{hidden} older steps not shown (newest {MAX_ROWS} of {len(entries)}).",
+        out.append(html.Div(f"{hidden} older steps not shown (newest {len(shown)} of {len(entries)}; "
+                            "tick 'Show every step' to see them).",
                             className=f"{ID}-more", style={"fontSize": "12px", "fontStyle": "italic"}))
     return out
 
@@ -74,13 +80,15 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     @app.callback(
         Output(CARDS, "children"), Output(SIGNATURE, "data"),
         Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
-        State(SIGNATURE, "data"),
+        Input(SHOW_ALL, "value"), State(SIGNATURE, "data"),
     )
-    def build(selected: list[str] | None, _version: Any, active: str | None, old_sig: Any) -> tuple:
+    def build(selected: list[str] | None, _version: Any, active: str | None, show_all: list[str] | None,
+              old_sig: Any) -> tuple:
         if active != ID:
             raise PreventUpdate
+        limit = None if show_all and "all" in show_all else MAX_ROWS
         infos = provider.tags(Kind.TEXT, list(selected) if selected is not None else None)
-        sig = [[i.run, i.tag, i.version] for i in infos]
+        sig = [[i.run, i.tag, i.version] for i in infos] + [limit]
         if sig == old_sig:
             return no_update, no_update
         by_tag: dict[str, list[TagInfo]] = defaultdict(list)
@@ -92,7 +100,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
             for info in group:
                 entries = provider.text(info.run, info.tag)
                 if entries:
-                    body.extend(_rows(info, entries))
+                    body.extend(_rows(info, entries, limit))
             if body:
                 title = display_tag(tag, group[0].display_name)
                 cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE, **{"data-tag": tag}, children=[
