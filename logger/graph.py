@@ -203,17 +203,37 @@ def module_tree(model: Any, input_to_model: Any) -> dict[str, Any]:
 
 
 def build(model: Any, input_to_model: Any = None, verbose: bool = False, use_strict_trace: bool = True) -> tuple[bytes, bytes, dict[str, Any]]:
-    """``(GraphDef bytes, RunMetadata bytes, module tree)`` for ``model``; the GraphDef as torch writes it."""
+    """``(GraphDef bytes, RunMetadata bytes, module tree)`` for ``model``; the GraphDef as torch writes it.
+
+    The module tree needs only one forward pass, so it is built first and always
+    returned. The GraphDef needs torch's JIT tracer, which rejects some models that
+    run fine (e.g. ``nn.TransformerEncoder``: "Graphs differed across invocations");
+    torch's writer then raises and logs nothing. Here a strict trace that fails is
+    retried non-strict, and if tracing still fails a ``RuntimeWarning`` names the
+    tracer's error and the GraphDef is left empty (``b""``): the module tree is
+    still written, and the Graphs tab draws it.
+    """
     if not (type(model).__module__.startswith("torch") or hasattr(model, "named_modules")):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    tree = module_tree(model, input_to_model)
     try:
         from torch.utils.tensorboard._pytorch_graph import graph as _torch_graph
     except ImportError:  # tensorboard not installed: the module tree still works
-        graph_def, run_metadata = b"", b""
-    else:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.jit.trace's deprecation notice
-            gd, rm = _torch_graph(model, input_to_model, verbose, use_strict_trace)
-        graph_def, run_metadata = gd.SerializeToString(), rm.SerializeToString()
-    tree = module_tree(model, input_to_model)
-    return graph_def, run_metadata, tree
+        return b"", b"", tree
+    errors: list[str] = []
+    for strict in dict.fromkeys((use_strict_trace, False)):
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.jit.trace's deprecation notice
+                gd, rm = _torch_graph(model, input_to_model, verbose, strict)
+        except Exception as exc:  # the tracer raises many types (TracingCheckError, RuntimeError, ...)
+            errors.append(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+            continue
+        return gd.SerializeToString(), rm.SerializeToString(), tree
+    warnings.warn(
+        "add_graph: torch.jit.trace could not trace the model, so no TensorBoard GraphDef was written "
+        f"(the module tree was; vizboard's Graphs tab draws it). Tracer error: {errors[-1]}",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return b"", b"", tree

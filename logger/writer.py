@@ -438,9 +438,10 @@ class SummaryWriter:
 
         graph_def, run_metadata, tree = graph.build(model, input_to_model, verbose, use_strict_trace)
         now = _time()
-        self._put_event(event_pb2.Event(wall_time=now, graph_def=graph_def).SerializeToString())
-        trm = event_pb2.TaggedRunMetadata(tag="step1", run_metadata=run_metadata)
-        self._put_event(event_pb2.Event(wall_time=now, tagged_run_metadata=trm).SerializeToString())
+        if graph_def:  # empty when torch's tracer rejected the model (graph.build warned)
+            self._put_event(event_pb2.Event(wall_time=now, graph_def=graph_def).SerializeToString())
+            trm = event_pb2.TaggedRunMetadata(tag="step1", run_metadata=run_metadata)
+            self._put_event(event_pb2.Event(wall_time=now, tagged_run_metadata=trm).SerializeToString())
         self._put_event(event_bytes(module_graph(tree), 0, now))
 
     def add_embedding(self, mat: Any, metadata: Sequence[Any] | None = None, label_img: Any = None,

@@ -185,3 +185,30 @@ def test_build_returns_torch_graphdef() -> None:
     assert tree["root"]["type"] == "SmallCNN"
     with pytest.raises(TypeError, match="model"):
         graph.build(object(), None)
+
+
+def test_untraceable_model_still_writes_the_module_tree(tmp_path) -> None:
+    """torch's tracer rejects nn.TransformerEncoder (torch's writer then logs nothing); we keep the tree."""
+    from logger import SummaryWriter
+    from logger._pb import event_pb2
+    from logger.records import scan
+
+    layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32, batch_first=True)
+    model = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False).eval()
+    x = torch.randn(2, 5, 16)
+    with pytest.warns(RuntimeWarning, match="could not trace"):
+        graph_def, _, tree = graph.build(model, x)
+    assert graph_def == b""
+    assert _nodes(tree)["layers.1.linear2"]["type"] == "Linear"
+
+    with SummaryWriter(tmp_path) as w, pytest.warns(RuntimeWarning, match="could not trace"):
+        w.add_graph(model, x)
+    events = [
+        event_pb2.Event.FromString(r.payload)
+        for f in sorted(tmp_path.glob("*tfevents*"))
+        for r in scan(f.read_bytes()).records
+    ]
+    assert not any(e.HasField("graph_def") for e in events)  # no empty GraphDef for TensorBoard to choke on
+    trees = [v for e in events for v in e.summary.value if v.tag == "__vizboard_module_graph__"]
+    assert len(trees) == 1
+    assert json.loads(trees[0].tensor.string_val[0])["root"]["type"] == "TransformerEncoder"
