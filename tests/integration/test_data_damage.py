@@ -161,3 +161,22 @@ def test_file_deleted_while_tailed(tmp_path):
         assert wait_for(lambda: steps(store) == [0, 1] and "solo" not in {r.name for r in store.runs()})
         assert wait_for(lambda: store.runs()[0].num_files == 1)
         assert steps(store, tag="other") == [1]  # data already read is kept
+
+
+def test_blob_gone_from_disk_reads_empty_and_is_reported(tmp_path):
+    e = event_pb2.Event(wall_time=1.0, step=1)
+    v = e.summary.value.add(tag="img")
+    v.image.encoded_image_string = b"\x89PNG\r\n\x1a\n fake"
+    v.image.width, v.image.height = 2, 3
+    path = tmp_path / "run" / FILE
+    write(path, header() + frame(e.SerializeToString()))
+    store = Store(str(tmp_path))
+    ing = Ingestor(store, watch=False)
+    ing.run_once()
+    [ref] = store.blobs("run", "img")
+    assert store.read_blob(ref) == b"\x89PNG\r\n\x1a\n fake"
+    path.write_bytes(header())  # replaced by a shorter file: the record is gone
+    store._blobs = type(store._blobs)(store.fs)  # empty cache
+    assert store.read_blob(ref) == b""
+    ing.run_once()
+    assert "unreadable" in kinds(store)

@@ -180,6 +180,7 @@ class Ingestor:
             tail.offset = 0
 
     def _pass(self, *, full: bool, dirty: set[str]) -> None:
+        self.store.drain_reader_problems()
         if full:
             self._sync_files()
             runs = list(self._tails)

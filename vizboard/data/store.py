@@ -30,6 +30,7 @@ drops +-inf events and stops reading a file at a NaN one; we lose nothing).
 from __future__ import annotations
 
 import bisect
+from collections import deque
 import re
 import threading
 import time
@@ -230,6 +231,7 @@ class Store:
         self._bytes_read = 0
         self._bytes_total = 0
         self._last_update = 0.0
+        self._reader_problems: deque[DataProblem] = deque()
         self._tags_cache: dict[tuple[Any, ...], tuple[int, list[TagInfo]]] = {}
 
     # ------------------------------------------------------------------ writer side
@@ -443,9 +445,16 @@ class Store:
         meta = self.series_meta(ref.run, ref.tag)
         kind = meta.kind if meta else Kind.GRAPHS
         data, problem = self._blobs.get(ref, kind)
-        if problem is not None:
-            self.add_problem(ref.run, ref.file, ref.offset, ref.length, "unreadable", problem)
+        if problem is not None:  # recorded by the ingest thread (readers never write the store)
+            self._reader_problems.append(DataProblem(ref.run, ref.file, ref.offset, ref.length, "unreadable", problem))
         return data
+
+    def drain_reader_problems(self) -> None:
+        """Record problems that reader threads met (e.g. a blob gone from disk); ingest thread."""
+        while self._reader_problems:
+            p = self._reader_problems.popleft()
+            if p.run in self._runs:
+                self.add_problem(p.run, p.file, p.offset, p.length, p.kind, p.detail)
 
     def text(self, run: str, tag: str) -> list[TextEntry]:
         return self._entries(run, tag, Kind.TEXT)
