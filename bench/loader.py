@@ -5,7 +5,7 @@ torch/logger write them, tags interleaved per step as a training loop logs them)
 
 - ``1 run``: 10 tags x 100k steps = 1M events in one file;
 - ``100 runs``: 100 runs x 10 tags x 1k steps = 1M events in 100 files.
-(``quick``: 10x fewer events.)
+(``quick``: 20x fewer events.)
 
 Tools, each in its own fresh subprocess (so memory and imports do not mix):
 
@@ -242,7 +242,7 @@ def _sample(values: list[float]) -> Sample:
 
 def run(quick: bool = False) -> list[Measurement]:
     """Measure every tool on both workloads; see the module docstring."""
-    scale = 10 if quick else 1
+    scale = 20 if quick else 1
     workloads = {f"1 run ({_TAGS} tags x {100_000 // scale:,} steps)": (1, 100_000 // scale),
                  f"{100 // scale} runs x {_TAGS} tags x 1,000 steps": (100 // scale, 1_000)}
     reps_fast = 2 if quick else 3
@@ -310,7 +310,8 @@ def run(quick: bool = False) -> list[Measurement]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for poll in (False, True):
-        probes = [_latency(50 if quick else 200, poll) for _ in range(1 if quick else 3)]
+        n = (5 if poll else 30) if quick else (40 if poll else 200)
+        probes = [_latency(n, poll) for _ in range(1 if quick else 3)]
         mode = "polling observer (--poll)" if poll else "watchdog"
         p95 = _sample([x["p95"] for x in probes])
         rows.append(Measurement("loader", f"append+fsync -> point visible in the Store, p95 ({mode})", "s", p95,
