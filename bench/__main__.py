@@ -245,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     measurements = [m for o in outcomes for m in o.measurements]
     gaps = [NotMeasured(o.name, o.reason if o.status == "missing" else f"our code failed: {o.reason}")
             for o in outcomes if o.status != "ok"]
-    gaps += [NotMeasured(f"{m.group} / {m.figure}", m.note or "no samples") for m in measurements if not m.ours.values]
+    gaps += [NotMeasured(f"{m.group} / {m.figure}", (m.note or "no samples").split("not measured: ", 1)[-1])
+             for m in measurements if not m.ours.values]
     minutes = max(1, math.ceil(duration / 60))
     text = render(
         measurements,

@@ -48,10 +48,13 @@ class ScaleConfig:
     requests: int
     regex_trials: int
     start_timeout_s: float
+    browser_timeout_s: float
 
 
-QUICK = ScaleConfig(runs=200, tags=20, steps=10, repeats=1, requests=20, regex_trials=2, start_timeout_s=60)
-FULL = ScaleConfig(runs=1000, tags=20, steps=100, repeats=3, requests=100, regex_trials=5, start_timeout_s=600)
+QUICK = ScaleConfig(runs=200, tags=20, steps=10, repeats=1, requests=20, regex_trials=2, start_timeout_s=60,
+                    browser_timeout_s=20)
+FULL = ScaleConfig(runs=1000, tags=20, steps=100, repeats=3, requests=100, regex_trials=5, start_timeout_s=600,
+                   browser_timeout_s=60)
 
 
 def run_name(i: int) -> str:
@@ -510,7 +513,7 @@ def run(quick: bool = False) -> list[Measurement]:
                 regex = None
                 if rep == 0 and os.path.exists(_CHROMIUM):  # one browser session per tool
                     def regex(server: Server, names: list[str], ui: _RegexUI = ui) -> list[float]:
-                        return _regex_times(ui, server, names, cfg.regex_trials, 60.0)
+                        return _regex_times(ui, server, names, cfg.regex_trials, cfg.browser_timeout_s)
                 try:
                     result = _measure_once(flavor, work / "logdir", runs, cfg, work, regex)
                     results[tool].append(result)

@@ -154,3 +154,25 @@ def test_groups_with_a_suffix_follow_their_module_order() -> None:
     text = render(rows, machine=FACTS)
     heads = [line for line in text.splitlines() if line.startswith("### ")]
     assert heads == ["### serve: live latency", "### serve: chart", "### Scale (many runs and tags)", "### zzz"]
+
+
+def test_module_failures_are_classified_for_the_exit_status() -> None:
+    from bench.__main__ import _classify
+
+    not_landed = ModuleNotFoundError("No module named 'bench.loader'", name="bench.loader")
+    assert _classify("loader", not_landed) == ("missing", "bench/loader.py has not landed yet")
+    competitor = ModuleNotFoundError("No module named 'tbparse'", name="tbparse")
+    assert _classify("loader", competitor)[0] == "missing"
+    ours = RuntimeError("vizboard serve exited (1)")
+    assert _classify("scale", ours) == ("crash", "RuntimeError: vizboard serve exited (1)")
+    broken_import = ImportError("cannot import name 'SummaryWriter' from 'logger'")
+    assert _classify("writer", broken_import)[0] == "crash"
+
+
+def test_only_rejects_unknown_modules(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.__main__ import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--quick", "--only", "writer,nope"])
+    assert exc.value.code == 2
+    assert "unknown module(s) nope" in capsys.readouterr().err
