@@ -89,15 +89,21 @@ def _physical_cores() -> int | None:
         return None
 
 
-def _git_commit() -> str | None:
+def _git(*args: str) -> str | None:
     try:
-        out = subprocess.run(
-            ["git", "-C", str(_REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=10, check=True,
-        )
+        out = subprocess.run(["git", "-C", str(_REPO), *args], capture_output=True, text=True, timeout=10, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    return out.stdout.strip()
+
+
+def _git_commit() -> str | None:
+    """Short commit of the source tree, marked when benchmarked code has uncommitted changes."""
+    commit = _git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return None
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", "logger", "vizboard", "bench")
+    return f"{commit} + uncommitted changes" if dirty else commit
 
 
 def _vizboard_version() -> str:
