@@ -12,6 +12,14 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(autouse=True)
+def _patient_expect():
+    """The machine is shared: give each page assertion 20 s (Playwright's default is 5 s)."""
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
+
 WRITERS = ("ours", "torch")
 HOSTILE = (
     "**bold** <script>window.xss = 1</script> "

@@ -32,8 +32,7 @@ _GRID_STYLE = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minm
                "gap": "10px", "alignItems": "start"}
 _PIXELATED_MAX_WIDTH = 256
 _IMG_STYLE = {"filter": "var(--images-filter, none)", "width": "var(--images-width, 100%)",
-              "maxWidth": "var(--images-max-width, 100%)", "height": "auto",
-              "display": "block",
+              "maxWidth": "var(--images-max-width, 100%)", "height": "auto", "display": "block",
               "margin": "4px 0"}
 
 
