@@ -1,9 +1,10 @@
 """Shared browser-test fixtures: one headless Chromium, a fresh page per test, and `serve`.
 
-``serve(logdir, *extra_args)`` starts ``python -m vizboard serve LOGDIR --port P`` in a
+``serve(logdir, *extra_args, token=None)`` starts ``python -m vizboard serve LOGDIR --port P`` in a
 subprocess on a free loopback port, waits (with a deadline) until ``/api/version``
 answers, and returns the base URL (``http://127.0.0.1:P``); every server it started
-is stopped at teardown. Mark browser tests ``@pytest.mark.browser``.
+is stopped at teardown (``serve_module``: at the end of the module, to share one server).
+Mark browser tests ``@pytest.mark.browser``.
 """
 
 from __future__ import annotations
@@ -97,6 +98,48 @@ def page(browser) -> Iterator[object]:
         context.close()
 
 
+class _Servers:
+    """Starts ``vizboard serve`` subprocesses and stops them all at ``close()``."""
+
+    def __init__(self, tmp_path_factory) -> None:
+        self._tmp = tmp_path_factory
+        self.procs: list[subprocess.Popen] = []
+        self.handles: list = []
+        self.logs: dict[str, Path] = {}
+
+    def start(self, logdir: str | os.PathLike, *extra_args: str, token: str | None = None) -> str:
+        port = free_port()
+        cmd = [sys.executable, "-m", "vizboard", "serve", str(logdir), "--port", str(port), *extra_args]
+        if token:
+            cmd += ["--token", token]
+        log_path = self._tmp.mktemp("serve") / "server.log"
+        log = open(log_path, "w")  # noqa: SIM115 - closed at teardown
+        self.handles.append(log)
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=_server_env(), stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        probe = f"{base}/api/version" + (f"?token={token}" if token else "")
+        try:
+            wait_http(probe, SERVER_START_TIMEOUT, proc)
+        except Exception as exc:
+            raise RuntimeError(f"{exc}\n--- server log ---\n{log_path.read_text()}") from exc
+        self.logs[base] = log_path
+        return base
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        for h in self.handles:
+            h.close()
+
+
 @pytest.fixture()
 def serve(tmp_path_factory) -> Iterator[Callable[..., str]]:
     """Factory: ``serve(logdir, *extra_args, token=None) -> base_url`` of a running vizboard.
@@ -104,42 +147,28 @@ def serve(tmp_path_factory) -> Iterator[Callable[..., str]]:
     ``extra_args`` go to ``vizboard serve`` (e.g. ``"--reload-interval", "0.2"``). With
     ``token``, ``--token`` is passed and readiness is probed with it. The server's
     combined stdout/stderr is kept in a log file whose path is ``serve.logs[base_url]``.
+    Servers are stopped when the test ends.
     """
-    procs: list[subprocess.Popen] = []
-    handles: list = []
-    logs: dict[str, Path] = {}
-
-    def start(logdir: str | os.PathLike, *extra_args: str, token: str | None = None) -> str:
-        port = free_port()
-        cmd = [sys.executable, "-m", "vizboard", "serve", str(logdir), "--port", str(port), *extra_args]
-        if token:
-            cmd += ["--token", token]
-        log_path = tmp_path_factory.mktemp("serve") / "server.log"
-        log = open(log_path, "w")  # noqa: SIM115 - closed at teardown
-        handles.append(log)
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=_server_env(), stdout=log, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        base = f"http://127.0.0.1:{port}"
-        probe = f"{base}/api/version" + (f"?token={token}" if token else "")
-        try:
-            wait_http(probe, SERVER_START_TIMEOUT, proc)
-        except Exception as exc:
-            raise RuntimeError(f"{exc}\n--- server log ---\n{log_path.read_text()}") from exc
-        logs[base] = log_path
-        return base
-
-    start.logs = logs  # type: ignore[attr-defined]
+    servers = _Servers(tmp_path_factory)
     try:
-        yield start
+        yield _with_logs(servers.start, servers)
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-        for h in handles:
-            h.close()
+        servers.close()
+
+
+@pytest.fixture(scope="module")
+def serve_module(tmp_path_factory) -> Iterator[Callable[..., str]]:
+    """Like ``serve`` but the servers live until the end of the test module (share one per logdir)."""
+    servers = _Servers(tmp_path_factory)
+    try:
+        yield _with_logs(servers.start, servers)
+    finally:
+        servers.close()
+
+
+def _with_logs(start: Callable[..., str], servers: _Servers) -> Callable[..., str]:
+    def call(logdir: str | os.PathLike, *extra_args: str, token: str | None = None) -> str:
+        return start(logdir, *extra_args, token=token)
+
+    call.logs = servers.logs  # type: ignore[attr-defined]
+    return call

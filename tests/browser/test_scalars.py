@@ -62,8 +62,16 @@ def logdir(tmp_path) -> Path:
     return tmp_path
 
 
-def test_one_card_per_tag_with_one_trace_per_run(serve, page, logdir):
-    page.goto(serve(logdir))
+@pytest.fixture(scope="module")
+def shared(serve_module, tmp_path_factory) -> str:
+    """One server for the tests that only read (they must not write to its logdir)."""
+    d = tmp_path_factory.mktemp("shared")
+    _write(d)
+    return serve_module(d)
+
+
+def test_one_card_per_tag_with_one_trace_per_run(page, shared):
+    page.goto(shared)
     cs = wait_cards(page, lambda cs: len(cs) == 3 and all(len(lines(c)) == 2 for c in cs))
     assert sorted(c["title"] for c in cs) == ["acc", "loss/train", "loss/val"]
     for c in cs:
@@ -75,8 +83,8 @@ def test_one_card_per_tag_with_one_trace_per_run(serve, page, logdir):
     assert any("loss (2)" in h for h in heads) and any("acc (1)" in h for h in heads)
 
 
-def test_run_regex_filter_hides_a_run(serve, page, logdir):
-    page.goto(serve(logdir))
+def test_run_regex_filter_hides_a_run(page, shared):
+    page.goto(shared)
     wait_cards(page, lambda cs: len(cs) == 3 and all(len(lines(c)) == 2 for c in cs))
     page.fill("#shell-run-filter", "^alp")
     page.press("#shell-run-filter", "Enter")
@@ -85,8 +93,8 @@ def test_run_regex_filter_hides_a_run(serve, page, logdir):
     assert "run_re=%5Ealp" in page.url
 
 
-def test_changing_the_smoothing_changes_the_drawn_line(serve, page, logdir):
-    page.goto(serve(logdir))
+def test_changing_the_smoothing_changes_the_drawn_line(page, shared):
+    page.goto(shared)
     cs = wait_cards(page, lambda cs: len(cs) == 3 and all(len(lines(c)) == 2 for c in cs))
     before = lines(by_title(cs)["loss/train"])["alpha"]["y"]
     page.fill("#scalars-weight", "0.95")
@@ -119,9 +127,8 @@ def test_a_flushed_point_appears_without_reload(serve, page, logdir):
         w.close()
 
 
-def test_the_url_restores_the_view(serve, page, logdir):
-    base = serve(logdir)
-    page.goto(base + "/?tag_re=loss&smooth=none&run=beta&opt=log_y")
+def test_the_url_restores_the_view(page, shared):
+    page.goto(shared + "/?tag_re=loss&smooth=none&run=beta&opt=log_y")
     cs = wait_cards(page, lambda cs: len(cs) == 2 and all(set(lines(c, "raw")) == {"beta"} for c in cs))
     assert sorted(c["title"] for c in cs) == ["loss/train", "loss/val"]
     assert all(not lines(c) for c in cs)  # smoothing none: raw lines only
