@@ -28,7 +28,7 @@ class ServeConfig:
     poll: bool = False
     reload_interval: float | None = None
     token: str | None = None
-    live_interval: float = 0.5
+    live_interval: float = 0.3
     max_points: int = 1500
     title: str = "vizboard"
 

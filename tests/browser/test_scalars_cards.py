@@ -109,6 +109,8 @@ def test_csv_download_and_full_screen(serve, page, tmp_path):
     page.wait_for_selector(".vb-card.vb-fullscreen")
     box = page.locator(".vb-card.vb-fullscreen").bounding_box()
     assert box["width"] > 1200 and box["height"] > 850
+    page.wait_for_function("() => { const g = document.querySelector('.vb-fullscreen .js-plotly-plot');"
+                           " return g && g._fullLayout && g._fullLayout.height > 700; }")  # the chart grew too
     page.locator(".vb-card").first.get_by_title("Full screen (toggle)").click()
     page.wait_for_selector(".vb-card.vb-fullscreen", state="detached")
 
