@@ -156,23 +156,30 @@ shown as missed.
 ## What the figures mean
 
 - **Writing** (vizboard's `logger.SummaryWriter` against `torch.utils.tensorboard` and
-  tensorboardX): the median time `add_scalar` holds the *training* thread; the total CPU time per
-  logged scalar including the background writer thread (what logging really costs the machine);
-  the same for a histogram and an image; and the time of a cold `import` in a fresh interpreter
-  (torch not preloaded).
+  tensorboardX, `bench/writer.py`): the median time one `add_scalar` call holds the *training*
+  thread; the total CPU time per logged scalar, writer thread, flush and close included (what
+  logging really costs the machine); `add_histogram` of a 1M-element tensor and `add_image` of a
+  3x256x256 image, the call alone and the call plus `flush()`; the time of a cold `import` in a
+  fresh interpreter (torch not preloaded).
 - **Loading** (vizboard's reader against TensorBoard's Python `EventAccumulator`, its Rust data
-  server and tbparse): seconds from cold start until 1M scalar events (one run), and
-  100 runs x 10 tags x 1k steps, are ready to serve; how many points each keeps (TensorBoard
-  samples, vizboard keeps all); the peak resident memory of the loading process.
-- **Serving** (vizboard against TensorBoard at its default reload interval and at
+  server and tbparse, all told to keep every point, `bench/loader.py`): wall and CPU seconds of a
+  cold load of 1M scalar events in one run and of 100 runs x 10 tags x 1k steps; how many points
+  each keeps; the peak resident memory of the loading process; vizboard's resident bytes per
+  stored point; and how soon an appended, fsynced record is visible in vizboard's store
+  (watchdog and polling).
+- **Serving** (`bench/serve.py`; TensorBoard at its default reload interval and at
   `--reload_interval 1`): live latency from the writer's `flush()` until the point is in the JSON
-  API, and until it is drawn on the page in headless Chromium (p95 over many flushes); the server
-  time and payload bytes of one scalar chart request over 10 runs x 1M points.
-- **Scale** (1,000 runs x 20 tags, against TensorBoard on the same logdir): time from starting the
-  server until the first page answers and the run list holds all 1,000 runs (TensorBoard:
-  `/data/runs`); the server's resident memory after loading, and after repeated requests (memory
-  should grow with data, not with requests); the time from typing a run regex into the run filter
-  until the checked run list shows the change in Chromium.
+  API, and until it is drawn on the page in headless Chromium (p50 and p95 over many flushes);
+  the server work of an idle open page; for one scalar chart over 10 runs x 1M points, the API's
+  time, the chart callback's time (first view, live update, zoom), the bytes sent and the points
+  per trace.
+- **Scale** (1,000 runs x 20 tags x 100 steps against TensorBoard on the same logdir,
+  `bench/scale.py`): seconds from launching the server until the first page answers and its run
+  list holds all 1,000 runs (TensorBoard: `/data/runs`), and until sampled runs serve every step;
+  the resident memory of the server's process tree after loading, and how much it grows over
+  100 rounds of requests (memory should grow with data, not with requests); the time from
+  entering a run regex in the run filter until the run list in Chromium shows exactly the
+  matching runs.
 """
 
 
