@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import os
+import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .train import DemoConfig
 
 __all__ = ["train_one", "config_markdown", "lr_factor"]
+
+_PROFILED_STEPS = 5
+"""torch.profiler schedule: skip 1 step, warm up 1, record 3 (the trace is written after step 5)."""
 
 
 def lr_factor(step: int, total: int, warmup: int) -> float:
@@ -28,6 +34,24 @@ def config_markdown(cfg: DemoConfig, lr: float, name: str, device: str) -> str:
             ("train / val images", f"{cfg.steps_per_epoch * cfg.batch_size} / {cfg.val_size}"),
             ("model", f"3 conv blocks ({cfg.width}-{2 * cfg.width}-{4 * cfg.width} channels) + linear"), ("device", device), ("seed", cfg.seed)]
     return "| setting | value |\n| --- | --- |\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+
+@contextlib.contextmanager
+def _quiet_stderr(active: bool) -> Iterator[None]:
+    """Silence file descriptor 2 inside the block when ``active`` (torch's profiler backend prints
+    "profiler_start"/"profiler_stop" lines there from C++); Python output is flushed first."""
+    if not active:
+        yield
+        return
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _open_writer(run_dir: str, interval: float) -> tuple[Any, Any, Any]:
@@ -108,13 +132,12 @@ def _train(cfg: DemoConfig, lr: float, name: str, run_dir: str, writer: Any, tim
         writer.add_scalars("accuracy", {"val": v_acc}, step)
         writer.add_scalar("val/loss", v_loss, step)
         writer.add_scalar("val/accuracy", v_acc, step)
-        writer.add_scalar("hparam/val_loss", v_loss, step)
-        writer.add_scalar("hparam/val_accuracy", v_acc, step)
         return v_loss, v_acc, preds, probs
 
     v_loss, v_acc, _, _ = evaluate()
     hparams = {"lr": lr, "batch_size": bs, "optimizer": "AdamW", "epochs": cfg.epochs, "width": cfg.width}
-    writer.add_hparams(hparams, {"hparam/val_accuracy": v_acc, "hparam/val_loss": v_loss})
+    # The metrics are the val/* tags: logged here at step 0, and every later value updates the HParams table.
+    writer.add_hparams(hparams, {"val/accuracy": v_acc, "val/loss": v_loss})
     writer.add_scalars("loss", {"val": v_loss}, 0)
     writer.add_scalars("accuracy", {"val": v_acc}, 0)
 
@@ -128,11 +151,13 @@ def _train(cfg: DemoConfig, lr: float, name: str, run_dir: str, writer: Any, tim
                 writer.add_histogram(f"weights/{pname}", p, step)
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if use_cuda else [])
-    prof = profile(activities=activities, schedule=schedule(wait=1, warmup=1, active=3, repeat=1),
+    prof = profile(activities=activities, schedule=schedule(wait=1, warmup=1, active=_PROFILED_STEPS - 2, repeat=1),
                    on_trace_ready=tensorboard_trace_handler(os.path.join(run_dir, "plugins", "profile"), worker_name=name))
     step, win_loss, win_correct, win_n = 0, 0.0, 0, 0
     log_histograms(0, grads=False)
-    with prof:
+    with _quiet_stderr(True):
+        prof.start()
+    try:
         for epoch in range(cfg.epochs):
             batches = iter(loader)
             for _ in range(cfg.steps_per_epoch):
@@ -152,7 +177,8 @@ def _train(cfg: DemoConfig, lr: float, name: str, run_dir: str, writer: Any, tim
                     with timer("optimizer"):
                         opt.step()
                         sched.step()
-                prof.step()
+                with _quiet_stderr(step <= _PROFILED_STEPS):
+                    prof.step()
                 step += 1
                 win_loss += float(loss.detach()) * len(yb)
                 win_correct += int((out.argmax(1) == yb).sum())
@@ -177,6 +203,9 @@ def _train(cfg: DemoConfig, lr: float, name: str, run_dir: str, writer: Any, tim
             _epoch_media(writer, step, epoch, cfg, xva, yva, preds, probs, v_loss, v_acc, opt.param_groups[0]["lr"])
             print(f"demo [{name}] epoch {epoch + 1}/{cfg.epochs}: val loss {v_loss:.3f}, val accuracy {v_acc:.1%}",
                   flush=True)
+    finally:
+        with _quiet_stderr(True):
+            prof.stop()
     return {"val_loss": v_loss, "val_accuracy": v_acc}
 
 
