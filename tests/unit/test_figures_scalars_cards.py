@@ -55,6 +55,8 @@ def test_custom_scalars_layouts_come_first_and_match_regexes_across_runs():
     assert {(r, t) for r, t, _ in losses.lines} == {(r, t) for r in "ab" for t in ("loss/train", "loss/val")}
     assert secs[0].cards[1].lines == ()  # an invalid regex matches literally, not crash
     assert secs[1].open_by_default is False
+    margin = build_sections(tags, [ChartLayout("M", "band", margin=(("acc", "loss/val", "loss/train"),))], ["a"])
+    assert {t for _, t, _ in margin[0].cards[0].lines} == {"acc", "loss/val", "loss/train"}
 
 
 def test_only_the_first_sections_start_open_and_the_tag_filter_applies():

@@ -100,7 +100,8 @@ def build_sections(
         seen_titles.add((lay.category, lay.title))
         if not keep(lay.title):
             continue
-        patterns = list(lay.tags) + [v for m in lay.margin for v in m[:1]]
+        # margin charts: the value, lower and upper tags (exact names) are drawn as lines
+        patterns = list(lay.tags) + [re.escape(v) for m in lay.margin for v in m]
         rx = _layout_regex(patterns)
         lines = tuple((t.run, t.tag, f"{t.run}: {t.tag}") for t in scalar if rx is not None and rx.fullmatch(t.tag))
         cat = lay.category or "Custom"
