@@ -182,39 +182,56 @@ def run_demo(args: argparse.Namespace) -> int:
 
     from vizboard.server import ServeError
 
-    try:
-        server = _start_server(args, logdir)
-    except (ServeError, ValueError) as exc:
-        print(f"vizboard demo: error: {exc}", file=sys.stderr)
-        return 2
-
     def _terminate(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     old_term = signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl+C raises KeyboardInterrupt even when this process was started with SIGINT ignored
+    # (e.g. from a non-interactive shell's background job).
+    old_int_main = signal.signal(signal.SIGINT, signal.default_int_handler)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"
     proc: subprocess.Popen | None = None
+    server = None
     watcher: threading.Thread | None = None
     stopping = threading.Event()
+    code = 0
     try:
-        proc = subprocess.Popen(_training_command(args, module, logdir), env=env, start_new_session=True)
-        watcher = threading.Thread(target=_watch, args=(proc, server.url, stopping), name="vizboard-demo-watch", daemon=True)
-        watcher.start()
+        # Training starts first: torch loads in the children while the dashboard starts here.
         print(f"vizboard demo: training into {logdir}", flush=True)
-        print(f"vizboard demo: open {server.url}  (curves appear within seconds; Ctrl+C to stop)", flush=True)
-        server.serve_forever()
+        proc = subprocess.Popen(_training_command(args, module, logdir), env=env, start_new_session=True)
+        try:
+            server = _start_server(args, logdir)
+        except (ServeError, ValueError) as exc:
+            print(f"vizboard demo: error: {exc}", file=sys.stderr, flush=True)
+            code = 2
+        else:
+            watcher = threading.Thread(target=_watch, args=(proc, server.url, stopping), name="vizboard-demo-watch",
+                                       daemon=True)
+            watcher.start()
+            print(f"vizboard demo: open {server.url}  (curves appear within seconds; Ctrl+C to stop)", flush=True)
+            server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         stopping.set()
-        if proc is not None:
-            _stop_training(proc)
-        if watcher is not None:
-            watcher.join(5)
-        server.stop()
-        signal.signal(signal.SIGTERM, old_term)
+        # A second Ctrl+C must not cut the clean-up short (that would leave training processes behind).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            if proc is not None:
+                if proc.poll() is None and code == 0:
+                    print("\nvizboard demo: stopping the training runs...", flush=True)
+                _stop_training(proc)
+            if watcher is not None:
+                watcher.join(5)
+            if server is not None:
+                server.stop()
+        finally:
+            signal.signal(signal.SIGINT, old_int_main)
+            signal.signal(signal.SIGTERM, old_term)
+    if code:
+        return code
     print(f"vizboard demo: stopped. The logs are kept in {logdir}  (vizboard serve {logdir} to look again)",
           flush=True)
     return 0
