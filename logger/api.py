@@ -23,7 +23,7 @@ class _Active:
     def __init__(self, writer: SummaryWriter, system_metrics: bool) -> None:
         self.writer = writer
         self.last_step = -1
-        self.system_metrics = system_metrics  # hook for logger/system_metrics.py (not wired yet)
+        self.system_metrics = system_metrics  # the writer samples them (logger/system_metrics.py)
         self.lock = threading.Lock()
 
 
@@ -37,17 +37,18 @@ def _default_run_name() -> str:
     return datetime.now().strftime("%b%d_%H-%M-%S") + "_" + socket.gethostname()
 
 
-def init(logdir: str | os.PathLike[str] | None = None, run: str | None = None, *, system_metrics: bool = False,
+def init(logdir: str | os.PathLike[str] | None = None, run: str | None = None, *, system_metrics: bool | float = False,
          **hparams: Any) -> SummaryWriter:
     """Open the process's writer at ``<logdir>/<run>`` (defaults: ``runs`` / a timestamped name, as torch).
 
     Keyword ``hparams`` are recorded like ``add_hparams(hparams, {})`` (every scalar tag
     logged becomes a metric of this run). A previous ``init`` is finished first.
+    ``system_metrics``: as :class:`SummaryWriter`'s (True = every 10 s, a number = seconds).
     Returns the :class:`SummaryWriter`, usable directly.
     """
     finish()
     path = os.path.join(str(logdir) if logdir else "runs", run or _default_run_name())
-    writer = SummaryWriter(path)
+    writer = SummaryWriter(path, system_metrics=system_metrics)
     if hparams:
         writer.add_hparams(hparams, {})
     _HOLDER[0] = _Active(writer, bool(system_metrics))

@@ -31,6 +31,8 @@ from typing import Any
 from logger import _convert
 from logger._convert import capture, check_step, check_tag, check_walltime
 from logger.event_file import SCALAR, EventFileWriter, _nbytes, encode_scalar_event
+from logger.system_metrics import sampler_for_writer
+from logger.timing import StepTimer
 
 __all__ = ["SummaryWriter"]
 
@@ -151,10 +153,17 @@ class SummaryWriter:
         max_queue: queued items before ``add_*`` blocks (default 1024).
         flush_secs: maximum delay (seconds) before queued data reaches the file (default 1).
         filename_suffix: appended to the event file name.
+        system_metrics: True samples CPU/memory/GPU every 10 s, a number every that many
+            seconds, on a background thread, as ``system/*`` scalars (step = sample counter;
+            see :mod:`logger.system_metrics`; needs psutil); stopped by ``close()``.
+
+    ``writer.timer(name, batch_size=None, step=None)`` times a phase as ``time/<name>``
+    (seconds); ``writer.timer.step()`` advances its step (see :mod:`logger.timing`).
     """
 
     def __init__(self, log_dir: str | os.PathLike[str] | None = None, comment: str = "", purge_step: int | None = None,
-                 max_queue: int = 1024, flush_secs: float = 1.0, filename_suffix: str = "") -> None:
+                 max_queue: int = 1024, flush_secs: float = 1.0, filename_suffix: str = "",
+                 system_metrics: bool | float = False) -> None:
         self.log_dir = str(log_dir) if log_dir else _default_logdir(comment)
         self.purge_step = purge_step
         self.max_queue = max_queue
@@ -164,7 +173,11 @@ class SummaryWriter:
         self._core: Any = None  # self._fw's queue state, for add_scalar's inlined put
         self._hparams: dict[str, Any] | None = None
         self._projector: Any = None
+        self._system = sampler_for_writer(self, system_metrics)  # validated before any file exists
         self._get_file_writer()
+        self.timer = StepTimer.for_writer(self)
+        if self._system is not None:
+            self._system.start()
 
     # ------------------------------------------------------------------ plumbing
     def _get_file_writer(self) -> EventFileWriter:
@@ -477,6 +490,8 @@ class SummaryWriter:
 
     def close(self) -> None:
         """Write the hparams session end (if any), flush and close the file (idempotent; add_* reopens like torch)."""
+        if self._system is not None:
+            self._system.stop()  # joins; its last sample is queued before the file closes
         if self._fw is None:
             return
         try:

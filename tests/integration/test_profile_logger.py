@@ -92,3 +92,53 @@ def test_timer_scalars_reach_the_event_file(tmp_path: Path) -> None:
         assert r == pytest.approx(16 / d, rel=1e-6)  # float32 on disk
     data = store.scalars("run", "time/data")
     assert all(dv < sv for dv, sv in zip(data.value, step_s.value))
+
+
+def test_summary_writer_system_metrics_and_timer(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    w = SummaryWriter(run, system_metrics=0.02)
+    sampler = w._system
+    assert sampler is not None and sampler.running
+    wait_for(lambda: sampler.samples >= 2)
+    for step in range(3):
+        with w.timer("step", batch_size=4):
+            with w.timer("data"):
+                time.sleep(0.001)
+        w.timer.step()
+    w.close()
+    assert not sampler.running  # close() stopped and joined it
+    n = sampler.samples
+    store = load(str(tmp_path))
+    tags = {t.tag for t in store.tags()}
+    assert BASE_TAGS | {"time/step", "time/data", THROUGHPUT_TAG} <= tags
+    assert list(store.scalars("run", "system/process_rss_mb").step) == list(range(n))
+    assert list(store.scalars("run", "time/data").step) == [0, 1, 2]
+
+
+def test_summary_writer_system_metrics_argument(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="system_metrics"):
+        SummaryWriter(tmp_path / "bad", system_metrics=-1)
+    assert not (tmp_path / "bad").exists() or not list((tmp_path / "bad").iterdir())
+    with SummaryWriter(tmp_path / "off") as w:
+        assert w._system is None
+        with w.timer("x", step=0):
+            pass
+    w = SummaryWriter(tmp_path / "on", system_metrics=True)
+    try:
+        assert w._system.interval == 10.0
+    finally:
+        w.close()
+    assert w._system.samples == 1  # the final sample on close
+
+
+def test_logger_init_system_metrics(tmp_path: Path) -> None:
+    import logger
+
+    w = logger.init(tmp_path, "r", system_metrics=0.02)
+    sampler = w._system
+    wait_for(lambda: sampler.samples >= 2)
+    logger.log({"loss": 1.0})
+    logger.finish()
+    assert not sampler.running
+    store = load(str(tmp_path))
+    assert {"loss", "system/cpu_percent"} <= {t.tag for t in store.tags()}
