@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from logger import SummaryWriter
-from logger.system_metrics import SystemMetricsSampler
-from logger.timing import StepTimer
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.browser
@@ -40,21 +38,16 @@ def profile_tiny_model(trace_dir: Path) -> None:
 def logdir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("profile_logdir")
     run = root / "run_a"
-    with SummaryWriter(run) as w:
-        emit = lambda tag, value, step, walltime: w.add_scalar(tag, value, step, walltime)  # noqa: E731
-        sampler = SystemMetricsSampler(emit, interval=0.01)
-        timer = StepTimer(emit)
-        sampler.start()
+    with SummaryWriter(run, system_metrics=0.01) as w:
         for i in range(5):
-            with timer("step", batch_size=8):
-                with timer("forward"):
+            with w.timer("step", batch_size=8):
+                with w.timer("forward"):
                     time.sleep(0.002)
             w.add_scalar("loss", 1.0 / (i + 1), i)
-            timer.step()
+            w.timer.step()
         deadline = time.monotonic() + 10
-        while sampler.samples < 3 and time.monotonic() < deadline:
+        while w._system.samples < 3 and time.monotonic() < deadline:
             time.sleep(0.01)
-        sampler.stop()
     profile_tiny_model(run / "plugins" / "profile")
     broken = root / "broken" / "plugins" / "profile" / "host_9.999.pt.trace.json"
     broken.parent.mkdir(parents=True)
