@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import math
 import os
 import sys
@@ -54,36 +53,13 @@ def _quiet_stderr(active: bool) -> Iterator[None]:
         os.close(saved)
 
 
-def _open_writer(run_dir: str, interval: float) -> tuple[Any, Any, Any]:
-    """(writer, sampler to stop or None, step timer); uses the writer's own system_metrics/timer when it has them."""
-    from logger import SummaryWriter
-
-    sampler = None
-    if "system_metrics" in inspect.signature(SummaryWriter).parameters:
-        writer = SummaryWriter(run_dir, system_metrics=interval)
-    else:
-        from logger.system_metrics import sampler_for_writer
-
-        writer = SummaryWriter(run_dir)
-        sampler = sampler_for_writer(writer, interval)
-        sampler.start()
-    timer = getattr(writer, "timer", None)
-    if timer is None:
-        from logger.timing import StepTimer
-
-        timer = StepTimer.for_writer(writer)
-    return writer, sampler, timer
-
-
 def train_one(cfg: DemoConfig, lr: float, run_dir: str, name: str) -> dict[str, float]:
     """Train a fresh model at ``lr`` for ``cfg.total_steps`` steps, logging into ``run_dir``; returns final val metrics."""
-    writer, sampler, timer = _open_writer(run_dir, cfg.system_interval)
-    with writer:
-        try:
-            return _train(cfg, lr, name, run_dir, writer, timer)
-        finally:
-            if sampler is not None:
-                sampler.stop()  # its last sample goes into this file, before the writer closes
+    from logger import SummaryWriter
+
+    # system/* scalars (CPU, memory, GPU) every cfg.system_interval seconds on the writer's own thread.
+    with SummaryWriter(run_dir, system_metrics=cfg.system_interval) as writer:
+        return _train(cfg, lr, name, run_dir, writer, writer.timer)
 
 
 def _train(cfg: DemoConfig, lr: float, name: str, run_dir: str, writer: Any, timer: Any) -> dict[str, float]:
