@@ -158,3 +158,20 @@ def test_rendered_output_never_has_live_html_or_script_links(tokens: list[str]) 
             assert not name.startswith("on"), (tag, name)
             if name in ("href", "src"):
                 assert safe_url(value or ""), (tag, name, value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "`<script>```\n`<img src=x onerror=alert(1)>`",  # CommonMark pairs the first ` with the next line's
+        "# `x\n`a` <img src=x onerror=alert(1)> `",  # pairing depends on the block split: keep nothing verbatim
+        "| `a | <img src=x onerror=alert(1)>` |\n|---|---|",  # GFM splits table cells inside backticks
+    ],
+)
+def test_ambiguous_code_spans_are_escaped(text: str) -> None:
+    out = sanitize_markdown(text)
+    assert "<img" not in out and "<script" not in out
+
+
+def test_unambiguous_code_span_keeps_its_text() -> None:
+    assert sanitize_markdown("use `List<int>` here, not <b>") == "use `List<int>` here, not &lt;b>"

@@ -25,7 +25,6 @@ TEXT_SUFFIX = "/text_summary"
 """torch's and tensorboardX's ``add_text`` append this to the tag."""
 
 _FENCE_OPEN = re.compile(r"^(`{3,})[^`\n]*$|^(~{3,})[^\n]*$")
-_CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`)[^\n]+?(?<!`)\1(?!`)")
 _REF_DEF = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(\S+)", re.M)
 _CONTROL = re.compile(r"[\x00-\x20\x7f\\]+")
 _WARNING = (
@@ -137,17 +136,47 @@ def _neutralise_links(text: str) -> str:
     return _REF_DEF.sub(lambda m: m.group(0) if safe_url(m.group(2)) else "", text)
 
 
+def _verbatim_code_spans(text: str) -> list[tuple[int, int]]:
+    """Code spans of a prose chunk whose text may be kept verbatim, as (start, end) offsets.
+
+    Backtick runs are paired as CommonMark pairs them (an opening run of length n is
+    closed by the next run of exactly n; an unmatched run is literal). A renderer pairs
+    runs within one block only, and blocks split at line ends, so the pairing is
+    renderer-independent only when no span crosses a line: otherwise no span is kept.
+    Nor when a backslash precedes a backtick (escape rules), and a span holding ``|``
+    is not kept (GFM table rows split cells on it, even inside backticks).
+    """
+    if "\\`" in text:
+        return []
+    runs = [(m.start(), m.end()) for m in re.finditer(r"`+", text)]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(runs):
+        start, end = runs[i]
+        width = end - start
+        close = next((k for k in range(i + 1, len(runs)) if runs[k][1] - runs[k][0] == width), None)
+        if close is None:
+            i += 1
+            continue
+        spans.append((start, runs[close][1]))
+        i = close + 1
+    if any("\n" in text[a:b] for a, b in spans):
+        return []
+    return [(a, b) for a, b in spans if "|" not in text[a:b]]
+
+
 def _escape_prose(text: str) -> str:
     """Escape raw HTML (every ``<``) and neutralise unsafe links in Markdown prose.
 
-    Single-line code spans (whole backtick runs, not after a backslash) keep their text.
+    Code spans that every CommonMark renderer reads alike keep their text
+    (see ``_verbatim_code_spans``); any other backtick text is escaped like prose.
     """
     pieces: list[str] = []
     pos = 0
-    for m in _CODE_SPAN.finditer(text):
-        pieces.append(_escape_plain(text[pos : m.start()]))
-        pieces.append(m.group(0))
-        pos = m.end()
+    for start, end in _verbatim_code_spans(text):
+        pieces.append(_escape_plain(text[pos:start]))
+        pieces.append(text[start:end])
+        pos = end
     pieces.append(_escape_plain(text[pos:]))
     return "".join(pieces)
 
