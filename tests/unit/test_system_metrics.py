@@ -118,7 +118,7 @@ def test_missing_psutil_gives_clear_error(monkeypatch) -> None:
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(ImportError, match="pip install psutil"):
+    with pytest.raises(ImportError, match=r"pip install \"vizboard\[system\]\" \(or pip install psutil\)"):
         SystemMetricsSampler(Collect(), interval=1)
 
 
