@@ -96,11 +96,13 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python demo/train.py``."""
-    p = argparse.ArgumentParser(prog="python demo/train.py",
+    prog = "python demo/train.py" if _package() == "demo" else f"python -m {_package()}.train"
+    p = argparse.ArgumentParser(prog=prog,
                                 description="Train a small CNN on generated shapes with a learning-rate sweep, "
                                             "logging through logger.SummaryWriter. Watch it with: vizboard serve LOGDIR")
     add_training_arguments(p)
     p.add_argument("--worker-lr", type=float, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--served", action="store_true", help=argparse.SUPPRESS)  # run by `vizboard demo`
     return p
 
 
@@ -139,10 +141,8 @@ def _package() -> str:
 
 def _child_env() -> dict[str, str]:
     """This process's environment with the demo package importable (its root first on PYTHONPATH)."""
-    pkg = _package()
-    root = os.path.abspath(__file__)
-    for _ in range(pkg.count(".") + 2):
-        root = os.path.dirname(root)
+    top = sys.modules[_package().split(".")[0]]  # demo, or vizboard when installed
+    root = os.path.dirname(os.path.dirname(os.path.abspath(top.__file__ or "")))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"
@@ -174,15 +174,16 @@ def _stop(procs: list[subprocess.Popen], timeout: float = 10.0) -> None:
             p.wait()
 
 
-def run_sweep(cfg: DemoConfig) -> int:
+def run_sweep(cfg: DemoConfig, served: bool = False) -> int:
     """Train one process per learning rate in parallel and wait for them; returns 0 when all succeeded.
 
     SIGINT/SIGTERM stop the runs (each closes its writer, so everything logged so far stays
-    readable) and return 130.
+    readable) and return 130. ``served``: run by ``vizboard demo`` (no "vizboard serve" hint).
     """
     os.makedirs(cfg.logdir, exist_ok=True)
     lrs = sweep_lrs(cfg.runs)
-    print(f"demo: training {len(lrs)} runs (lr {', '.join(f'{lr:g}' for lr in lrs)}) into {cfg.logdir}", flush=True)
+    runs = f"{len(lrs)} run{'s' if len(lrs) > 1 else ''}"
+    print(f"demo: training {runs} (lr {', '.join(f'{lr:g}' for lr in lrs)}) into {cfg.logdir}", flush=True)
 
     def _terminate(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
@@ -195,7 +196,8 @@ def run_sweep(cfg: DemoConfig) -> int:
         codes = [p.wait() for p in procs]
     except KeyboardInterrupt:
         _stop(procs)
-        print(f"demo: stopped; the logs so far are in {cfg.logdir}", flush=True)
+        if not served:
+            print(f"demo: stopped; the logs so far are in {cfg.logdir}", flush=True)
         return 130
     finally:
         _stop(procs)
@@ -204,7 +206,8 @@ def run_sweep(cfg: DemoConfig) -> int:
     if failed:
         print(f"demo: runs failed: {', '.join(failed)}", file=sys.stderr, flush=True)
         return 1
-    print(f"demo: done. See it with: vizboard serve {cfg.logdir}", flush=True)
+    if not served:  # `vizboard demo` says what comes next itself
+        print(f"demo: done. See it with: vizboard serve {cfg.logdir}", flush=True)
     return 0
 
 
@@ -231,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python demo/train.py [flags]``: run the sweep (or, internally, one worker); returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl+C works even if SIGINT came in ignored
     try:
         cfg = config_from_args(args)
     except ValueError as exc:
@@ -240,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.worker_lr is not None:
         return _worker(cfg, args.worker_lr)
-    return run_sweep(cfg)
+    return run_sweep(cfg, served=args.served)
 
 
 if __name__ == "__main__":
