@@ -65,17 +65,15 @@ def demo_module() -> tuple[str, str] | None:
 
     Installed: ``vizboard._demo.train``; in a source checkout: ``demo.train`` next to ``vizboard/``.
     """
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for name, depth in (("vizboard._demo.train", 3), ("demo.train", 2)):
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is not None and spec.origin:
-            root = os.path.abspath(spec.origin)
-            for _ in range(depth):
-                root = os.path.dirname(root)
-            return name, root
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the directory holding vizboard/
+    if _importable("vizboard._demo.train"):
+        return "vizboard._demo.train", here
+    try:
+        spec = importlib.util.find_spec("demo.train")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        return "demo.train", os.path.dirname(os.path.dirname(os.path.abspath(spec.origin)))
     if os.path.exists(os.path.join(here, "demo", "train.py")):
         return "demo.train", here
     return None
@@ -99,7 +97,7 @@ def _missing_requirement() -> str | None:
 
 
 def _training_command(args: argparse.Namespace, module: str, logdir: str) -> list[str]:
-    cmd = [sys.executable, "-m", module, "--logdir", logdir, "--device", args.device]
+    cmd = [sys.executable, "-m", module, "--logdir", logdir, "--device", args.device, "--served"]
     for flag, value in (("--epochs", args.epochs), ("--runs", args.runs), ("--steps-per-epoch", args.steps_per_epoch)):
         if value is not None:
             cmd += [flag, str(value)]
