@@ -90,7 +90,7 @@ def test_run_regex_filter_hides_a_run(page, shared):
     page.press("#shell-run-filter", "Enter")
     wait_cards(page, lambda cs: all(set(lines(c)) == {"alpha"} for c in cs))
     assert page.locator(".vb-run-list label").count() == 1
-    assert "run_re=%5Ealp" in page.url
+    page.wait_for_function("() => location.search.includes('run_re=%5Ealp')")
 
 
 def test_changing_the_smoothing_changes_the_drawn_line(page, shared):
@@ -106,7 +106,7 @@ def test_changing_the_smoothing_changes_the_drawn_line(page, shared):
     def roughness(v):
         return sum(abs(v[i + 1] - v[i]) for i in range(100, 199))
     assert roughness(after) < roughness(before) < roughness(raw)
-    assert "w=0.95" in page.url
+    page.wait_for_function("() => location.search.includes('w=0.95')")
 
 
 def test_a_flushed_point_appears_without_reload(serve, page, logdir):
