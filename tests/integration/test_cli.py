@@ -83,3 +83,13 @@ def test_export_is_wired(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0] == "run,tag,step,wall_time,value"
     assert out.stdout.splitlines()[1].replace('"', "").startswith("run,loss,3,")
+
+
+def test_demo_is_wired_when_present():
+    import importlib.util
+
+    if importlib.util.find_spec("vizboard.demo") is None:
+        pytest.skip("vizboard.demo has not landed")
+    out = _run("demo", "--help")
+    assert out.returncode == 0 and "--logdir" in out.stdout
+    assert "demo" in _run("--help").stdout
