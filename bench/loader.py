@@ -76,8 +76,8 @@ elif tool == "tbparse":
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     points = len(df)
 rss1 = proc.memory_info().rss
-import resource
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM resets at exec; ru_maxrss would include the (forked) parent's high-water mark.
+peak = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"seconds": secs, "cpu": cpu, "points": points, "peak_rss": peak, "rss_growth": rss1 - rss0}))
 """
 
