@@ -133,3 +133,16 @@ def test_csv_and_records_are_full_resolution_with_nonfinite_strings():
     assert rows[1].startswith('"r,1",t,0,') and rows[2].endswith(",NaN") and rows[3].endswith(",Infinity")
     recs = fs.series_records([s])
     assert [r["value"] for r in recs] == [1.5, "NaN", "Infinity"]
+
+
+def test_hover_refers_to_the_step_and_the_raw_value():
+    s = _series([1.0, 2.0, 4.0], steps=[10, 20, 30])
+    for x_axis, step_ref in (("step", "%{x}"), ("relative", "%{customdata[1]}")):
+        opts = fs.ChartOptions(x_axis=x_axis)
+        fig = fs.scalar_figure([fs.make_line(s, opts, None, fs.smooth_series(s, "ema", 0.6))], opts)
+        (sm,) = _traces(fig, "smoothed")
+        assert f"step {step_ref}" in sm.hovertemplate and "value %{customdata[0]" in sm.hovertemplate
+        assert np.asarray(sm.customdata)[:, 0].tolist() == [1.0, 2.0, 4.0]
+        if x_axis == "relative":
+            assert np.asarray(sm.customdata)[:, 1].tolist() == [10, 20, 30]
+        assert list(sm.text)[0] == "2023-11-14 22:13:40"  # wall time 1.7e9 + 20 s, UTC

@@ -266,9 +266,12 @@ def scalar_figure(
         px = _plot_x(ln, options.x_axis)
         sparse = ln.total_points <= 30
         finite_raw = np.where(np.isfinite(ln.value), ln.value, np.nan)
-        custom = np.column_stack([ln.step.astype(np.float64), finite_raw])
         times = _time_strings(ln.wall_time).tolist()
-        raw_hover = ("<b>%{fullData.name}</b><br>step %{customdata[0]}<br>value %{customdata[1]:.6g}"
+        if options.x_axis == "step":  # x is the step: send the raw value only
+            custom, step_ref = finite_raw.reshape(-1, 1), "%{x}"
+        else:
+            custom, step_ref = np.column_stack([finite_raw, ln.step.astype(np.float64)]), "%{customdata[1]}"
+        raw_hover = (f"<b>%{{fullData.name}}</b><br>step {step_ref}<br>value %{{customdata[0]:.6g}}"
                      "<br>%{text} UTC<extra></extra>")
         data.append({
             "type": "scatter", "x": px, "y": finite_raw, "name": ln.label, "legendgroup": ln.label,
@@ -285,7 +288,7 @@ def scalar_figure(
                 "name": ln.label, "legendgroup": ln.label, "mode": "lines+markers" if sparse else "lines",
                 "marker": {"size": 5}, "line": {"color": ln.color, "width": 1.8},
                 "customdata": custom, "text": times,
-                "hovertemplate": ("<b>%{fullData.name}</b><br>step %{customdata[0]}<br>value %{customdata[1]:.6g}"
+                "hovertemplate": (f"<b>%{{fullData.name}}</b><br>step {step_ref}<br>value %{{customdata[0]:.6g}}"
                                   "<br>smoothed %{y:.6g}<br>%{text} UTC<extra></extra>"),
                 "meta": {"role": "smoothed", "run": ln.run, "tag": ln.tag},
             })
