@@ -75,6 +75,7 @@ def _train(cfg: DemoConfig, lr: float, name: str, run_dir: str, writer: Any, tim
 
     from .data import CLASSES, train_val
     from .model import build_model
+    from .visuals import prediction_grid
 
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // cfg.runs))
@@ -89,8 +90,6 @@ def _train(cfg: DemoConfig, lr: float, name: str, run_dir: str, writer: Any, tim
                         drop_last=True, generator=torch.Generator().manual_seed(cfg.seed))
     xv, yv = torch.from_numpy(xva).to(device), torch.from_numpy(yva).to(device)
     model = build_model(len(CLASSES), cfg.width).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total, warmup))
 
     def evaluate() -> tuple[float, float, Any, Any]:
         model.eval()
@@ -110,12 +109,19 @@ def _train(cfg: DemoConfig, lr: float, name: str, run_dir: str, writer: Any, tim
         writer.add_scalar("val/accuracy", v_acc, step)
         return v_loss, v_acc, preds, probs
 
-    v_loss, v_acc, _, _ = evaluate()
+    v_loss, v_acc, preds, _ = evaluate()
     hparams = {"lr": lr, "batch_size": bs, "optimizer": "AdamW", "epochs": cfg.epochs, "width": cfg.width}
     # The metrics are the val/* tags: logged here at step 0, and every later value updates the HParams table.
     writer.add_hparams(hparams, {"val/accuracy": v_acc, "val/loss": v_loss})
     writer.add_scalars("loss", {"val": v_loss}, 0)
     writer.add_scalars("accuracy", {"val": v_acc}, 0)
+    writer.add_images("samples/inputs", xva[:16], 0)
+    writer.add_image("samples/predictions", prediction_grid(xva[:24], yva[:24], preds[:24], CLASSES), 0,
+                     dataformats="HWC")
+    writer.flush()  # the untrained model's point, the hparams and the inputs show while the optimizer loads
+    # torch.optim's first use imports torch._dynamo (seconds on a small CPU): after the first data is out.
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total, warmup))
 
     def log_histograms(step: int, grads: bool) -> None:
         for pname, p in model.named_parameters():
@@ -187,13 +193,12 @@ def _train(cfg: DemoConfig, lr: float, name: str, run_dir: str, writer: Any, tim
 
 def _epoch_media(writer: Any, step: int, epoch: int, cfg: DemoConfig, xva: Any, yva: Any, preds: Any, probs: Any,
                  v_loss: float, v_acc: float, lr_now: float) -> None:
-    """The once-per-epoch summaries: sample grid, predictions, confusion matrix, PR curves, a tone and a note."""
+    """The once-per-epoch summaries: predictions, confusion matrix, PR curves, a tone and a note."""
     import numpy as np
 
     from .data import CLASSES as classes
     from .visuals import confusion_image, confusion_matrix, prediction_grid, tone
 
-    writer.add_images("samples/inputs", xva[:16], step)
     writer.add_image("samples/predictions", prediction_grid(xva[:24], yva[:24], preds[:24], classes), step,
                      dataformats="HWC")
     cm = confusion_matrix(yva, preds, len(classes))

@@ -89,9 +89,10 @@ def test_images(store, run: str) -> None:  # noqa: ANN001
     from PIL import Image
 
     assert {"samples/inputs", "samples/predictions", "confusion_matrix"} <= _tags(store, run, Kind.IMAGES)
+    steps = {"samples/inputs": [0], "samples/predictions": [0, 8, 16], "confusion_matrix": [8, 16]}
     for tag in ("samples/inputs", "samples/predictions", "confusion_matrix"):
         refs = store.blobs(run, tag)
-        assert [r.step for r in refs] == [8, 16]
+        assert [r.step for r in refs] == steps[tag]
         img = Image.open(io.BytesIO(store.read_blob(refs[-1])))
         assert img.size == (refs[-1].width, refs[-1].height) and img.width > 64
         assert np.asarray(img.convert("L")).std() > 10  # a picture, not a blank
