@@ -305,8 +305,10 @@ def run(quick: bool = False) -> list[Measurement]:
                                     col("peak_rss", others, 1 / 2**20)))
             per_point = _sample([r["rss_growth"] / max(1, r["points"]) for r in res["vizboard"]])
             rows.append(Measurement("loader", f"RSS growth per stored point after load, {label}", "bytes", per_point,
-                                    target="<= 32 bytes per point", met=per_point.median <= 32,
-                                    note="(RSS after load - RSS before) / points, in the loading process"))
+                                    target="<= 32 bytes per point (at 1M points)",
+                                    met=per_point.median <= 32 if events >= 1_000_000 else None,
+                                    note="(RSS after load - RSS before) / points, in the loading process; "
+                                         "fixed overhead dominates small workloads"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for poll in (False, True):
