@@ -52,6 +52,8 @@ class FakeProvider:
         self._problems: list[DataProblem] = []
         self._layouts: list[ChartLayout] = []
         self._hparams = HParamsData((), (), ())
+        self._blob_kind: dict[tuple[str, str], Kind] = {}
+        self.side_files: dict[str, list[str]] = {}
         self.loading = False
         self.bytes_read = 0
         self.bytes_total = 0
@@ -89,7 +91,6 @@ class FakeProvider:
                           len(data), index, content_type, 2, 2)
             self._blob_bytes[(ref.file, offset)] = data
             self._blobs.setdefault((run, tag), []).append(ref)
-            self._blob_kind = getattr(self, "_blob_kind", {})
             self._blob_kind[(run, tag)] = kind
             return ref
 
@@ -153,7 +154,7 @@ class FakeProvider:
 
     def tags(self, kind: Kind | None = None, runs: Sequence[str] | None = None) -> list[TagInfo]:
         out: list[TagInfo] = []
-        blob_kind = getattr(self, "_blob_kind", {})
+        blob_kind = self._blob_kind
         items = (
             [((r, t), Kind.SCALARS, "scalars", len(s), s.version, self._charts.get((r, t))) for (r, t), s in self._scalars.items()]
             + [((r, t), Kind.HISTOGRAMS, "histograms", len(h), h.version, None) for (r, t), h in self._hist.items()]
@@ -200,7 +201,7 @@ class FakeProvider:
         return [p for p in self._problems if run is None or p.run == run]
 
     def run_files(self, run: str, pattern: str) -> list[str]:
-        return [f for f in [] if fnmatch.fnmatch(f, pattern)]
+        return [f for f in self.side_files.get(run, []) if fnmatch.fnmatch(f.rsplit("/", 1)[-1], pattern)]
 
     def with_version(self, version: int) -> FakeProvider:
         """Force the version number (tests of the live check)."""
