@@ -180,3 +180,17 @@ def test_blob_gone_from_disk_reads_empty_and_is_reported(tmp_path):
     assert store.read_blob(ref) == b""
     ing.run_once()
     assert "unreadable" in kinds(store)
+
+
+def test_replaced_file_same_size_is_reread(tmp_path):
+    path = tmp_path / "run" / FILE
+    write(path, header() + b"".join(frame(payload(i)) for i in range(5)))
+    store = Store(str(tmp_path))
+    ing = Ingestor(store, watch=False)
+    ing.run_once()
+    tmp = tmp_path / "run" / "new.tmp"
+    write(tmp, header() + b"".join(frame(payload(i, value=7.0)) for i in range(5)))  # same size, new content
+    os.replace(tmp, path)  # like rsync without --inplace
+    ing.run_once()
+    assert store.scalars("run", "loss").value.tolist() == [7.0] * 5
+    assert "unreadable" in kinds(store)

@@ -30,11 +30,16 @@ def is_remote(logdir: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class FileEntry:
-    """An event file found by :meth:`FileSystem.list_event_files`: ``run`` name, path, size (bytes)."""
+    """An event file found by :meth:`FileSystem.list_event_files`: ``run`` name, path, size (bytes).
+
+    ``ident`` identifies the file's storage (local: device and inode) so a file replaced
+    under the same name is noticed; 0 where unknown (remote objects).
+    """
 
     run: str
     path: str
     size: int
+    ident: int = 0
 
 
 class FileSystem(Protocol):
@@ -100,7 +105,8 @@ class LocalFS:
                     if e.is_dir(follow_symlinks=True):
                         stack.append(e.path)
                     elif is_event_file(e.name) and e.is_file(follow_symlinks=True):
-                        out.append(FileEntry(run, e.path, e.stat(follow_symlinks=True).st_size))
+                        st = e.stat(follow_symlinks=True)
+                        out.append(FileEntry(run, e.path, st.st_size, (st.st_dev << 64) | st.st_ino))
                 except OSError:
                     continue
         out.sort(key=lambda f: (f.run, f.path))

@@ -159,9 +159,14 @@ class Ingestor:
         runs = discover(self.fs)
         for run, entries in runs.items():
             tails = self._tails.get(run, {})
-            fresh = {e.path: tails.get(e.path) or FileTail(e.path, run) for e in entries}
+            fresh = {e.path: tails.get(e.path) or FileTail(e.path, run, e.ident) for e in entries}
             for e in entries:
                 t = fresh[e.path]
+                if e.ident != t.ident and t.offset:
+                    self.store.add_problem(run, t.path, 0, t.offset, "unreadable",
+                                           "file was replaced under the same name; re-reading it from offset 0")
+                    t.offset = 0
+                t.ident = e.ident
                 self._check_shrink(t, e.size)
                 t.size = e.size
             self._tails[run] = fresh

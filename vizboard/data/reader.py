@@ -257,14 +257,15 @@ def payload_crc_ok(chunk: Chunk, rows: np.ndarray, mat: np.ndarray | None) -> np
 class FileTail:
     """Reading state of one event file: ``offset`` = bytes settled so far."""
 
-    __slots__ = ("path", "run", "offset", "size", "gone")
+    __slots__ = ("path", "run", "offset", "size", "gone", "ident")
 
-    def __init__(self, path: str, run: str) -> None:
+    def __init__(self, path: str, run: str, ident: int = 0) -> None:
         self.path = path
         self.run = run
         self.offset = 0
         self.size = 0
         self.gone = False
+        self.ident = ident
 
     def pending(self) -> int:
         """Bytes known to exist beyond ``offset`` (from the last stat)."""
