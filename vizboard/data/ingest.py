@@ -15,8 +15,10 @@
   starve the others and progress is published during a long initial load.
 - Damage (bad CRCs, unparsable payloads, undecodable values, unreadable files) becomes
   ``DataProblem`` records; reading continues after it. A file that shrinks below its
-  saved offset (truncated or replaced) is reported and re-read from offset 0; the
-  store's restart rule (``vizboard.data.store``) then replaces the re-read steps.
+  saved offset, or (local logdirs) is replaced under the same name by a new inode, is
+  reported and re-read from offset 0; the store's restart rule (``vizboard.data.store``)
+  then replaces the re-read steps. A file that disappears stops being read, its data
+  already read is kept; a run whose files are all gone is dropped.
 """
 
 from __future__ import annotations
