@@ -38,6 +38,7 @@ def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[
         dcc.Store(id=ids.THEME, data="light"),
         dcc.Store(id=ids.ACTIVE_TAB, data=first),
         dcc.Store(id=ids.RUN_COLORS, data={}),
+        dcc.Store(id=ids.RUN_SELECTION_REQUEST, data=None),
         header.layout(provider.logdir, config.title, int(config.live_interval * 1000)),
         html.Div(className="vb-body", children=[
             html.Aside(run_selector.layout(), className="vb-sidebar"),

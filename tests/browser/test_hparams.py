@@ -81,6 +81,12 @@ def test_filter_and_row_selection_drive_the_plots(page, serve, logdir: Path) -> 
     row.locator("input[type='checkbox']").check()
     page.wait_for_function(f"() => {{ const d = {SCATTER}.data[0];"
                            " const i = d.customdata.indexOf('torch/trial1'); return i >= 0 && d.marker.line.width[i] === 3; }")
+    # ... and the shell's run selector now selects exactly that run, so every other tab follows
+    page.wait_for_function(
+        "() => { const boxes = [...document.querySelectorAll('#shell-run-checklist input[type=checkbox]')];"
+        " const on = boxes.filter(b => b.checked).map(b => b.value);"
+        " return boxes.length > 1 && on.length === 1 && on[0] === 'torch/trial1'; }"
+    )
 
     # filtering the table filters the plots
     flt = page.locator("#hparams-table th.dash-filter[data-dash-column='hparam:optimizer'] input[type='text']")

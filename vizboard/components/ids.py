@@ -6,7 +6,7 @@ The shell (``vizboard.app``) creates these once; dashboards use them as ``Input`
 
 from __future__ import annotations
 
-__all__ = ["SELECTED_RUNS", "DATA_VERSION", "THEME", "URL", "ACTIVE_TAB", "RUN_COLORS"]
+__all__ = ["SELECTED_RUNS", "DATA_VERSION", "THEME", "URL", "ACTIVE_TAB", "RUN_COLORS", "RUN_SELECTION_REQUEST"]
 
 SELECTED_RUNS = "shell-selected-runs"
 """dcc.Store, ``data``: list[str] of the run names ticked in the run selector."""
@@ -25,3 +25,9 @@ ACTIVE_TAB = "shell-active-tab"
 
 RUN_COLORS = "shell-run-colors"
 """dcc.Store, ``data``: dict run name -> CSS colour, stable for a name (``vizboard.figures.theme.run_color``)."""
+
+RUN_SELECTION_REQUEST = "shell-run-selection-request"
+"""dcc.Store, ``data``: list[str] or None. A tab writes run names here to make the run
+selector select exactly those runs (e.g. rows ticked in the HParams table); an empty
+list or None leaves the selector as it is. Only one tab may write it (Dash allows one
+output per property): today that is HParams."""

@@ -80,11 +80,12 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         Input(sid.RUN_ALL, "n_clicks"),
         Input(sid.RUN_NONE, "n_clicks"),
         Input(sid.RUN_STATE, "data"),
+        Input(ids.RUN_SELECTION_REQUEST, "data"),
         State(sid.RUN_CHECKLIST, "options"),
         State(ids.SELECTED_RUNS, "data"),
         State(ids.RUN_COLORS, "data"),
     )
-    def update(_version, pattern, ticked, _all, _none, state, options, selected, colors):
+    def update(_version, pattern, ticked, _all, _none, state, requested, options, selected, colors):
         all_runs = [r.name for r in provider.runs()]
         orig_state = state
         state = dict(state or {"mode": "all", "off": []})
@@ -94,6 +95,8 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
             state = {"mode": "all", "off": []}
         elif trig == sid.RUN_NONE:
             state = {"mode": "list", "on": []}
+        elif trig == ids.RUN_SELECTION_REQUEST and requested:
+            state = {"mode": "list", "on": sorted(set(requested) & set(all_runs))}
         elif trig == sid.RUN_CHECKLIST:
             ticked_set = set(ticked or [])
             if state.get("mode") == "list":

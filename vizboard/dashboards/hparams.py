@@ -1,8 +1,8 @@
 """The HParams tab: a sortable, filterable table of sessions, parallel coordinates and a metric-vs-hparam scatter.
 
 Metric columns show the last logged value or the best one (min or max over every step).
-The plots follow the table's filter. Ticking rows writes the chosen run names to the
-``hparams-selected-runs`` store (``data``: list[str]) for the shell's run selector.
+The plots follow the table's filter. Ticking rows selects those runs in the shell's run
+selector (through ``ids.RUN_SELECTION_REQUEST``), so every other tab follows.
 """
 
 from __future__ import annotations
@@ -131,11 +131,14 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
     @app.callback(
         Output(SELECTED_RUNS, "data"),
+        Output(ids.RUN_SELECTION_REQUEST, "data"),
         Input(TABLE, "selected_row_ids"), State(SELECTED_RUNS, "data"),
     )
     def select(row_ids: list[str] | None, current: list[str] | None) -> Any:
         new = [str(r) for r in row_ids or []]
-        return no_update if new == (current or []) else new
+        if new == (current or []):
+            return no_update, no_update
+        return new, (new or no_update)
 
 
 DASHBOARD = Dashboard(
