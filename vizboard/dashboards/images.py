@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from dash import Dash, Input, Output, State, dcc, html
 
-from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html, no_update
-from dash.exceptions import PreventUpdate
-
-from vizboard.components import ids
+from vizboard.components.step_slider import register_step_cards, step_at
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import BlobRef, Kind
 from vizboard.data.provider import DataProvider
@@ -69,24 +65,12 @@ def layout() -> html.Div:
     ])
 
 
-def _key(run: str, tag: str) -> str:
-    return json.dumps([run, tag])
-
-
-def _slider(key: str, steps: list[int], value: int) -> dcc.Slider:
-    last = len(steps) - 1
-    marks = {0: str(steps[0]), last: str(steps[last])} if last > 0 else {0: str(steps[0])}
-    return dcc.Slider(id={"type": SLIDER, "index": key}, min=0, max=max(last, 0), step=1, value=value,
-                      marks=marks, updatemode="drag", allow_direct_input=False, disabled=last == 0)
-
-
 def _view(refs: list[BlobRef], tag: str, position: int | None) -> list:
     """The step label and image(s) at slider ``position`` (the newest step if None)."""
     steps = steps_of(refs)
     if not steps:
         return [html.P("no images")]
-    pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
-    step = steps[pos]
+    step = step_at(steps, position)
     items = items_at(refs, step)
     out: list = [html.Div(f"step {step}" + (f" · {len(items)} images" if len(items) > 1 else ""),
                           className=f"{ID}-step", style={"fontSize": "12px"})]
@@ -122,51 +106,9 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         Input(RESET, "n_clicks"), prevent_initial_call=True,
     )
 
-    @app.callback(
-        Output(CARDS, "children"), Output(SIGNATURE, "data"),
-        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
-        State({"type": SLIDER, "index": ALL}, "value"), State({"type": SLIDER, "index": ALL}, "max"),
-        State({"type": SLIDER, "index": ALL}, "id"), State(SIGNATURE, "data"),
-    )
-    def build(selected: list[str] | None, _version: Any, active: str | None, values: list[Any],
-              maxes: list[Any], slider_ids: list[dict], old_sig: Any) -> tuple:
-        if active != ID:
-            raise PreventUpdate
-        infos = provider.tags(Kind.IMAGES, list(selected) if selected is not None else None)
-        sig = [[i.run, i.tag, i.version] for i in infos]
-        if sig == old_sig:
-            return no_update, no_update
-        previous = {sid["index"]: (v, m) for sid, v, m in zip(slider_ids, values, maxes)}
-        cards = []
-        for info in infos:
-            refs = provider.blobs(info.run, info.tag)
-            steps = steps_of(refs)
-            if not steps:
-                continue
-            key = _key(info.run, info.tag)
-            value = len(steps) - 1
-            old = previous.get(key)
-            if old is not None and old[0] is not None and old[1] is not None and old[0] < old[1]:
-                value = min(int(old[0]), value)  # the user picked an older step: stay there
-            cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE,
-                                  **{"data-run": info.run, "data-tag": info.tag}, children=[
-                html.Div(f"{info.display_name or info.tag}", style={"fontWeight": "600"}),
-                html.Div(info.run, style={"fontSize": "12px", "opacity": 0.75}),
-                _slider(key, steps, value),
-                html.Div(_view(refs, info.tag, value), id={"type": VIEW, "index": key}, className=f"{ID}-view"),
-            ]))
-        if not cards:
-            return html.P("No images in the selected runs.", className=f"{ID}-empty"), sig
-        return cards, sig
+    register_step_cards(app, provider, prefix=ID, kind=Kind.IMAGES, view=_view, card_style=_CARD_STYLE,
+                        empty="No images in the selected runs.")
 
-    @app.callback(
-        Output({"type": VIEW, "index": MATCH}, "children"),
-        Input({"type": SLIDER, "index": MATCH}, "value"), State({"type": SLIDER, "index": MATCH}, "id"),
-        prevent_initial_call=True,  # build() renders each card's first view itself
-    )
-    def show(position: int | None, slider_id: dict) -> list:
-        run, tag = json.loads(slider_id["index"])
-        return _view(provider.blobs(run, tag), tag, position)
 
 DASHBOARD = Dashboard(
     id=ID, title="Images", kinds=(Kind.IMAGES,), layout=layout, register_callbacks=register_callbacks,

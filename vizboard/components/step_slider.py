@@ -1,0 +1,103 @@
+"""Step-slider cards: one card per (tag, run) of blob data whose slider picks the step shown.
+
+Used by the Images and Audio tabs. ``register_step_cards`` wires the two callbacks such a tab needs:
+``build`` (one card per (tag, run), redrawn only when a tag's version changes, keeping a slider the user
+moved back) and ``show`` (the view of one card at its slider's position). The tab supplies the view.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from vizboard.components import ids
+from vizboard.data.models import BlobRef, Kind
+from vizboard.data.provider import DataProvider
+from vizboard.figures.images import steps_of
+
+__all__ = ["StepView", "card_key", "register_step_cards", "step_at", "step_slider"]
+
+StepView = Callable[[list[BlobRef], str, "int | None"], list]
+"""``view(refs, tag, position)``: the children of a card's view at slider ``position`` (newest if None)."""
+
+
+def card_key(run: str, tag: str) -> str:
+    """The pattern-matching index of a (run, tag) card: ``json.dumps([run, tag])``."""
+    return json.dumps([run, tag])
+
+
+def step_at(steps: list[int], position: int | None) -> int:
+    """The step at slider ``position`` (an index into ``steps``, clamped; the newest step if None)."""
+    pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
+    return steps[pos]
+
+
+def step_slider(slider_type: str, key: str, steps: list[int], value: int) -> dcc.Slider:
+    """A keyboard-friendly slider over the indices of ``steps``, marked with the first and last step."""
+    last = len(steps) - 1
+    marks = {0: str(steps[0]), last: str(steps[last])} if last > 0 else {0: str(steps[0])}
+    return dcc.Slider(id={"type": slider_type, "index": key}, min=0, max=max(last, 0), step=1, value=value,
+                      marks=marks, updatemode="drag", allow_direct_input=False, disabled=last == 0)
+
+
+def register_step_cards(app: Dash, provider: DataProvider, *, prefix: str, kind: Kind, view: StepView,
+                        card_style: dict[str, str], empty: str) -> None:
+    """Register the ``build`` and ``show`` callbacks of a step-slider tab.
+
+    Component ids: ``{prefix}-cards`` (the grid), ``{prefix}-signature`` (a Store), and per card
+    ``{"type": "{prefix}-step-slider"|"{prefix}-view", "index": card_key(run, tag)}``. ``empty`` is the
+    message shown when the selected runs hold no ``kind`` data.
+    """
+    cards_id, signature_id = f"{prefix}-cards", f"{prefix}-signature"
+    slider_type, view_type = f"{prefix}-step-slider", f"{prefix}-view"
+
+    @app.callback(
+        Output(cards_id, "children"), Output(signature_id, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
+        State({"type": slider_type, "index": ALL}, "value"), State({"type": slider_type, "index": ALL}, "max"),
+        State({"type": slider_type, "index": ALL}, "id"), State(signature_id, "data"),
+    )
+    def build(selected: list[str] | None, _version: Any, active: str | None, values: list[Any],
+              maxes: list[Any], slider_ids: list[dict], old_sig: Any) -> tuple:
+        if active != prefix:
+            raise PreventUpdate
+        infos = provider.tags(kind, list(selected) if selected is not None else None)
+        sig = [[i.run, i.tag, i.version] for i in infos]
+        if sig == old_sig:
+            return no_update, no_update
+        previous = {sid["index"]: (v, m) for sid, v, m in zip(slider_ids, values, maxes)}
+        cards = []
+        for info in infos:
+            refs = provider.blobs(info.run, info.tag)
+            steps = steps_of(refs)
+            if not steps:
+                continue
+            key = card_key(info.run, info.tag)
+            value = len(steps) - 1
+            old = previous.get(key)
+            if old is not None and old[0] is not None and old[1] is not None and old[0] < old[1]:
+                value = min(int(old[0]), value)  # the user picked an older step: stay there
+            cards.append(html.Div(className=f"{prefix}-card", style=card_style,
+                                  **{"data-run": info.run, "data-tag": info.tag}, children=[
+                html.Div(info.display_name or info.tag, style={"fontWeight": "600"}),
+                html.Div(info.run, style={"fontSize": "12px", "opacity": 0.75}),
+                step_slider(slider_type, key, steps, value),
+                html.Div(view(refs, info.tag, value), id={"type": view_type, "index": key},
+                         className=f"{prefix}-view"),
+            ]))
+        if not cards:
+            return html.P(empty, className=f"{prefix}-empty"), sig
+        return cards, sig
+
+    @app.callback(
+        Output({"type": view_type, "index": MATCH}, "children"),
+        Input({"type": slider_type, "index": MATCH}, "value"), State({"type": slider_type, "index": MATCH}, "id"),
+        prevent_initial_call=True,  # build() renders each card's first view itself
+    )
+    def show(position: int | None, slider_id: dict) -> list:
+        run, tag = json.loads(slider_id["index"])
+        return view(provider.blobs(run, tag), tag, position)
