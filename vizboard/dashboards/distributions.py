@@ -8,8 +8,9 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
+from vizboard.components.histogram_cards import GRID_STYLE, histogram_cards
 from vizboard.dashboards.base import Dashboard
-from vizboard.data.models import Kind
+from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
 from vizboard.figures.distributions import distribution_figure
 from vizboard.figures.theme import run_color
@@ -23,14 +24,10 @@ MAX_POINTS = 1000
 CARDS = f"{ID}-cards"
 SIGNATURE = f"{ID}-signature"
 
-_CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "4px"}
-_GRID_STYLE = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(420px, 1fr))",
-               "gap": "10px"}
-
 
 def layout() -> html.Div:
     """The chart grid (filled by a callback)."""
-    return html.Div(id=f"{ID}-root", children=[dcc.Store(id=SIGNATURE), html.Div(id=CARDS, style=_GRID_STYLE)])
+    return html.Div(id=f"{ID}-root", children=[dcc.Store(id=SIGNATURE), html.Div(id=CARDS, style=GRID_STYLE)])
 
 
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
@@ -51,20 +48,15 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
             return no_update, no_update
         if not infos:
             return html.P("No histograms in the selected runs.", className=f"{ID}-empty"), sig
-        cards = []
-        for info in infos:
-            series = provider.histograms(info.run, info.tag)
-            if series is None or len(series) == 0:
-                continue
+
+        def draw_one(info: TagInfo, series: HistogramSeries) -> Any:
             fig = distribution_figure(series, max_points=MAX_POINTS, color=run_color(info.run),
                                       theme=theme or "light",
                                       title=f"{info.display_name or info.tag} · {info.run}")
             fig.update_layout(height=320)
-            cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE,
-                                  **{"data-run": info.run, "data-tag": info.tag}, children=[
-                dcc.Graph(figure=fig, config={"displaylogo": False}, className=f"{ID}-graph"),
-            ]))
-        return cards, sig
+            return fig
+
+        return histogram_cards(provider, infos, ID, draw_one), sig
 
 
 DASHBOARD = Dashboard(

@@ -8,8 +8,9 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
+from vizboard.components.histogram_cards import GRID_STYLE, histogram_cards
 from vizboard.dashboards.base import Dashboard
-from vizboard.data.models import Kind
+from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
 from vizboard.figures.histograms import histogram_figure
 from vizboard.figures.theme import run_color
@@ -25,10 +26,6 @@ RANGE = f"{ID}-step-range"
 RANGE_BOX = f"{ID}-range-box"
 CARDS = f"{ID}-cards"
 SIGNATURE = f"{ID}-signature"
-
-_CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "4px"}
-_GRID_STYLE = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(420px, 1fr))",
-               "gap": "10px"}
 
 
 def layout() -> html.Div:
@@ -47,7 +44,7 @@ def layout() -> html.Div:
             ]),
         ]),
         dcc.Store(id=SIGNATURE),
-        html.Div(id=CARDS, style=_GRID_STYLE),
+        html.Div(id=CARDS, style=GRID_STYLE),
     ])
 
 
@@ -112,24 +109,18 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
             return no_update, no_update
         if not infos:
             return html.P("No histograms in the selected runs.", className=f"{ID}-empty"), sig
-        cards = []
-        for info in infos:
-            series = provider.histograms(info.run, info.tag)
-            if series is None or len(series) == 0:
-                continue
-            name = info.display_name or info.tag
+
+        def draw_one(info: TagInfo, series: HistogramSeries) -> Any:
             fig = histogram_figure(
                 series, mode=mode or "offset",
                 step_range=(int(step_range[0]), int(step_range[1])) if ranged else None,
                 max_steps=MAX_DRAWN_STEPS, color=run_color(info.run), theme=theme or "light",
-                title=f"{name} · {info.run}",
+                title=f"{info.display_name or info.tag} · {info.run}",
             )
             fig.update_layout(height=340)
-            cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE,
-                                  **{"data-run": info.run, "data-tag": info.tag}, children=[
-                dcc.Graph(figure=fig, config={"displaylogo": False}, className=f"{ID}-graph"),
-            ]))
-        return cards, sig
+            return fig
+
+        return histogram_cards(provider, infos, ID, draw_one), sig
 
 
 DASHBOARD = Dashboard(

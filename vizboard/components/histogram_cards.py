@@ -1,0 +1,38 @@
+"""Histogram chart cards: one graph card per (tag, run) of histogram data, for the Histograms and
+Distributions tabs (which differ only in the figure they draw)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from dash import dcc, html
+
+from vizboard.data.models import HistogramSeries, TagInfo
+from vizboard.data.provider import DataProvider
+
+__all__ = ["CARD_STYLE", "GRID_STYLE", "histogram_cards"]
+
+CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "4px"}
+"""Style of one chart card."""
+GRID_STYLE = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(420px, 1fr))",
+              "gap": "10px"}
+"""Style of the grid holding the cards."""
+
+
+def histogram_cards(provider: DataProvider, infos: Iterable[TagInfo], prefix: str,
+                    draw: Callable[[TagInfo, HistogramSeries], Any]) -> list[html.Div]:
+    """One ``{prefix}-card`` (tagged with data-run/data-tag) per (tag, run) in ``infos`` holding histograms.
+
+    ``draw(info, series)`` returns the Plotly figure of one card; tags with no (or empty) series get no card.
+    """
+    cards = []
+    for info in infos:
+        series = provider.histograms(info.run, info.tag)
+        if series is None or len(series) == 0:
+            continue
+        cards.append(html.Div(className=f"{prefix}-card", style=CARD_STYLE,
+                              **{"data-run": info.run, "data-tag": info.tag}, children=[
+            dcc.Graph(figure=draw(info, series), config={"displaylogo": False}, className=f"{prefix}-graph"),
+        ]))
+    return cards
