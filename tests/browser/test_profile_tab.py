@@ -93,3 +93,12 @@ def test_profile_tab_renders_and_downloads(logdir: Path, serve, page) -> None:
     page.get_by_text("broken · host_9", exact=False).click()
     expect(page.locator("#profile-problem")).to_contain_text("not valid JSON", timeout=20_000)
     expect(page.locator("#profile-ops tbody tr:has(td)")).to_have_count(0)
+
+    # a trace written while the tab is open is found by the tab's own poll (trace files are not event
+    # files: they do not change the data version); it joins the picker without a reload
+    late = logdir / "late" / "host_7.777.pt.trace.json"
+    late.parent.mkdir(parents=True)
+    late.write_text(json.dumps({"traceEvents": [
+        {"ph": "X", "cat": "cpu_op", "name": "aten::mm", "pid": 1, "tid": 1, "ts": 1.0, "dur": 2.0}]}))
+    page.click("#profile-trace")
+    expect(page.get_by_text("late · host_7", exact=False)).to_be_visible(timeout=30_000)

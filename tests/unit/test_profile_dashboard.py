@@ -79,3 +79,32 @@ def test_remote_logdir_is_not_walked_for_availability() -> None:
     assert not is_available(p)
     p.add_scalars("run", "time/step", [0], [0.1])
     assert is_available(p)
+
+
+def test_trace_poll_runs_only_while_the_profile_tab_is_active(tmp_path: Path) -> None:
+    """Trace files do not change the data version, so a slow poll finds them, but only on this tab."""
+    from dash import dcc
+
+    from vizboard.components import ids
+
+    def find(c, cid):
+        if getattr(c, "id", None) == cid:
+            return c
+        kids = getattr(c, "children", None)
+        for k in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+            hit = find(k, cid) if hasattr(k, "to_plotly_json") else None
+            if hit is not None:
+                return hit
+        return None
+
+    poll = find(DASHBOARD.layout(), profile.POLL)
+    assert isinstance(poll, dcc.Interval) and poll.disabled is True  # off until the tab is shown
+    app = Dash(__name__, suppress_callback_exceptions=True)
+    DASHBOARD.register_callbacks(app, FakeProvider(str(tmp_path)))
+    (spec,) = [s for k, s in app.callback_map.items() if k == f"{profile.POLL}.disabled"]
+    assert [i["id"] for i in spec["inputs"]] == [ids.ACTIVE_TAB]
+    assert "callback" not in spec  # clientside: switching tabs costs no request
+    # every server-side callback on the poll also waits for the active tab
+    for key, s in app.callback_map.items():
+        if any(i["id"] == profile.POLL for i in s["inputs"]):
+            assert any(i["id"] == ids.ACTIVE_TAB for i in s["inputs"]), key

@@ -60,7 +60,10 @@ TIMING = f"{ID}-timing"
 EMPTY = f"{ID}-empty"
 
 POLL_MS = 5000
-"""How often (ms) the visible tab looks for new trace files (traces-only dirs do not bump the data version)."""
+"""How often (ms) the Profile tab, while it is the active tab, looks for new trace files.
+
+Everything else refreshes on ``ids.DATA_VERSION``; trace files are not event files, so a trace that
+appears does not change the data version. The poll is disabled while another tab is active."""
 MAX_OPERATOR_ROWS = 2000
 
 _SHOW: dict[str, str] = {}
@@ -101,7 +104,7 @@ def layout() -> html.Div:
                                                         "overflow": "hidden", "textOverflow": "ellipsis"},
     )
     return html.Div(id=f"{ID}-root", children=[
-        dcc.Interval(id=POLL, interval=POLL_MS),
+        dcc.Interval(id=POLL, interval=POLL_MS, disabled=True),  # enabled only while the tab is active
         html.P("Nothing to profile yet: record a torch.profiler trace with "
                "tensorboard_trace_handler(<run dir>/plugins/profile), or pass system_metrics=True "
                "to SummaryWriter, or time phases with writer.timer('forward').",
@@ -178,6 +181,11 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         if trace is None:
             raise TraceParseError(f"the trace {path} is no longer in the logdir")
         return cache.get(trace, lambda t: load_trace(provider.logdir, t))
+
+    app.clientside_callback(
+        f"function(active) {{ return active !== {ID!r}; }}",
+        Output(POLL, "disabled"), Input(ids.ACTIVE_TAB, "data"),
+    )
 
     @app.callback(
         Output(TRACE, "options"), Output(TRACE, "value"), Output(TRACES_SECTION, "style"),
