@@ -4,7 +4,8 @@
 subprocess on a free loopback port, waits (with a deadline) until ``/api/version``
 answers, and returns the base URL (``http://127.0.0.1:P``); every server it started
 is stopped at teardown (``serve_module``: at the end of the module, to share one server).
-Mark browser tests ``@pytest.mark.browser``.
+Mark browser tests ``@pytest.mark.browser``. ``patient_expect`` (opt-in) gives Playwright's
+``expect`` 20 s. Helpers shared by the tab tests (not fixtures) are in ``helpers.py``.
 """
 
 from __future__ import annotations
@@ -84,6 +85,19 @@ def browser() -> Iterator[object]:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture()
+def patient_expect() -> Iterator[None]:
+    """Give each Playwright ``expect`` 20 s (its default is 5 s: the machine is shared), then restore 5 s.
+
+    Opt in per module: ``pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("patient_expect")]``.
+    """
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
 
 
 @pytest.fixture()

@@ -9,20 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import WRITERS, card_sel, open_tab, write_with_both
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("patient_expect")]
 
-
-@pytest.fixture(autouse=True)
-def _patient_expect():
-    """The machine is shared: give each page assertion 20 s (Playwright's default is 5 s)."""
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
 
 RATE = 8000
-WRITERS = ("ours", "torch")
 
 
 def clip(step: int) -> np.ndarray:
@@ -34,16 +27,13 @@ def clip(step: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
 
-    from logger import SummaryWriter as OurWriter
-
-    root = tmp_path_factory.mktemp("audio")
-    for name, cls in zip(WRITERS, (OurWriter, TorchWriter)):
-        w = cls(str(root / name))
+    def write(w) -> None:
         for s in range(3):
             w.add_audio("sound/sine", torch.from_numpy(clip(s)), s, sample_rate=RATE)
-        w.close()
+
+    root = tmp_path_factory.mktemp("audio")
+    write_with_both(root, write)
     return root
 
 
@@ -58,11 +48,9 @@ def fetch_wav(page, src: str) -> tuple[int, int, np.ndarray]:
 
 
 def test_audio_players_play_the_logged_clips(page, serve, logdir: Path) -> None:
-    base = serve(logdir)
-    page.goto(f"{base}/?tab=audio")
-    page.locator("audio.audio-player").first.wait_for()
+    open_tab(page, serve(logdir), "audio", "audio.audio-player")
     for run in WRITERS:
-        card = page.locator(f'.audio-card[data-run="{run}"][data-tag="sound/sine"]')
+        card = page.locator(card_sel("audio", run, "sound/sine"))
         player = card.locator("audio.audio-player")
         expect(player).to_have_attribute("src", re.compile(r"step=2&"))
         expect(card.locator(".audio-info")).to_have_text("8000 Hz · 1.50 s · mono")

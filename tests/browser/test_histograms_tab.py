@@ -6,36 +6,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import WRITERS, card_sel, open_tab, write_with_both
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("patient_expect")]
 
-
-@pytest.fixture(autouse=True)
-def _patient_expect():
-    """The machine is shared: give each page assertion 20 s (Playwright's default is 5 s)."""
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
 
 STEPS = 120
-WRITERS = ("ours", "torch")
 
 
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
-
-    from logger import SummaryWriter as OurWriter
-
-    root = tmp_path_factory.mktemp("histograms")
-    for name, cls in zip(WRITERS, (OurWriter, TorchWriter)):
+    def write(w) -> None:
         rng = np.random.default_rng(0)
-        w = cls(str(root / name))
         for s in range(STEPS):
             w.add_histogram("weights/w", rng.normal(s * 0.01, 1.0, 500), s)
         w.add_histogram("few/b", np.arange(10.0), 0)
-        w.close()
+
+    root = tmp_path_factory.mktemp("histograms")
+    write_with_both(root, write)
     return root
 
 
@@ -46,13 +35,8 @@ def traces(page, selector: str) -> list[dict]:
         " step: t.customdata ? t.customdata[0][0] : null, x: Array.from(t.x)}))")
 
 
-def card_sel(tab: str, run: str, tag: str) -> str:
-    return f'.{tab}-card[data-run="{run}"][data-tag="{tag}"]'
-
-
 def test_histograms_offset_overlay_and_step_range(page, serve, logdir: Path) -> None:
-    base = serve(logdir)
-    page.goto(f"{base}/?tab=histograms")
+    open_tab(page, serve(logdir), "histograms")
     for run in WRITERS:
         sel = card_sel("histograms", run, "weights/w")
         page.locator(f"{sel} .js-plotly-plot .scatterlayer .trace").first.wait_for()
@@ -94,8 +78,7 @@ def test_histograms_offset_overlay_and_step_range(page, serve, logdir: Path) -> 
 
 
 def test_distributions_bands(page, serve, logdir: Path) -> None:
-    base = serve(logdir)
-    page.goto(f"{base}/?tab=distributions")
+    open_tab(page, serve(logdir), "distributions")
     for run in WRITERS:
         sel = card_sel("distributions", run, "weights/w")
         page.locator(f"{sel} .js-plotly-plot .scatterlayer .trace").first.wait_for()

@@ -8,17 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import card_sel, open_tab
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("patient_expect")]
 
-
-@pytest.fixture(autouse=True)
-def _patient_expect():
-    """The machine is shared: give each page assertion 20 s (Playwright's default is 5 s)."""
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
 
 LIVE_TIMEOUT_MS = 30_000
 
@@ -38,10 +32,9 @@ def test_new_steps_appear_and_slider_follows_newest(page, serve, tmp_path: Path)
             w.add_image("a", image(s), s, dataformats="HWC")
             w.add_image("b", image(s), s, dataformats="HWC")
         w.flush()
-        base = serve(tmp_path, "--reload-interval", "0.5")
-        page.goto(f"{base}/?tab=images")
-        card_a = page.locator('.images-card[data-tag="a"]')
-        card_b = page.locator('.images-card[data-tag="b"]')
+        open_tab(page, serve(tmp_path, "--reload-interval", "0.5"), "images")
+        card_a = page.locator(card_sel("images", None, "a"))
+        card_b = page.locator(card_sel("images", None, "b"))
         img_a, img_b = card_a.locator("img.images-img"), card_b.locator("img.images-img")
         img_b.wait_for()
         expect(img_a).to_have_attribute("src", re.compile(r"step=2&"))

@@ -5,27 +5,18 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from helpers import WRITERS, card_sel, open_tab, write_tf2_strings, write_with_both
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("patient_expect")]
 
-
-@pytest.fixture(autouse=True)
-def _patient_expect():
-    """The machine is shared: give each page assertion 20 s (Playwright's default is 5 s)."""
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
 
 STEPS = 12
-WRITERS = ("ours", "torch")
 
 
 def pixels(step: int) -> np.ndarray:
@@ -52,37 +43,19 @@ def _png(img: np.ndarray) -> bytes:
 
 def write_tf2_images(run_dir: Path, tag: str, steps: range, k: int) -> None:
     """A TF 2.x ``tf.summary.image`` record: DT_STRING [2+k] = [width, height, png_1..png_k]."""
-    from logger._pb import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
-    from logger.records import frame
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    out = [frame(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2").SerializeToString())]
-    for step in steps:
-        content = [b"5", b"4"] + [_png(sample(i)) for i in range(k)]
-        tensor = tensor_pb2.TensorProto(
-            dtype=types_pb2.DT_STRING, string_val=content,
-            tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(content))]),
-        )
-        meta = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="images"))
-        value = summary_pb2.Summary.Value(tag=tag, metadata=meta, tensor=tensor)
-        ev = event_pb2.Event(wall_time=time.time(), step=step, summary=summary_pb2.Summary(value=[value]))
-        out.append(frame(ev.SerializeToString()))
-    (run_dir / f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.1.0").write_bytes(b"".join(out))
+    content = [b"5", b"4"] + [_png(sample(i)) for i in range(k)]
+    write_tf2_strings(run_dir, tag, "images", [(step, content, (len(content),)) for step in steps], "1.0")
 
 
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
-
-    from logger import SummaryWriter as OurWriter
-
-    root = tmp_path_factory.mktemp("images")
-    for name, cls in zip(WRITERS, (OurWriter, TorchWriter)):
-        w = cls(str(root / name))
+    def write(w) -> None:
         for s in range(STEPS):
             w.add_image("pics/img", pixels(s), s, dataformats="HWC")
         w.add_images("pics/grid", np.stack([sample(i) for i in range(3)]), 0, dataformats="NHWC")
-        w.close()
+
+    root = tmp_path_factory.mktemp("images")
+    write_with_both(root, write)
     write_tf2_images(root / "tf2", "pics/multi", range(2), k=3)
     return root
 
@@ -96,17 +69,11 @@ def fetch_image(page, src: str) -> np.ndarray:
 
 
 def card(page, run: str, tag: str):
-    return page.locator(f'.images-card[data-run="{run}"][data-tag="{tag}"]')
-
-
-def open_tab(page, serve, logdir: Path) -> None:
-    base = serve(logdir)
-    page.goto(f"{base}/?tab=images")
-    page.locator("img.images-img").first.wait_for()
+    return page.locator(card_sel("images", run, tag))
 
 
 def test_images_show_logged_pixels_and_keyboard_slider(page, serve, logdir: Path) -> None:
-    open_tab(page, serve, logdir)
+    open_tab(page, serve(logdir), "images", "img.images-img")
     for run in WRITERS:
         img = card(page, run, "pics/img").locator("img.images-img")
         expect(img).to_have_attribute("src", re.compile(r"step=11&"))
@@ -125,7 +92,7 @@ def test_images_show_logged_pixels_and_keyboard_slider(page, serve, logdir: Path
 
 
 def test_multi_image_grid_and_view_controls(page, serve, logdir: Path) -> None:
-    open_tab(page, serve, logdir)
+    open_tab(page, serve(logdir), "images", "img.images-img")
     # TF 2.x tensor with 3 samples: three images, each the logged sample
     imgs = card(page, "tf2", "pics/multi").locator("img.images-img")
     imgs.nth(2).wait_for()

@@ -6,19 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import WRITERS, card_sel, open_tab, write_with_both
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("patient_expect")]
 
 
-@pytest.fixture(autouse=True)
-def _patient_expect():
-    """The machine is shared: give each page assertion 20 s (Playwright's default is 5 s)."""
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-WRITERS = ("ours", "torch")
 T = 5
 
 
@@ -34,13 +27,7 @@ def counts(step: int) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
-
-    from logger import SummaryWriter as OurWriter
-
-    root = tmp_path_factory.mktemp("pr")
-    for name, cls in zip(WRITERS, (OurWriter, TorchWriter)):
-        w = cls(str(root / name))
+    def write(w) -> None:
         for s in range(3):
             c = counts(s)
             w.add_pr_curve_raw("pr/raw", c["tp"], c["fp"], c["tn"], c["fn"], c["precision"], c["recall"],
@@ -48,7 +35,9 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         rng = np.random.default_rng(0)
         labels = rng.integers(0, 2, 300)
         w.add_pr_curve("pr/computed", labels, np.clip(0.6 * labels + 0.5 * rng.random(300), 0, 1), 0)
-        w.close()
+
+    root = tmp_path_factory.mktemp("pr")
+    write_with_both(root, write)
     return root
 
 
@@ -59,10 +48,8 @@ def traces(page, selector: str) -> list[dict]:
 
 
 def test_pr_curves_per_run_with_step_slider(page, serve, logdir: Path) -> None:
-    base = serve(logdir)
-    page.goto(f"{base}/?tab=pr_curves")
-    sel = '.pr_curves-card[data-tag="pr/raw"]'
-    page.locator(f"{sel} .js-plotly-plot .scatterlayer .trace").first.wait_for()
+    sel = card_sel("pr_curves", None, "pr/raw")
+    open_tab(page, serve(logdir), "pr_curves", f"{sel} .js-plotly-plot .scatterlayer .trace")
     expect(page.locator(f"{sel} .gtitle")).to_have_text("step 2")
     ts = traces(page, sel)
     assert sorted(t["name"] for t in ts) == list(WRITERS)
@@ -88,7 +75,7 @@ def test_pr_curves_per_run_with_step_slider(page, serve, logdir: Path) -> None:
     for word in ("threshold 0.250", "precision 0.6667", "recall 0.8000", "TP 8", "FP 4", "TN 6", "FN 2"):
         expect(hover).to_contain_text(word)
 
-    computed = '.pr_curves-card[data-tag="pr/computed"]'
+    computed = card_sel("pr_curves", None, "pr/computed")
     page.locator(f"{computed} .js-plotly-plot .scatterlayer .trace").first.wait_for()
     ts = traces(page, computed)
     assert sorted(t["name"] for t in ts) == list(WRITERS)
