@@ -46,13 +46,10 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         sig = [[i.run, i.tag, i.version] for i in infos] + [theme]
         if sig == old_sig:
             return no_update, no_update
-        if not infos:
-            return html.P("No histograms in the selected runs.", className=f"{ID}-empty"), sig
 
-        def draw_one(info: TagInfo, series: HistogramSeries) -> Any:
+        def draw_one(info: TagInfo, series: HistogramSeries, title: str) -> Any:
             fig = distribution_figure(series, max_points=MAX_POINTS, color=run_color(info.run),
-                                      theme=theme or "light",
-                                      title=f"{info.display_name or info.tag} · {info.run}")
+                                      theme=theme or "light", title=title)
             fig.update_layout(height=320)
             return fig
 

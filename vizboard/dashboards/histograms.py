@@ -107,15 +107,12 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         sig = [[i.run, i.tag, i.version] for i in infos] + [[theme, mode, step_range if ranged else None]]
         if sig == old_sig:
             return no_update, no_update
-        if not infos:
-            return html.P("No histograms in the selected runs.", className=f"{ID}-empty"), sig
 
-        def draw_one(info: TagInfo, series: HistogramSeries) -> Any:
+        def draw_one(info: TagInfo, series: HistogramSeries, title: str) -> Any:
             fig = histogram_figure(
                 series, mode=mode or "offset",
                 step_range=(int(step_range[0]), int(step_range[1])) if ranged else None,
-                max_steps=MAX_DRAWN_STEPS, color=run_color(info.run), theme=theme or "light",
-                title=f"{info.display_name or info.tag} · {info.run}",
+                max_steps=MAX_DRAWN_STEPS, color=run_color(info.run), theme=theme or "light", title=title,
             )
             fig.update_layout(height=340)
             return fig
