@@ -20,13 +20,16 @@ import tempfile
 import threading
 import time
 
-__all__ = ["add_demo_arguments", "run_demo", "demo_module", "TORCH_HINT", "STOP_GRACE"]
+__all__ = ["add_demo_arguments", "run_demo", "demo_module", "TORCH_HINT", "STOP_GRACE", "MAX_RUNS"]
 
 TORCH_HINT = 'pip install "vizboard[torch]"'
 """What to install when torch is missing (named in the error)."""
 
 STOP_GRACE = 15.0
 """Seconds the training processes get to close their writers after SIGTERM before they are killed."""
+
+MAX_RUNS = 8
+"""Most learning rates the demo's sweep knows (``demo/train.py``'s list)."""
 
 _FALLBACK_PORT = 0
 
@@ -41,6 +44,23 @@ def _positive(text: str) -> int:
     return v
 
 
+def _runs(text: str) -> int:
+    v = _positive(text)
+    if v > MAX_RUNS:
+        raise argparse.ArgumentTypeError(f"{v}: the demo sweeps at most {MAX_RUNS} learning rates")
+    return v
+
+
+def _port(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"{v} is not in 0..65535")
+    return v
+
+
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``vizboard demo`` (training flags are passed on to the demo's train.py)."""
     from vizboard.config import DEFAULT_HOST, DEFAULT_PORT
@@ -48,15 +68,15 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--logdir", default=None,
                         help="where the runs go (default: a new temporary directory, kept afterwards)")
     parser.add_argument("--epochs", type=_positive, default=None, help="epochs per run (default 6; --quick: 2)")
-    parser.add_argument("--runs", type=_positive, default=None,
-                        help="learning rates in the sweep, one process each (default 3)")
+    parser.add_argument("--runs", type=_runs, default=None,
+                        help=f"learning rates in the sweep, one process each (default 3, at most {MAX_RUNS})")
     parser.add_argument("--steps-per-epoch", type=_positive, default=None,
                         help="optimizer steps per epoch (default 40; --quick: 8)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where to train (default auto: cuda when available)")
     parser.add_argument("--quick", action="store_true", help="a tiny sweep that finishes in seconds")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=None,
+    parser.add_argument("--port", type=_port, default=None,
                         help=f"port to listen on (default {DEFAULT_PORT}, or a free one if it is taken)")
 
 
