@@ -167,3 +167,21 @@ def test_profiler_traces(logdir: Path) -> None:
         assert len(parsed.steps.step) == 3  # schedule(wait=1, warmup=1, active=3)
         assert len(parsed.operators) > 10
         assert np.all(parsed.steps.backward_us > 0) and np.all(parsed.steps.data_us > 0)
+
+
+def test_vizboard_demo_flags_match_the_sweep() -> None:
+    import argparse
+
+    from demo.train import build_parser, config_from_args, sweep_lrs
+    from vizboard.demo import MAX_RUNS
+
+    assert len(set(sweep_lrs(MAX_RUNS))) == MAX_RUNS
+    with pytest.raises(ValueError, match="--runs"):
+        config_from_args(build_parser().parse_args(["--runs", str(MAX_RUNS + 1)]))
+    demo_flags = argparse.ArgumentParser()
+    from vizboard.demo import add_demo_arguments
+
+    add_demo_arguments(demo_flags)
+    sweep = {a.dest for a in build_parser()._actions}
+    passed_on = {"logdir", "epochs", "runs", "steps_per_epoch", "device", "quick"}
+    assert passed_on <= {a.dest for a in demo_flags._actions} and passed_on <= sweep
