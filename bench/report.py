@@ -142,7 +142,7 @@ _HOW_TO = """\
 
 ```bash
 python -m bench                 # every benchmark; writes docs/benchmarks.md{duration}
-python -m bench --quick         # CI-sized smoke run (< 3 min); writes a temporary file
+python -m bench --quick         # CI-sized smoke run (a few minutes); writes a temporary file
 python -m bench --only scale --out /tmp/scale.md
 python -m bench.<name>          # one module alone, printing its table (writer, loader, serve, scale)
 ```
