@@ -8,15 +8,15 @@ from typing import Any
 
 from dash import dcc, html
 
+from vizboard.components.card_grid import card_style, grid_style
 from vizboard.data.models import HistogramSeries, TagInfo
 from vizboard.data.provider import DataProvider
 
 __all__ = ["CARD_STYLE", "GRID_STYLE", "histogram_cards"]
 
-CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "4px"}
+CARD_STYLE = card_style("4px")
 """Style of one chart card."""
-GRID_STYLE = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(420px, 1fr))",
-              "gap": "10px"}
+GRID_STYLE = grid_style(420)
 """Style of the grid holding the cards."""
 
 

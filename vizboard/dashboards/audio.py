@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dash import Dash, dcc, html
+from dash import Dash, html
 
+from vizboard.components.card_grid import card_grid_layout, card_style, grid_style
 from vizboard.components.step_slider import register_step_cards, step_at
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import BlobRef, Kind
@@ -19,14 +20,13 @@ SIGNATURE = f"{ID}-signature"
 SLIDER = f"{ID}-step-slider"
 VIEW = f"{ID}-view"
 
-_CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "8px"}
-_GRID_STYLE = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(340px, 1fr))",
-               "gap": "10px"}
+_CARD_STYLE = card_style("8px")
+_GRID_STYLE = grid_style(340)
 
 
 def layout() -> html.Div:
     """The grid of audio cards (filled by a callback)."""
-    return html.Div(id=f"{ID}-root", children=[dcc.Store(id=SIGNATURE), html.Div(id=CARDS, style=_GRID_STYLE)])
+    return card_grid_layout(ID, _GRID_STYLE)
 
 
 def _view(provider: DataProvider, refs: list[BlobRef], position: int | None) -> list:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
+from vizboard.components.card_grid import card_grid_layout
 from vizboard.components.histogram_cards import GRID_STYLE, histogram_cards
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import HistogramSeries, Kind, TagInfo
@@ -27,7 +28,7 @@ SIGNATURE = f"{ID}-signature"
 
 def layout() -> html.Div:
     """The chart grid (filled by a callback)."""
-    return html.Div(id=f"{ID}-root", children=[dcc.Store(id=SIGNATURE), html.Div(id=CARDS, style=GRID_STYLE)])
+    return card_grid_layout(ID, GRID_STYLE)
 
 
 def register_callbacks(app: Dash, provider: DataProvider) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import Dash, Input, Output, State, dcc, html
 
+from vizboard.components.card_grid import card_style, grid_style
 from vizboard.components.step_slider import register_step_cards, step_at
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import BlobRef, Kind
@@ -22,10 +23,8 @@ RESET = f"{ID}-reset"
 SLIDER = f"{ID}-step-slider"
 VIEW = f"{ID}-view"
 
-_CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "8px",
-               "overflow": "auto"}
-_GRID_STYLE = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(320px, 1fr))",
-               "gap": "10px", "alignItems": "start"}
+_CARD_STYLE = card_style("8px", overflow="auto")
+_GRID_STYLE = grid_style(320, alignItems="start")
 _PIXELATED_MAX_WIDTH = 256
 _IMG_STYLE = {"filter": "var(--images-filter, none)", "width": "var(--images-width, 100%)",
               "maxWidth": "var(--images-max-width, 100%)", "height": "auto", "display": "block",

@@ -10,6 +10,7 @@ from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
+from vizboard.components.card_grid import card_grid_layout, card_style, grid_style
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import Kind, PrCurveEntry
 from vizboard.data.provider import DataProvider
@@ -23,14 +24,13 @@ SIGNATURE = f"{ID}-signature"
 SLIDER = f"{ID}-step-slider"
 GRAPH = f"{ID}-graph"
 
-_CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "8px"}
-_GRID_STYLE = {"display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(420px, 1fr))",
-               "gap": "10px"}
+_CARD_STYLE = card_style("8px")
+_GRID_STYLE = grid_style(420)
 
 
 def layout() -> html.Div:
     """The grid of PR cards (filled by a callback)."""
-    return html.Div(id=f"{ID}-root", children=[dcc.Store(id=SIGNATURE), html.Div(id=CARDS, style=_GRID_STYLE)])
+    return card_grid_layout(ID, _GRID_STYLE)
 
 
 def _curves(provider: DataProvider, tag: str, runs: list[str] | None) -> dict[str, list[PrCurveEntry]]:

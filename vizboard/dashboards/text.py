@@ -9,6 +9,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
+from vizboard.components.card_grid import card_style
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import Kind, TagInfo, TextEntry
 from vizboard.data.provider import DataProvider
@@ -25,8 +26,7 @@ CARDS = f"{ID}-cards"
 SIGNATURE = f"{ID}-signature"
 SHOW_ALL = f"{ID}-show-all"
 
-_CARD_STYLE = {"border": "1px solid rgba(128,128,128,.3)", "borderRadius": "6px", "padding": "8px",
-               "marginBottom": "12px", "overflowX": "auto"}
+_CARD_STYLE = card_style("8px", marginBottom="12px", overflowX="auto")
 _CELL_STYLE = {"border": "1px solid rgba(128,128,128,.4)", "padding": "2px 8px", "verticalAlign": "top"}
 
 
