@@ -19,7 +19,8 @@ from vizboard.data.models import BlobRef, Kind
 from vizboard.data.provider import DataProvider
 from vizboard.figures.images import steps_of
 
-__all__ = ["StepView", "card_key", "register_step_cards", "step_at", "step_slider"]
+__all__ = ["StepView", "card_key", "kept_position", "register_step_cards", "slider_states", "step_at",
+           "step_slider"]
 
 StepView = Callable[[list[BlobRef], str, "int | None"], list]
 """``view(refs, tag, position)``: the children of a card's view at slider ``position`` (newest if None)."""
@@ -34,6 +35,19 @@ def step_at(steps: list[int], position: int | None) -> int:
     """The step at slider ``position`` (an index into ``steps``, clamped; the newest step if None)."""
     pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
     return steps[pos]
+
+
+def slider_states(slider_ids: list[dict], values: list[Any], maxes: list[Any]) -> dict[str, tuple[Any, Any]]:
+    """The ``(value, max)`` of each step slider on the page, by its id's ``index`` (from ALL-pattern States)."""
+    return {sid["index"]: (v, m) for sid, v, m in zip(slider_ids, values, maxes)}
+
+
+def kept_position(old: tuple[Any, Any] | None, last: int) -> int:
+    """Where a rebuilt slider over positions 0..``last`` starts: the newest step, unless the user had moved
+    its ``old`` ``(value, max)`` back from the end, then that position (clamped to ``last``)."""
+    if old is not None and old[0] is not None and old[1] is not None and old[0] < old[1]:
+        return min(int(old[0]), last)  # the user picked an older step: stay there
+    return last
 
 
 def step_slider(slider_type: str, key: str, steps: list[int], value: int) -> dcc.Slider:
@@ -69,7 +83,7 @@ def register_step_cards(app: Dash, provider: DataProvider, *, prefix: str, kind:
         sig = [[i.run, i.tag, i.version] for i in infos]
         if sig == old_sig:
             return no_update, no_update
-        previous = {sid["index"]: (v, m) for sid, v, m in zip(slider_ids, values, maxes)}
+        previous = slider_states(slider_ids, values, maxes)
         cards = []
         for info in infos:
             refs = provider.blobs(info.run, info.tag)
@@ -77,10 +91,7 @@ def register_step_cards(app: Dash, provider: DataProvider, *, prefix: str, kind:
             if not steps:
                 continue
             key = card_key(info.run, info.tag)
-            value = len(steps) - 1
-            old = previous.get(key)
-            if old is not None and old[0] is not None and old[1] is not None and old[0] < old[1]:
-                value = min(int(old[0]), value)  # the user picked an older step: stay there
+            value = kept_position(previous.get(key), len(steps) - 1)
             cards.append(html.Div(className=f"{prefix}-card", style=card_style,
                                   **{"data-run": info.run, "data-tag": info.tag}, children=[
                 html.Div(info.display_name or info.tag, style={"fontWeight": "600"}),

@@ -11,6 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.components.card_grid import card_grid_layout, card_style, grid_style
+from vizboard.components.step_slider import kept_position, slider_states, step_at, step_slider
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import Kind, PrCurveEntry
 from vizboard.data.provider import DataProvider
@@ -46,8 +47,7 @@ def _curves(provider: DataProvider, tag: str, runs: list[str] | None) -> dict[st
 def _figure(provider: DataProvider, tag: str, steps: list[int], position: int | None,
             selected: list[str] | None, theme: str | None) -> go.Figure:
     """The PR chart of ``tag`` at slider ``position`` over ``steps`` (newest if None): one trace per run."""
-    pos = len(steps) - 1 if position is None else max(0, min(int(position), len(steps) - 1))
-    step = steps[pos]
+    step = step_at(steps, position)
     curves = {}
     for run, entries in _curves(provider, tag, list(selected) if selected is not None else None).items():
         entry = entry_at(entries, step)
@@ -75,7 +75,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         sig = [[i.run, i.tag, i.version] for i in infos]
         if sig == old_sig:
             return no_update, no_update
-        previous = {sid["index"]: (v, m) for sid, v, m in zip(slider_ids, values, maxes)}
+        previous = slider_states(slider_ids, values, maxes)
         steps_by_tag: dict[str, set[int]] = defaultdict(set)
         names: dict[str, str] = {}
         for info in infos:
@@ -86,16 +86,10 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
             if not step_set:
                 continue
             steps = sorted(step_set)
-            last = len(steps) - 1
-            value = last
-            old = previous.get(tag)
-            if old is not None and old[0] is not None and old[1] is not None and old[0] < old[1]:
-                value = min(int(old[0]), last)
-            marks = {0: str(steps[0]), last: str(steps[last])} if last > 0 else {0: str(steps[0])}
+            value = kept_position(previous.get(tag), len(steps) - 1)
             cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE, **{"data-tag": tag}, children=[
                 html.Div(names[tag], style={"fontWeight": "600"}),
-                dcc.Slider(id={"type": SLIDER, "index": tag}, min=0, max=last, step=1, value=value, marks=marks,
-                           updatemode="drag", allow_direct_input=False, disabled=last == 0),
+                step_slider(SLIDER, tag, steps, value),
                 dcc.Store(id={"type": f"{ID}-steps", "index": tag}, data=steps),
                 dcc.Graph(id={"type": GRAPH, "index": tag}, config={"displaylogo": False}, className=GRAPH,
                           figure=_figure(provider, tag, steps, value, selected, theme)),
