@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import open_tab
 
 from logger import SummaryWriter
 from tests.torch_profiling import profile_tiny_model
@@ -39,8 +40,7 @@ def logdir(tmp_path_factory) -> Path:
 def test_profile_tab_renders_and_downloads(logdir: Path, serve, page) -> None:
     from playwright.sync_api import expect
 
-    base = serve(logdir, "--reload-interval", "0.5")
-    page.goto(f"{base}/?tab=profile")
+    open_tab(page, serve(logdir, "--reload-interval", "0.5"), "profile")
     rows = page.locator("#profile-ops tbody tr:has(td)")
     expect(rows.first).to_be_visible(timeout=30_000)
     expect(page.locator("#profile-ops")).to_contain_text("aten::addmm")
