@@ -5,6 +5,9 @@ time from launch until the first page answers and the run list holds every run; 
 data of sampled runs is complete; resident memory (process tree) after load and its growth
 over a burst of requests; and, in headless Chromium, the time from typing a run regex into
 the run filter until the visible run list shows the change. Run alone: ``python -m bench.scale``.
+
+Over 500 lines for a reason: the server harness (launch, readiness polling, process-tree RSS,
+stop by PID) and the browser driver are private to this figure and kept beside it.
 """
 
 from __future__ import annotations
@@ -541,5 +544,5 @@ def importlib_missing(name: str) -> bool:
 if __name__ == "__main__":
     for m in run(quick="--quick" in sys.argv):
         theirs_text = ", ".join(f"{k}: {v.median:.4g}" for k, v in m.theirs.items())
-        ours = f"{m.ours.median:.4g}" if m.ours.values else "not measured"
-        print(f"{m.figure}: vizboard {ours} {m.unit}; {theirs_text}")
+        ours = f"{m.ours.median:.4g} {m.unit}" if m.ours.values else "not measured"
+        print(f"{m.figure}: vizboard {ours}; {theirs_text} ({m.unit})")
