@@ -125,7 +125,7 @@ def _train(cfg: DemoConfig, lr: float, name: str, run_dir: str, writer: Any, tim
 
     def log_histograms(step: int, grads: bool) -> None:
         for pname, p in model.named_parameters():
-            if p.dim() < 2 and "bias" in pname and not grads:
+            if p.dim() < 2:  # conv and linear weights only (BatchNorm scales and biases would crowd the tabs)
                 continue
             if grads and p.grad is not None:
                 writer.add_histogram(f"gradients/{pname}", p.grad, step)
