@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -87,7 +88,10 @@ def test_demo_trains_serves_and_stops_cleanly_on_sigint() -> None:
         m = re.search(r"logs are kept in (\S+)", text)
         assert m, text
         logdir = Path(m.group(1))
-        assert {p.name for p in logdir.iterdir()} == RUNS  # a temporary logdir is kept
+        try:
+            assert {p.name for p in logdir.iterdir()} == RUNS  # a temporary logdir is kept
+        finally:
+            shutil.rmtree(logdir, ignore_errors=True)  # ... and this test cleans it up
         assert f"http://127.0.0.1:{port}/" in text
         with pytest.raises(OSError):
             urllib.request.urlopen(f"{base}/api/version", timeout=2)
