@@ -151,7 +151,7 @@ def test_markup_in_run_and_tag_names_is_shown_as_plain_text(serve, page, tmp_pat
     cs = wait_cards(page, lambda cs: len(cs) == 1 and lines(cs[0]))
     assert cs[0]["title"] == evil_tag
     assert list(lines(cs[0])) == [evil_run]
-    assert page.locator(".vb-run-name").first.text_content() == evil_run
+    assert page.locator("#shell-run-checklist .vb-run-label").first.text_content() == evil_run
     assert page.locator(".vb-card-title").first.text_content() == evil_tag
     assert page.locator(".vb-app img").count() == 0
     assert page.locator(".vb-app script").count() == 0

@@ -60,10 +60,13 @@ def test_new_runs_appear_live_in_the_run_list_with_stable_colours(serve, page, l
     w.close()
     _wait_text(page, "#shell-run-count", lambda t: t == "3 of 3")
     assert page.is_checked(".vb-run-list input[value='r3']")
-    swatch = page.locator(".vb-run-list label", has_text="r3").locator(".vb-swatch")
-    rgb = swatch.evaluate("e => getComputedStyle(e).backgroundColor")
     hexcol = run_color("r3")
-    assert rgb == "rgb({}, {}, {})".format(*(int(hexcol[i:i + 2], 16) for i in (1, 3, 5)))
+    rgb = "rgb({}, {}, {})".format(*(int(hexcol[i:i + 2], 16) for i in (1, 3, 5)))
+    swatch = page.locator(".vb-run-list label", has=page.locator("input[value='r3']")).locator(".vb-run-label")
+    page.wait_for_function(
+        "([e, rgb]) => getComputedStyle(e, '::before').backgroundColor === rgb", arg=[swatch.element_handle(), rgb]
+    )
+    assert page.locator(".vb-run-list input[value='r3']").evaluate("e => getComputedStyle(e).accentColor") == rgb
     # select none / all
     page.click("#shell-run-none")
     _wait_text(page, "#shell-run-count", lambda t: t == "0 of 3")
@@ -125,3 +128,28 @@ def test_token_page_flow(serve, page, logdir):
     cookies = page.context.cookies()
     (c,) = [c for c in cookies if c["name"] == "vizboard_token"]
     assert c["httpOnly"] and c["sameSite"] == "Strict"
+
+
+def test_successive_filters_that_shrink_the_run_list_keep_working(serve, page, tmp_path):
+    """Regression: 200 -> 50 -> 30 -> 1 runs. Dash 4 reused index-keyed rows with component
+    labels and the renderer crashed on the second filter, resetting it."""
+    logdir = tmp_path / "many"
+    for s in range(2):
+        for r in range(100):
+            w = _writer(logdir / f"sweep{s}" / f"run{r:04d}")
+            w.add_scalar("loss", 1.0, 0)
+            w.close()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(serve(logdir))
+    _wait_text(page, "#shell-run-count", lambda t: t == "200 of 200")
+    for pattern, expected in ((r"run00[0-4]\d", 100), (r"sweep1/run00[0-2]\d", 30), ("run0000", 2), (r"sweep0/run0000$", 1)):
+        page.fill("#shell-run-filter", pattern)
+        _wait_text(page, "#shell-run-count", lambda t, n=expected: t == f"{n} of 200")
+        page.wait_for_function(
+            "([n, rx]) => { const v = [...document.querySelectorAll('#shell-run-checklist input')].map(e => e.value);"
+            " return (n < 100 ? v.length === n : v.length > 0 && v.length <= n) && v.every(x => new RegExp(rx).test(x)); }",
+            arg=[expected, pattern],
+        )
+        assert page.input_value("#shell-run-filter") == pattern
+    assert not [e for e in errors if "props" in e], errors

@@ -4,6 +4,13 @@ Runs matching the filter and ticked go into ``ids.SELECTED_RUNS``; ``ids.RUN_COL
 maps every run to its stable colour. The list follows the data live (new runs appear
 ticked unless the selection came as an explicit list, e.g. from a link). Run names are
 rendered as text (Dash escapes them), never as HTML.
+
+Option labels are plain strings, not components: Dash 4's option list keys its rows by
+index below 100 options and renders component labels at ``options[i].label``, so a
+shrinking filtered list reused stale rows and crashed the renderer (the page then
+reset the filter). Each run's colour is applied by CSS instead: a clientside callback
+writes one rule per run (checkbox ``accent-color`` and a swatch before the name),
+selecting the row by its input's ``value`` with ``CSS.escape``d run names.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ def layout() -> html.Div:
             dcc.Store(id=sid.RUN_STATE, data={"mode": "all", "off": []}),
             dcc.Checklist(id=sid.RUN_CHECKLIST, options=[], value=[], className="vb-run-list",
                           labelClassName="vb-run-label"),
+            html.Div(id=sid.RUN_COLOR_SINK, hidden=True),
         ],
     )
 
@@ -56,16 +64,36 @@ def resolve_selection(all_runs: list[str], state: dict[str, Any] | None, pattern
 
 
 def _option(run: str) -> dict[str, Any]:
-    color = run_color(run)
-    return {
-        "label": html.Span([html.Span(className="vb-swatch", style={"backgroundColor": color}),
-                            html.Span(run, className="vb-run-name", title=run)]),
-        "value": run,
+    return {"label": run, "value": run, "title": run}
+
+
+_COLOR_RULES_JS = """
+function (colors) {
+    var el = document.getElementById("vb-run-color-rules");
+    if (!el) {
+        el = document.createElement("style");
+        el.id = "vb-run-color-rules";
+        document.head.appendChild(el);
     }
+    var list = "#%(checklist)s";
+    var rules = [list + " .vb-run-label::before{content:'';display:inline-block;width:10px;height:10px;"
+                 + "border-radius:2px;margin-right:6px;vertical-align:middle;flex:none}"];
+    Object.keys(colors || {}).forEach(function (run) {
+        var c = String(colors[run]);
+        if (!/^#[0-9a-fA-F]{3,8}$/.test(c)) { return; }
+        var v = CSS.escape(run);
+        rules.push(list + ' label:has(input[value="' + v + '"]) .vb-run-label::before{background-color:' + c + '}');
+        rules.push(list + ' input[value="' + v + '"]{accent-color:' + c + '}');
+    });
+    el.textContent = rules.join("\\n");
+    return window.dash_clientside.no_update;
+}
+""" % {"checklist": sid.RUN_CHECKLIST}
 
 
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
     """Keep the list, the selection state and the shared stores in sync."""
+    app.clientside_callback(_COLOR_RULES_JS, Output(sid.RUN_COLOR_SINK, "children"), Input(ids.RUN_COLORS, "data"))
 
     @app.callback(
         Output(sid.RUN_CHECKLIST, "options"),
