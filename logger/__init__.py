@@ -10,7 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["SummaryWriter", "init", "log", "finish", "get_writer"]
+__all__ = ["SummaryWriter", "init", "log", "finish", "get_writer", "__version__"]
+
+__version__ = "0.1.0"
+"""The distribution's version (vizboard and logger ship together)."""
 
 _LAZY = {"SummaryWriter": "logger.writer", "init": "logger.api", "log": "logger.api", "finish": "logger.api",
          "get_writer": "logger.api"}

@@ -361,3 +361,16 @@ def test_dead_writer_thread_keeps_raising(tmp_path, monkeypatch) -> None:
     for _ in range(2):
         with pytest.raises(WriterThreadError, match="simulated"):
             w.add_scalar("a", 2.0, 1)
+
+
+def test_logger_version_matches_the_distribution() -> None:
+    import re
+    from pathlib import Path
+
+    import logger
+    import vizboard
+
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    declared = re.search(r'^version = "([^"]+)"', pyproject, re.M)
+    assert declared is not None
+    assert logger.__version__ == vizboard.__version__ == declared.group(1)
