@@ -142,7 +142,8 @@ def timeline_figure(trace: ProfileTrace, step_pos: int | None, theme: str = "lig
             continue
         fig.add_trace(go.Bar(
             name=cat, orientation="h", y=rows_a[m], x=width[m], base=base[m],
-            marker_color=PALETTE[k % len(PALETTE)], customdata=np.stack([names[m], full[m]], axis=1),
+            marker_color=PALETTE[k % len(PALETTE)], marker_line_width=0,  # the template's outline hid thin bars
+            customdata=np.stack([names[m], full[m]], axis=1),
             hovertemplate="%{customdata[0]}<br>start %{base:.3f} ms, %{customdata[1]:.3f} ms<extra></extra>",
         ))
     if dropped:
@@ -204,7 +205,8 @@ def system_metrics_figure(system: Sequence[ScalarSeries], aligned: Sequence[Scal
             ), row=row, col=1)
     fig.update_xaxes(type="date")
     fig.update_xaxes(title_text="wall time (UTC)", row=len(panels), col=1)
-    fig.update_layout(height=180 * len(panels) + 80, showlegend=True, legend={"orientation": "h", "y": -0.08})
+    fig.update_layout(height=180 * len(panels) + 120, showlegend=True,
+                      legend={"orientation": "h", "y": -0.1, "yanchor": "top"}, margin={"b": 90})
     return apply_theme(fig, theme)
 
 
