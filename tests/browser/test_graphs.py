@@ -82,6 +82,22 @@ def _click_node(page, node_id: str) -> None:
     page.mouse.click(box["x"], box["y"])
 
 
+def _tap_leaf_until(page, node_id: str, text: str, attempts: int = 5) -> None:
+    """Tap leaf ``node_id`` until the details panel shows ``text`` (a leaf tap is idempotent,
+    so a tap that landed while cytoscape was still re-rendering is simply repeated)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    details = page.locator("#graphs-details")
+    for _ in range(attempts):
+        _click_node(page, node_id)
+        try:
+            details.get_by_text(text, exact=True).wait_for(timeout=5000)
+            return
+        except PlaywrightTimeout:
+            continue
+    details.get_by_text(text, exact=True).wait_for()
+
+
 def test_module_tree_renders_and_expands_and_collapses(page, serve, logdir: Path) -> None:
     base = serve(logdir)
     _open(page, base)
@@ -116,9 +132,8 @@ def test_details_panel_depth_and_search(page, serve, logdir: Path) -> None:
     base = serve(logdir)
     _open(page, base)
     page.wait_for_function(f"() => {CY}.getElementById('m:head').length === 1")
-    _click_node(page, "m:head")
+    _tap_leaf_until(page, "m:head", "Linear")
     details = page.locator("#graphs-details")
-    details.get_by_text("Linear", exact=True).wait_for()
     text = details.text_content()
     assert "51 (51)" in text and "2×16" in text and "2×3" in text and "in_features=16" in text
 
