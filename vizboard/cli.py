@@ -42,18 +42,8 @@ def _positive_float(text: str) -> float:
     return v
 
 
-def _port(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= v <= 65535:
-        raise argparse.ArgumentTypeError(f"{v} is not in 0..65535")
-    return v
-
-
 def _add_serve_arguments(p: argparse.ArgumentParser) -> None:
-    from vizboard.config import DEFAULT_HOST, DEFAULT_PORT
+    from vizboard.config import DEFAULT_HOST, DEFAULT_PORT, parse_port
 
     p.add_argument("logdir", metavar="LOGDIR",
                    help="directory your SummaryWriter writes to (runs are its subdirectories), or an fsspec "
@@ -61,7 +51,7 @@ def _add_serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=DEFAULT_HOST,
                    help=f"address to bind (default {DEFAULT_HOST}: this machine only; 0.0.0.0 = every "
                         f"interface, use with --token)")
-    p.add_argument("--port", type=_port, default=DEFAULT_PORT,
+    p.add_argument("--port", type=parse_port, default=DEFAULT_PORT,
                    help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--poll", action="store_true",
                    help="poll the files instead of using file-system events (network file systems)")

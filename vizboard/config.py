@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
-__all__ = ["ServeConfig", "DEFAULT_PORT", "DEFAULT_HOST"]
+__all__ = ["ServeConfig", "DEFAULT_PORT", "DEFAULT_HOST", "parse_port"]
 
 DEFAULT_PORT = 6006
 DEFAULT_HOST = "127.0.0.1"
@@ -54,3 +55,14 @@ class ServeConfig:
             host = f"[{host}]"
         base = f"http://{host}:{self.port}/"
         return f"{base}?token={self.token}" if self.token else base
+
+
+def parse_port(text: str) -> int:
+    """A TCP port from a command-line flag (0 = any free port); argparse ``type=`` for ``--port``."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"{v} is not in 0..65535")
+    return v

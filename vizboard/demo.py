@@ -51,19 +51,9 @@ def _runs(text: str) -> int:
     return v
 
 
-def _port(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= v <= 65535:
-        raise argparse.ArgumentTypeError(f"{v} is not in 0..65535")
-    return v
-
-
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``vizboard demo`` (training flags are passed on to the demo's train.py)."""
-    from vizboard.config import DEFAULT_HOST, DEFAULT_PORT
+    from vizboard.config import DEFAULT_HOST, DEFAULT_PORT, parse_port
 
     parser.add_argument("--logdir", default=None,
                         help="where the runs go (default: a new temporary directory, kept afterwards)")
@@ -76,7 +66,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where to train (default auto: cuda when available)")
     parser.add_argument("--quick", action="store_true", help="a tiny sweep that finishes in seconds")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
-    parser.add_argument("--port", type=_port, default=None,
+    parser.add_argument("--port", type=parse_port, default=None,
                         help=f"port to listen on (default {DEFAULT_PORT}, or a free one if it is taken)")
 
 
