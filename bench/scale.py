@@ -368,7 +368,7 @@ _OURS_UI = _RegexUI(  # vizboard.components.run_selector (ids in vizboard.compon
     # The checklist may be virtualised (only visible rows in the DOM): the count is the "N of M"
     # text its callback renders with the list, and the DOM rows must all match the filter.
     count_js="parseInt((document.getElementById('shell-run-count') || {}).textContent || '-1', 10)",
-    names_js="Array.from(document.querySelectorAll('#shell-run-checklist .vb-run-name')).map(e => e.textContent.trim())",
+    names_js="Array.from(document.querySelectorAll('#shell-run-checklist input[type=checkbox]')).map(e => e.value)",
 )
 
 _PATTERNS = (r"run00[0-4]\d", r"sweep1/run01[0-2]\d", r"run01[5-9]\d", r"run00\d[05]", r"^sweep[01]/")
