@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, Response, request
 
 from vizboard.data.models import BlobRef, Kind
 from vizboard.data.provider import DataProvider
+from vizboard.data.query import json_float
 from vizboard.figures.scalars import MAX_POINTS_LIMIT, X_AXES, select_indices
 from vizboard.figures.theme import run_color
 
@@ -40,21 +41,13 @@ class ApiError(Exception):
         self.message = message
 
 
-def _clean(v: float) -> float | str:
-    if math.isfinite(v):
-        return v
-    if math.isnan(v):
-        return "NaN"
-    return "Infinity" if v > 0 else "-Infinity"
-
-
 def float_list(a: np.ndarray) -> list[float | str]:
     """``a`` as a JSON-safe list: non-finite values become "NaN"/"Infinity"/"-Infinity"."""
     arr = np.asarray(a, dtype=np.float64)
     out: list[Any] = arr.tolist()
     bad = np.nonzero(~np.isfinite(arr))[0]
     for i in bad.tolist():
-        out[i] = _clean(out[i])
+        out[i] = json_float(out[i])
     return out
 
 
@@ -69,7 +62,7 @@ def _json(payload: Any, status: int = 200) -> Response:
 def _default(o: Any) -> Any:
     if isinstance(o, np.generic):
         v = o.item()
-        return _clean(v) if isinstance(v, float) else v
+        return json_float(v) if isinstance(v, float) else v
     if isinstance(o, np.ndarray):
         return o.tolist()
     if isinstance(o, Kind):
@@ -237,9 +230,9 @@ class _Routes:
         out = []
         for i in range(len(h)):
             left, right, count = h.buckets(i)
-            out.append({"step": int(h.step[i]), "wall_time": float(h.wall_time[i]), "min": _clean(float(h.minimum[i])),
-                        "max": _clean(float(h.maximum[i])), "num": _clean(float(h.num[i])),
-                        "sum": _clean(float(h.total[i])),
+            out.append({"step": int(h.step[i]), "wall_time": float(h.wall_time[i]), "min": json_float(float(h.minimum[i])),
+                        "max": json_float(float(h.maximum[i])), "num": json_float(float(h.num[i])),
+                        "sum": json_float(float(h.total[i])),
                         "buckets": [float_list(left), float_list(right), float_list(count)]})
         return {"run": run, "tag": tag, "version": h.version, "histograms": out}
 
@@ -324,9 +317,9 @@ class _Routes:
             "metric_tags": list(h.metric_tags),
             "hparam_domains": {k: list(v) for k, v in h.hparam_domains.items()},
             "sessions": [
-                {"run": s.run, "group": s.group, "hparams": {k: _clean(v) if isinstance(v, float) else v
+                {"run": s.run, "group": s.group, "hparams": {k: json_float(v) if isinstance(v, float) else v
                                                               for k, v in s.hparams.items()},
-                 "metrics": {k: _clean(v) for k, v in s.metrics.items()}, "status": s.status,
+                 "metrics": {k: json_float(v) for k, v in s.metrics.items()}, "status": s.status,
                  "start_time": s.start_time, "end_time": s.end_time}
                 for s in h.sessions
             ],

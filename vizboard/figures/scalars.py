@@ -323,7 +323,7 @@ def series_records(series: Sequence[ScalarSeries]) -> list[dict]:
     rows: list[dict] = []
     for s in series:
         for step, wt, v in zip(s.step.tolist(), s.wall_time.tolist(), s.value.tolist()):
-            rows.append({"run": s.run, "tag": s.tag, "step": step, "wall_time": wt, "value": _json_float(v)})
+            rows.append({"run": s.run, "tag": s.tag, "step": step, "wall_time": wt, "value": query.json_float(v)})
     return rows
 
 
@@ -334,13 +334,6 @@ def lines_to_csv(series: Sequence[ScalarSeries]) -> str:
     w.writerow(["run", "tag", "step", "wall_time", "value"])
     for s in series:
         for step, wt, v in zip(s.step.tolist(), s.wall_time.tolist(), s.value.tolist()):
-            w.writerow([s.run, s.tag, step, repr(wt), repr(v) if math.isfinite(v) else _json_float(v)])
+            w.writerow([s.run, s.tag, step, repr(wt), repr(v) if math.isfinite(v) else query.json_float(v)])
     return buf.getvalue()
 
-
-def _json_float(v: float) -> float | str:
-    if math.isfinite(v):
-        return v
-    if math.isnan(v):
-        return "NaN"
-    return "Infinity" if v > 0 else "-Infinity"
