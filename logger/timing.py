@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import time
-import weakref
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -104,15 +103,9 @@ class StepTimer:
     def for_writer(cls, writer: Any) -> StepTimer:
         """``writer.timer``: logs through ``writer.add_scalar`` via a weak reference (no cycle
         keeps a dropped writer alive)."""
-        ref = weakref.ref(writer)
+        from logger.system_metrics import writer_emit
 
-        def emit(tag: str, value: float, step: int, walltime: float) -> None:
-            w = ref()
-            if w is None:
-                raise ReferenceError("the SummaryWriter was garbage-collected")
-            w.add_scalar(tag, value, step, walltime)
-
-        return cls(emit)
+        return cls(writer_emit(writer))
 
     def step(self, step: int | None = None) -> int:
         """Advance the current step by one (or set it to ``step``); returns the new current step."""
