@@ -27,8 +27,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import statistics
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile

@@ -261,12 +261,12 @@ def chart_server_time(runs: int, points: int, repeats: int) -> dict[str, Sample 
     """Server seconds for one chart of ``runs`` x ``points``: the API (all runs), the card figure
     callback cold (smoothing computed) and warm (smoothing cached: live update / zoom); bytes."""
     from flask import Flask
+    from plotly.io.json import to_json_plotly
 
     from vizboard.api import register_api
     from vizboard.components.scalar_index import ScalarIndex
     from vizboard.dashboards.scalars import MAX_POINTS, card_figure, new_smoothing_cache
     from vizboard.figures import scalars as fs
-    from plotly.io.json import to_json_plotly
 
     provider = _ArrayProvider(runs, points)
     server = Flask("bench")

@@ -57,8 +57,8 @@ def logdir(tmp_path_factory) -> Path:
 
 def _open(page, base: str) -> None:
     page.goto(f"{base}/?tab=graphs")
-    page.wait_for_function(f"() => {{ const e = document.getElementById('graphs-cytoscape');"
-                           f" return e && e._cyreg && e._cyreg.cy.nodes().length > 0; }}")
+    page.wait_for_function("() => { const e = document.getElementById('graphs-cytoscape');"
+                           " return e && e._cyreg && e._cyreg.cy.nodes().length > 0; }")
 
 
 def _ids(page) -> set[str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from helpers import WRITERS, card_sel, open_tab, write_tf2_strings, write_with_both
+from PIL import Image
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("patient_expect")]

@@ -10,8 +10,7 @@ from tests.unit.fake_provider import FakeProvider
 from vizboard.components.run_selector import resolve_selection
 from vizboard.components.scalar_index import OPEN_SECTIONS, ScalarIndex, build_sections, compile_filter
 from vizboard.components.smoothing_cache import SmoothingCache
-from vizboard.components.url_state import (
-    decode_query, encode_query, float_param, list_param, run_state_param, text_param)
+from vizboard.components.url_state import decode_query, encode_query, float_param, list_param, run_state_param, text_param
 from vizboard.dashboards.scalars import parse_relayout, parse_y_relayout
 from vizboard.data.models import ChartLayout, Kind, ScalarSeries, TagInfo
 

@@ -30,10 +30,10 @@ drops +-inf events and stops reading a file at a NaN one; we lose nothing).
 from __future__ import annotations
 
 import bisect
-from collections import deque
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
