@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from logger import _convert
+from logger import _convert, storage
 from logger._convert import capture, check_step, check_tag, check_walltime
 from logger.event_file import SCALAR, EventFileWriter, _nbytes, encode_scalar_event
 from logger.system_metrics import sampler_for_writer
@@ -156,6 +156,13 @@ class SummaryWriter:
         system_metrics: True samples CPU/memory/GPU every 10 s, a number every that many
             seconds, on a background thread, as ``system/*`` scalars (step = sample counter;
             see :mod:`logger.system_metrics`; needs psutil); stopped by ``close()``.
+        storage_options: keyword arguments for the fsspec filesystem when ``log_dir`` is a URL.
+
+    ``log_dir`` may be any fsspec URL (``s3://bucket/exp1``, ``gs://...``, ``memory://...``):
+    event files are then objects re-uploaded on each flush (at most every ``flush_secs``)
+    and rolled to a new object every 8 MiB; after a crash what the last flush uploaded
+    survives (:mod:`logger.storage`). A missing filesystem package (s3fs, gcsfs, ...)
+    raises ImportError naming it; nothing is written locally.
 
     ``writer.timer(name, batch_size=None, step=None)`` times a phase as ``time/<name>``
     (seconds); ``writer.timer.step()`` advances its step (see :mod:`logger.timing`).
@@ -163,8 +170,9 @@ class SummaryWriter:
 
     def __init__(self, log_dir: str | os.PathLike[str] | None = None, comment: str = "", purge_step: int | None = None,
                  max_queue: int = 1024, flush_secs: float = 1.0, filename_suffix: str = "",
-                 system_metrics: bool | float = False) -> None:
+                 system_metrics: bool | float = False, *, storage_options: dict[str, Any] | None = None) -> None:
         self.log_dir = str(log_dir) if log_dir else _default_logdir(comment)
+        self.storage_options = storage_options
         self.purge_step = purge_step
         self.max_queue = max_queue
         self.flush_secs = flush_secs
@@ -183,7 +191,8 @@ class SummaryWriter:
     def _get_file_writer(self) -> EventFileWriter:
         fw = self._fw
         if fw is None:
-            fw = self._fw = EventFileWriter(self.log_dir, self.max_queue, self.flush_secs, self.filename_suffix)
+            fw = self._fw = EventFileWriter(self.log_dir, self.max_queue, self.flush_secs, self.filename_suffix,
+                                           self.storage_options)
             self._core = fw._core
             if self.purge_step is not None:
                 from logger._pb import event_pb2
@@ -419,7 +428,8 @@ class SummaryWriter:
         metrics = {check_tag(k, "metric_dict key"): _scalar(v, f"metric_dict[{k!r}]") for k, v in metric_dict.items()}
         step = check_step(global_step)
         if run_name:
-            with SummaryWriter(os.path.join(self.log_dir, run_name), max_queue=self.max_queue, flush_secs=self.flush_secs) as sub:
+            with SummaryWriter(storage.join(self.log_dir, run_name), max_queue=self.max_queue, flush_secs=self.flush_secs,
+                               storage_options=self.storage_options) as sub:
                 sub.add_hparams(hparam_dict, metric_dict, hparam_domain_discrete, None, global_step)
             return
         now = _time()
@@ -462,7 +472,8 @@ class SummaryWriter:
         """Embedding projector files as torch writes them (tensors.tsv, metadata.tsv, sprite.png, projector_config.pbtxt)."""
         from logger._embedding import write_embedding
 
-        self._projector = write_embedding(self.log_dir, self._projector, mat, metadata, label_img, global_step, tag, metadata_header)
+        self._projector = write_embedding(self.log_dir, self._projector, mat, metadata, label_img, global_step, tag, metadata_header,
+                                          self.storage_options)
 
     def add_mesh(self, tag: str, vertices: Any, colors: Any = None, faces: Any = None, config_dict: Mapping[str, Any] | None = None,
                  global_step: int | None = None, walltime: float | None = None) -> None:
