@@ -54,26 +54,26 @@ def write_embedding(log_dir: str, config: Any, mat: Any, metadata: Sequence[Any]
     tag = _convert.check_tag(tag)
     mat = _convert.to_numpy(_convert.capture(mat, "mat"))
     if mat.ndim != 2:
-        raise ValueError(f"mat must be 2-D [points, dims], got shape {mat.shape}")
+        raise _convert.ArgumentError(f"mat must be 2-D [points, dims], got shape {mat.shape}")
     step = _convert.check_step(global_step)
     subdir = f"{str(step).zfill(5)}/{encode_tag(tag)}"
     save_path = storage.join(log_dir, subdir)
     if not storage.is_remote(save_path) and os.path.exists(save_path) and not os.path.isdir(save_path):
         raise NotADirectoryError(f"{save_path} exists and is a file; cannot write the embedding there")
     if metadata is not None and len(metadata) != mat.shape[0]:
-        raise ValueError(f"metadata has {len(metadata)} rows but mat has {mat.shape[0]} points")
+        raise _convert.ArgumentError(f"metadata has {len(metadata)} rows but mat has {mat.shape[0]} points")
     img = None
     if label_img is not None:
         img = _convert.to_numpy(_convert.capture(label_img, "label_img"))
         if img.ndim != 4 or img.shape[0] != mat.shape[0] or img.shape[1] not in (1, 3):
-            raise ValueError(f"label_img must be [N, C, H, W] with N = {mat.shape[0]} points and C in 1/3, got {img.shape}")
+            raise _convert.ArgumentError(f"label_img must be [N, C, H, W] with N = {mat.shape[0]} points and C in 1/3, got {img.shape}")
     storage.makedirs(save_path, storage_options)
     if metadata is not None:
         if not metadata_header:
             lines = [str(x) for x in metadata]
         else:
             if len(metadata_header) != len(metadata[0]):
-                raise ValueError("metadata_header must have one name per metadata column")
+                raise _convert.ArgumentError("metadata_header must have one name per metadata column")
             lines = ["\t".join(str(e) for e in row) for row in [metadata_header, *metadata]]
         storage.write_file(storage.join(save_path, "metadata.tsv"), ("\n".join(lines) + "\n").encode("utf-8"), storage_options)
     if img is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from logger._convert import ArgumentError
 from logger._pb import summary_pb2
 
 __all__ = ["check_dataformats", "to_hwc", "make_grid", "image", "video", "figure_to_chw"]
@@ -24,10 +25,10 @@ def check_dataformats(shape: tuple[int, ...], dataformats: str, allowed: tuple[i
     fmt = dataformats.upper()
     required = {2: "HW", 3: "CHW", 4: "NCHW"}
     if len(fmt) not in allowed or sorted(fmt) != sorted(required[len(fmt)]):
-        raise ValueError(f"dataformats {dataformats!r} is not supported here; use a permutation of "
+        raise ArgumentError(f"dataformats {dataformats!r} is not supported here; use a permutation of "
                          + " or ".join(repr(required[n]) for n in allowed))
     if len(shape) != len(fmt):
-        raise ValueError(f"img_tensor has shape {shape} ({len(shape)} dims) but dataformats={dataformats!r} "
+        raise ArgumentError(f"img_tensor has shape {shape} ({len(shape)} dims) but dataformats={dataformats!r} "
                          f"needs {len(fmt)} dims; pass matching dataformats (e.g. 'HWC', 'HW', 'NCHW')")
     if "C" in fmt and shape[fmt.index("C")] not in (1, 3, 4):
         raise ValueError(f"img_tensor has {shape[fmt.index('C')]} channels (shape {shape}, dataformats "

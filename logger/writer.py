@@ -31,6 +31,7 @@ from typing import Any
 from logger import _convert, storage
 from logger._convert import capture, check_step, check_tag, check_walltime
 from logger.event_file import SCALAR, EventFileWriter, _nbytes, encode_scalar_event
+from logger.file_writer import FileWriter
 from logger.system_metrics import sampler_for_writer
 from logger.timing import StepTimer
 
@@ -178,6 +179,7 @@ class SummaryWriter:
         self.flush_secs = flush_secs
         self.filename_suffix = filename_suffix
         self._fw: EventFileWriter | None = None
+        self._file: FileWriter | None = None  # torch-style wrapper handed out by the file_writer property
         self._core: Any = None  # self._fw's queue state, for add_scalar's inlined put
         self._hparams: dict[str, Any] | None = None
         self._projector: Any = None
@@ -205,9 +207,20 @@ class SummaryWriter:
         return fw
 
     @property
-    def file_writer(self) -> EventFileWriter:
-        """The underlying :class:`EventFileWriter` (reopened after ``close()`` like torch)."""
-        return self._get_file_writer()
+    def file_writer(self) -> FileWriter | None:
+        """torch's ``FileWriter`` API over the current event file; None after ``close()`` (the next ``add_*`` reopens)."""
+        fw = self._fw
+        if fw is None:
+            return None
+        if self._file is None or self._file.event_writer is not fw:
+            self._file = FileWriter(fw)
+        return self._file
+
+    @property
+    def all_writers(self) -> dict[str, FileWriter] | None:
+        """``{log_dir: file_writer}`` as torch (one entry: ``add_scalars`` writes into this run); None after ``close()``."""
+        f = self.file_writer
+        return None if f is None else {self.log_dir: f}
 
     def get_logdir(self) -> str:
         """Directory where event files are written."""
@@ -271,7 +284,7 @@ class SummaryWriter:
         snap = capture(values, "values")
         size = snap.numel() if hasattr(snap, "numel") else snap.size
         if size == 0:
-            raise ValueError(f"values is empty (shape {tuple(snap.shape)}): a histogram needs at least one element")
+            raise _convert.ArgumentError(f"values is empty (shape {tuple(snap.shape)}): a histogram needs at least one element")
         if not isinstance(bins, str) and hasattr(bins, "__len__"):
             bins = capture(bins, "bins")
         self._put(_b_histogram, (tag, snap, bins, max_bins), global_step, walltime)
@@ -284,7 +297,7 @@ class SummaryWriter:
         limits = [float(x) for x in _convert.to_numpy(capture(bucket_limits, "bucket_limits")).reshape(-1)]
         counts = [float(x) for x in _convert.to_numpy(capture(bucket_counts, "bucket_counts")).reshape(-1)]
         if len(limits) != len(counts):
-            raise ValueError(f"bucket_limits ({len(limits)}) and bucket_counts ({len(counts)}) must have the same length")
+            raise _convert.ArgumentError(f"bucket_limits ({len(limits)}) and bucket_counts ({len(counts)}) must have the same length")
         fields = [float(_scalar(x, n)) for x, n in ((min, "min"), (max, "max"), (num, "num"), (sum, "sum"),
                                                   (sum_squares, "sum_squares"))]
         self._put(_call("histogram_raw"), (tag, *fields, limits, counts), global_step, walltime)
@@ -329,9 +342,9 @@ class SummaryWriter:
         snap = capture(vid_tensor, "vid_tensor")
         shape = _convert.shape_of(snap)
         if len(shape) != 5 or shape[2] not in (1, 3, 4):
-            raise ValueError(f"vid_tensor must be [N, T, C, H, W] with C in 1/3/4, got shape {shape}")
+            raise _convert.ArgumentError(f"vid_tensor must be [N, T, C, H, W] with C in 1/3/4, got shape {shape}")
         if not fps > 0:
-            raise ValueError(f"fps must be positive, got {fps!r}")
+            raise _convert.ArgumentError(f"fps must be positive, got {fps!r}")
         self._put(_b_video, (tag, snap, float(fps)), global_step, walltime)
 
     def add_audio(self, tag: str, snd_tensor: Any, global_step: int | None = None, sample_rate: float = 44100,
@@ -341,9 +354,9 @@ class SummaryWriter:
         snap = capture(snd_tensor, "snd_tensor")
         shape = tuple(d for d in _convert.shape_of(snap) if d != 1)
         if len(shape) > 2 or (len(shape) == 2 and min(shape) > 2) or not shape:
-            raise ValueError(f"snd_tensor must be 1-D (mono) or 2-D with 1 or 2 channels, got shape {_convert.shape_of(snap)}")
+            raise _convert.ArgumentError(f"snd_tensor must be 1-D (mono) or 2-D with 1 or 2 channels, got shape {_convert.shape_of(snap)}")
         if not (isinstance(sample_rate, (int, float)) and sample_rate > 0):
-            raise ValueError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}")
+            raise _convert.ArgumentError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}")
         self._put(_b_audio, (tag, snap, sample_rate), global_step, walltime)
 
     # ------------------------------------------------------------------ text, pr curves, layouts
@@ -360,9 +373,9 @@ class SummaryWriter:
         tag = check_tag(tag)
         lab, pred = capture(labels, "labels"), capture(predictions, "predictions")
         if _convert.shape_of(lab) != _convert.shape_of(pred):
-            raise ValueError(f"labels {_convert.shape_of(lab)} and predictions {_convert.shape_of(pred)} must have the same shape")
-        if not isinstance(num_thresholds, int) or num_thresholds < 2:
-            raise ValueError(f"num_thresholds must be an int >= 2, got {num_thresholds!r}")
+            raise _convert.ArgumentError(f"labels {_convert.shape_of(lab)} and predictions {_convert.shape_of(pred)} must have the same shape")
+        if not isinstance(num_thresholds, int) or num_thresholds < 1:
+            raise _convert.ArgumentError(f"num_thresholds must be an int >= 1, got {num_thresholds!r}")
         w = None if weights is None else capture(weights, "weights")
         self._put(_b_pr, (tag, lab, pred, num_thresholds, w), global_step, walltime)
 
@@ -377,7 +390,7 @@ class SummaryWriter:
                                                       false_negative_counts, precision, recall), names))
         shapes = {_convert.shape_of(a) for a in arrays}
         if len(shapes) != 1 or len(next(iter(shapes))) != 1:
-            raise ValueError(f"the six pr-curve arrays must be 1-D and of equal length, got shapes {sorted(shapes)}")
+            raise _convert.ArgumentError(f"the six pr-curve arrays must be 1-D and of equal length, got shapes {sorted(shapes)}")
         self._put(_b_pr_raw, (tag, arrays, num_thresholds), global_step, walltime)
 
     def add_custom_scalars(self, layout: Mapping[str, Mapping[str, Sequence[Any]]]) -> None:
@@ -387,9 +400,9 @@ class SummaryWriter:
         for cat, charts in layout.items():
             for title, spec in charts.items():
                 if not (isinstance(spec, (list, tuple)) and len(spec) == 2 and spec[0] in ("Multiline", "Margin")):
-                    raise ValueError(f"layout[{cat!r}][{title!r}] must be ['Multiline', [tags]] or ['Margin', [v, lo, hi]]")
+                    raise _convert.ArgumentError(f"layout[{cat!r}][{title!r}] must be ['Multiline', [tags]] or ['Margin', [v, lo, hi]]")
                 if spec[0] == "Margin" and len(spec[1]) != 3:
-                    raise ValueError(f"layout[{cat!r}][{title!r}]: a Margin chart needs exactly 3 tags")
+                    raise _convert.ArgumentError(f"layout[{cat!r}][{title!r}]: a Margin chart needs exactly 3 tags")
         self._put(_call("custom_scalars"), ({k: dict(v) for k, v in layout.items()},), None, None)
 
     def add_custom_scalars_multilinechart(self, tags: Sequence[str], category: str = "default", title: str = "untitled") -> None:
@@ -399,7 +412,7 @@ class SummaryWriter:
     def add_custom_scalars_marginchart(self, tags: Sequence[str], category: str = "default", title: str = "untitled") -> None:
         """One margin chart from ``[value, lower, upper]`` tags."""
         if len(tags) != 3:
-            raise ValueError(f"tags must be [value, lower, upper], got {len(tags)} tags")
+            raise _convert.ArgumentError(f"tags must be [value, lower, upper], got {len(tags)} tags")
         self.add_custom_scalars({category: {title: ["Margin", list(tags)]}})
 
     # ------------------------------------------------------------------ hparams
@@ -487,10 +500,10 @@ class SummaryWriter:
             snap = capture(arr, name)
             shape = _convert.shape_of(snap)
             if len(shape) != 3 or shape[2] != 3:
-                raise ValueError(f"{name} must have shape [B, N, 3], got {shape}")
+                raise _convert.ArgumentError(f"{name} must have shape [B, N, 3], got {shape}")
             parts.append(snap)
         if parts[0] is None:
-            raise ValueError("vertices is required")
+            raise _convert.ArgumentError("vertices is required")
         self._put(_b_mesh, (tag, *parts, dict(config_dict) if config_dict is not None else None), global_step, walltime)
 
     # ------------------------------------------------------------------ lifecycle
@@ -508,7 +521,7 @@ class SummaryWriter:
         try:
             self._end_hparams(sys.exc_info()[0] is None)
         finally:
-            fw, self._fw, self._core = self._fw, None, None
+            fw, self._fw, self._core, self._file = self._fw, None, None, None
             fw.close()
 
     def __enter__(self) -> SummaryWriter:
