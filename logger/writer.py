@@ -83,6 +83,13 @@ def _b_image(tag: str, img: Any, fmt: str) -> Any:
     return image(tag, _convert.to_numpy(img), fmt)
 
 
+def _b_boxes(tag: str, img: Any, boxes: Any, fmt_rescale: tuple[str, float], labels: list[str] | None) -> Any:
+    from logger.images import image_boxes
+
+    fmt, rescale = fmt_rescale
+    return image_boxes(tag, _convert.to_numpy(img), _convert.to_numpy(boxes).reshape(-1, 4), rescale, fmt, labels)
+
+
 def _b_video(tag: str, vid: Any, fps: float) -> Any:
     from logger.images import video
 
@@ -323,6 +330,32 @@ class SummaryWriter:
         fmt = check_dataformats(_convert.shape_of(snap), dataformats, (4,))
         self._put(_b_image, (tag, snap, fmt), global_step, walltime)
 
+    def add_image_with_boxes(self, tag: str, img_tensor: Any, box_tensor: Any, global_step: int | None = None,
+                             walltime: float | None = None, rescale: float = 1, dataformats: str = "CHW",
+                             labels: Sequence[str] | str | None = None) -> None:
+        """One image with red bounding boxes drawn as torch draws them (same PNG bytes).
+
+        ``box_tensor``: [N, 4] rows ``x1, y1, x2, y2`` in pixels; ``labels``: one string per
+        box (a str counts as one label; a list of the wrong length is ignored, as torch);
+        ``rescale``: the drawn image is resized by this factor (Lanczos).
+        """
+        from logger.images import check_dataformats
+
+        tag = check_tag(tag)
+        snap = capture(img_tensor, "img_tensor")
+        fmt = check_dataformats(_convert.shape_of(snap), dataformats, (2, 3))
+        boxes = capture(box_tensor, "box_tensor")
+        shape = _convert.shape_of(boxes)
+        if not (len(shape) == 2 and shape[1] == 4) and not (len(shape) == 1 and shape[0] in (0, 4)):
+            raise _convert.ArgumentError(f"box_tensor must be [N, 4] rows of x1, y1, x2, y2, got shape {shape}")
+        if not (isinstance(rescale, (int, float)) and rescale > 0):
+            raise _convert.ArgumentError(f"rescale must be a positive number, got {rescale!r}")
+        if labels is not None:
+            labels = [labels] if isinstance(labels, str) else [str(x) for x in labels]
+            if len(labels) != (shape[0] if len(shape) == 2 else (1 if shape[0] else 0)):
+                labels = None
+        self._put(_b_boxes, (tag, snap, boxes, (fmt, float(rescale)), labels), global_step, walltime)
+
     def add_figure(self, tag: str, figure: Any, global_step: int | None = None, close: bool = True,
                    walltime: float | None = None) -> None:
         """Render a matplotlib figure (or a list of figures, tiled) and log it as an image."""
@@ -467,18 +500,31 @@ class SummaryWriter:
 
     # ------------------------------------------------------------------ graph, embedding, mesh
     def add_graph(self, model: Any, input_to_model: Any = None, verbose: bool = False, use_strict_trace: bool = True) -> None:
-        """TensorBoard's GraphDef of ``model`` (torch's tracer) plus vizboard's module tree (tag ``__vizboard_module_graph__``)."""
+        """TensorBoard's GraphDef of ``model`` (torch's tracer, as torch) plus vizboard's module tree.
+
+        The module tree (tag ``__vizboard_module_graph__``, drawn by vizboard's Graphs tab)
+        is written first. If torch's tracer fails, a ``RuntimeWarning`` gives the reason and
+        the tracer's exception is raised after the tree is written, as torch raises it.
+        """
         from logger import graph
         from logger._pb import event_pb2
         from logger.summaries import event_bytes, module_graph
 
-        graph_def, run_metadata, tree = graph.build(model, input_to_model, verbose, use_strict_trace)
+        graph_def, run_metadata, tree, error = graph.build(model, input_to_model, verbose, use_strict_trace)
         now = _time()
-        if graph_def:  # empty when torch's tracer rejected the model (graph.build warned)
+        self._put_event(event_bytes(module_graph(tree), 0, now))
+        if error is not None:
+            raise error
+        if graph_def:  # empty only without the tensorboard package (torch's tracer module needs it)
             self._put_event(event_pb2.Event(wall_time=now, graph_def=graph_def).SerializeToString())
             trm = event_pb2.TaggedRunMetadata(tag="step1", run_metadata=run_metadata)
             self._put_event(event_pb2.Event(wall_time=now, tagged_run_metadata=trm).SerializeToString())
-        self._put_event(event_bytes(module_graph(tree), 0, now))
+
+    def add_onnx_graph(self, prototxt: str | os.PathLike[str]) -> None:
+        """The graph of the ONNX model file ``prototxt`` (a path, as torch), written as torch writes it (needs ``onnx``)."""
+        from logger.graph import onnx_graph_def
+
+        self._put_event(onnx_graph_def(prototxt, _time()))
 
     def add_embedding(self, mat: Any, metadata: Sequence[Any] | None = None, label_img: Any = None,
                       global_step: int | None = None, tag: str = "default", metadata_header: Sequence[str] | None = None) -> None:

@@ -109,6 +109,7 @@ def test_s3_log_dir_is_read_back_by_vizboard(s3, tmp_path, monkeypatch):
     w.add_scalar("loss", 0.1, 5)
     w.add_hparams({"lr": 0.1}, {"hp/acc": 0.5}, run_name="hp")
     w.close()
+    assert w.file_writer is None
     store = load("s3://logs/exp1", storage_options=s3)
     assert [r.name for r in store.runs()] == ["run1", "run1/hp"]
     loss = store.scalars("run1", "loss")
