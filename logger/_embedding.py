@@ -66,7 +66,8 @@ def write_embedding(log_dir: str, config: Any, mat: Any, metadata: Sequence[Any]
     if label_img is not None:
         img = _convert.to_numpy(_convert.capture(label_img, "label_img"))
         if img.ndim != 4 or img.shape[0] != mat.shape[0] or img.shape[1] not in (1, 3):
-            raise _convert.ArgumentError(f"label_img must be [N, C, H, W] with N = {mat.shape[0]} points and C in 1/3, got {img.shape}")
+            raise _convert.ArgumentError(
+                f"label_img must be [N, C, H, W] with N = {mat.shape[0]} points and C in 1/3, got {img.shape}")
     storage.makedirs(save_path, storage_options)
     if metadata is not None:
         if not metadata_header:

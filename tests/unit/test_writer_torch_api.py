@@ -1,4 +1,4 @@
-"""torch's SummaryWriter API in full: lifecycle, leniency, error classes, add_image_with_boxes, add_onnx_graph (vs torch's output)."""
+"""torch's SummaryWriter API: lifecycle, leniency, error classes, add_image_with_boxes, add_onnx_graph (vs torch)."""
 
 from __future__ import annotations
 
