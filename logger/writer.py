@@ -281,6 +281,18 @@ class SummaryWriter:
         for tag, value in items:
             fw.put((_enc_scalar_meta, (tag, main_tag), value, step, wall))
 
+    def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None, walltime: float | None = None) -> None:
+        """The whole tensor (torch ``add_tensor``: dtype kept, plugin ``tensor``; TensorBoard shows no dashboard for it)."""
+        from logger.summaries import _TENSOR_DTYPES, tensor_dtype_name
+
+        tag = check_tag(tag)
+        snap = capture(tensor, "tensor", numeric=False)
+        if tensor_dtype_name(snap) not in _TENSOR_DTYPES:
+            raise _convert.ArgumentError(f"tensor has unsupported dtype {snap.dtype}; use a bool, int, float or complex tensor")
+        if _nbytes(snap) >= (1 << 31):
+            raise _convert.ArgumentError("tensor is bigger than protocol buffer's hard limit of 2GB in size")
+        self._put(_call("tensor_summary"), (tag, snap), global_step, walltime)
+
     # ------------------------------------------------------------------ histograms
     def add_histogram(self, tag: str, values: Any, global_step: int | None = None, bins: Any = "tensorflow",
                       walltime: float | None = None, max_bins: int | None = None) -> None:
