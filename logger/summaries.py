@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from logger._convert import ArgumentError
 from logger._pb import event_pb2, hparams_pb2, layout_pb2, plugins_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
 
 __all__ = [
@@ -47,7 +48,8 @@ MODULE_GRAPH_PLUGIN = "vizboard_module_graph"
 
 def event_bytes(summary: Summary, step: int, wall_time: float) -> bytes:
     """Serialize ``Event{wall_time, step, summary}``."""
-    return event_pb2.Event(wall_time=wall_time, step=step, summary=summary).SerializeToString()
+    data: bytes = event_pb2.Event(wall_time=wall_time, step=step, summary=summary).SerializeToString()
+    return data
 
 
 def _meta(plugin: str, content: bytes = b"") -> SummaryMetadata:
@@ -105,7 +107,8 @@ def tensor_summary(tag: str, t: Any) -> Summary:
         values = np.stack([arr.real, arr.imag], -1).reshape(-1).tolist()
     else:
         values = t.flatten().tolist() if hasattr(t, "flatten") else np.asarray(t).reshape(-1).tolist()
-    proto = tensor_pb2.TensorProto(dtype=dtype, tensor_shape=_shape(*(int(d) for d in t.shape)), **{field: values})
+    proto = tensor_pb2.TensorProto(dtype=dtype, tensor_shape=_shape(*(int(d) for d in t.shape)))
+    getattr(proto, field).extend(values)
     return Summary(value=[Summary.Value(tag=tag, metadata=_meta("tensor"), tensor=proto)])
 
 
@@ -113,7 +116,8 @@ def tensor_summary(tag: str, t: Any) -> Summary:
 def scalars_metadata(chart: str) -> bytes:
     """Serialized SummaryMetadata for an ``add_scalars`` member: plugin ``scalars`` + vizboard_chart."""
     content = plugins_pb2.ScalarPluginData(vizboard_chart=chart).SerializeToString()
-    return _meta("scalars", content).SerializeToString()
+    data: bytes = _meta("scalars", content).SerializeToString()
+    return data
 
 
 # ---------------------------------------------------------------------------- histograms
