@@ -17,7 +17,7 @@ from vizboard.data.groups import (
     text_field,
 )
 from vizboard.data.models import HParamsData, HParamsSession, ScalarSeries
-from vizboard.data.query import smooth
+from vizboard.data.smoothing import smooth
 
 
 def _s(run: str, steps, values, tag: str = "loss") -> ScalarSeries:
