@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from vizboard.data.downsample import downsample
 from vizboard.data.models import ScalarSeries
 from vizboard.data.provider import DataProvider
-from vizboard.data.downsample import downsample
 
 __all__ = [
     "LINES",
