@@ -278,6 +278,9 @@ class _Routes:
                 data = self.p.read_blob(ref)
             except (OSError, ValueError, KeyError) as exc:
                 raise ApiError(404, f"item at step {step} index {index} is unreadable: {exc}") from None
+            if not data:  # the provider refused (file resolves outside the logdir) or the record is damaged
+                raise ApiError(404, f"item at step {step} index {index} is unreadable, damaged or outside the logdir "
+                                    f"(see /api/problems?run=...)")
             resp = Response(data, status=200, mimetype=sniff_mime(data))
             resp.headers["Content-Length"] = str(len(data))
         resp.headers["ETag"] = f'"{etag}"'
@@ -331,8 +334,12 @@ def _graph_def_summary(provider: DataProvider, ref: BlobRef) -> dict[str, Any]:
     try:
         from logger._pb import graph_pb2
 
+        data = provider.read_blob(ref)
+        if not data:
+            summary["error"] = "the GraphDef record is unreadable, damaged or outside the logdir"
+            return summary
         gd = graph_pb2.GraphDef()
-        gd.ParseFromString(provider.read_blob(ref))
+        gd.ParseFromString(data)
         ops: dict[str, int] = {}
         for node in gd.node:
             ops[node.op] = ops.get(node.op, 0) + 1

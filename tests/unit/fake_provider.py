@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import threading
 import time
 from collections.abc import Sequence
@@ -24,6 +23,8 @@ from vizboard.data.models import (
     TagInfo,
     TextEntry,
 )
+from vizboard.data.scalar_read import read_scalars
+from vizboard.data.traces import TraceFile, TraceParseError
 
 __all__ = ["FakeProvider"]
 
@@ -53,7 +54,8 @@ class FakeProvider:
         self._layouts: list[ChartLayout] = []
         self._hparams = HParamsData((), (), ())
         self._blob_kind: dict[tuple[str, str], Kind] = {}
-        self.side_files: dict[str, list[str]] = {}
+        self._traces: list[TraceFile] = []
+        self._trace_bytes: dict[str, bytes] = {}
         self.loading = False
         self.bytes_read = 0
         self.bytes_total = 0
@@ -156,7 +158,8 @@ class FakeProvider:
         out: list[TagInfo] = []
         blob_kind = self._blob_kind
         items = (
-            [((r, t), Kind.SCALARS, "scalars", len(s), s.version, self._charts.get((r, t))) for (r, t), s in self._scalars.items()]
+            [((r, t), Kind.SCALARS, "scalars", len(s), s.version, self._charts.get((r, t)))
+             for (r, t), s in self._scalars.items()]
             + [((r, t), Kind.HISTOGRAMS, "histograms", len(h), h.version, None) for (r, t), h in self._hist.items()]
             + [((r, t), blob_kind[(r, t)], blob_kind[(r, t)].value, len(b), 1, None) for (r, t), b in self._blobs.items()]
             + [((r, t), Kind.TEXT, "text", len(x), 1, None) for (r, t), x in self._text.items()]
@@ -200,8 +203,31 @@ class FakeProvider:
     def problems(self, run: str | None = None) -> list[DataProblem]:
         return [p for p in self._problems if run is None or p.run == run]
 
-    def run_files(self, run: str, pattern: str) -> list[str]:
-        return [f for f in self.side_files.get(run, []) if fnmatch.fnmatch(f.rsplit("/", 1)[-1], pattern)]
+    def read_scalars(self, *, runs: Sequence[str], tag: str, max_points: int,
+                     x_range: tuple[float, float] | None = None, x_axis: str = "step") -> dict[str, ScalarSeries]:
+        return read_scalars(self, runs=runs, tag=tag, max_points=max_points, x_range=x_range, x_axis=x_axis)
+
+    def add_trace(self, run: str, name: str, data: bytes, *, subdir: str = "plugins/profile") -> TraceFile:
+        """Publish an in-memory trace file ``name`` of profile run ``run`` (no disk involved)."""
+        base = self._logdir if run == "." else f"{self._logdir}/{run}"
+        path = f"{base}/{subdir}/{name}" if subdir else f"{base}/{name}"
+        worker, _, ts = name.split(".pt.trace")[0].rpartition(".")
+        trace = TraceFile(run, path, worker or name, int(ts) if ts.isdigit() else None, len(data),
+                          float(len(self._trace_bytes)))
+        with self._lock:
+            self._bump()
+            self._trace_bytes[path] = data
+            self._traces = sorted([t for t in self._traces if t.path != path] + [trace], key=lambda t: (t.run, t.path))
+        return trace
+
+    def traces(self) -> list[TraceFile]:
+        return list(self._traces)
+
+    def read_trace(self, trace: TraceFile) -> bytes:
+        data = self._trace_bytes.get(trace.path)
+        if data is None:
+            raise TraceParseError(f"the trace {trace.path} is no longer in the logdir")
+        return data
 
     def with_version(self, version: int) -> FakeProvider:
         """Force the version number (tests of the live check)."""

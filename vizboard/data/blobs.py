@@ -2,7 +2,9 @@
 
 The store indexes blobs by :class:`BlobRef` (file, offset, length of the framed
 record); :meth:`BlobCache.get` re-reads that record, checks both CRCs, decodes the
-Event and extracts the item. At most ``budget`` bytes of items are kept; the least
+Event and extracts the item. The record's file must resolve (symlinks followed) inside
+the logdir (:func:`vizboard.data.safe_paths.resolve_within`), else nothing is read.
+At most ``budget`` bytes of items are kept; the least
 recently used are evicted first. Thread-safe (Dash workers call it concurrently).
 """
 
@@ -16,6 +18,7 @@ from logger.records import scan
 from vizboard.data.decode import RUN_GRAPH_TAG, DecodeError, make_ndarray, parse_event
 from vizboard.data.fs import FileSystem
 from vizboard.data.models import BlobRef, Kind
+from vizboard.data.safe_paths import OutsideLogdirError, resolve_within
 
 __all__ = ["BlobCache", "extract_blob"]
 
@@ -40,13 +43,17 @@ class BlobCache:
     def get(self, ref: BlobRef, kind: Kind) -> tuple[bytes, str | None]:
         """Return (bytes, None), or (b"", reason) if the record cannot be read back."""
         key = (ref.file, ref.offset, ref.tag, ref.index)
+        try:  # checked on hits too: a file may have been swapped for a link since
+            path = resolve_within(self._fs.root, ref.file)
+        except OutsideLogdirError as exc:
+            return b"", f"refused: {exc}"
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
                 return hit, None
         try:
-            raw = self._fs.read(ref.file, ref.offset, ref.length)
+            raw = self._fs.read(path, ref.offset, ref.length)
         except OSError as exc:
             return b"", f"cannot read blob record: {exc}"
         res = scan(raw, ref.offset, final=True)
