@@ -30,7 +30,6 @@ import argparse
 import io
 import json
 import os
-import re
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +39,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from vizboard.data.models import Kind, ScalarSeries, TagInfo
+from vizboard.data.patterns import name_filter
 from vizboard.data.provider import DataProvider
 
 if TYPE_CHECKING:
@@ -75,11 +75,7 @@ def _matcher(pattern: str | Sequence[str] | None, name: str) -> Callable[[str], 
     if pattern is None:
         return lambda _s: True
     if isinstance(pattern, str):
-        try:
-            rx = re.compile(pattern)
-        except re.error as e:
-            raise ValueError(f"{name} is not a valid regular expression ({pattern!r}: {e})") from None
-        return lambda s: rx.search(s) is not None
+        return name_filter(pattern, ignore_case=False, invalid="error", name=name)  # linear time (RE2)
     names = list(pattern)
     if not all(isinstance(n, str) for n in names):
         raise ValueError(f"{name} must be a regular expression or a list of exact names (got {pattern!r})")
@@ -99,7 +95,7 @@ def iter_scalars(
 ) -> Iterator[ScalarSeries]:
     """Every scalar series of ``provider`` matching ``runs``/``tags``, sorted by (run, tag).
 
-    ``runs`` and ``tags`` are regular expressions (matched with ``re.search``) or lists
+    ``runs`` and ``tags`` are regular expressions (searched anywhere, RE2 syntax: linear time, no look-around) or lists
     of exact names; None selects all. Each series is sorted by step.
     """
     for info in _selected(provider, runs, tags):
@@ -120,7 +116,7 @@ def _by_step(s: ScalarSeries) -> ScalarSeries:
 def _opened(logdir: str | os.PathLike[str] | DataProvider, progress: bool = False) -> Iterator[DataProvider]:
     """A provider for ``logdir``: the object itself if it is one, else a one-shot load
     (with a bytes-read progress bar on stderr if ``progress`` and stderr is a terminal)."""
-    if isinstance(logdir, DataProvider):
+    if not isinstance(logdir, (str, os.PathLike)):  # a provider (export needs only tags() and scalars())
         yield logdir
         return
     path = os.fspath(logdir)
@@ -191,7 +187,7 @@ def read_scalars(
 
     Columns ``run`` (str), ``tag`` (str), ``step`` (int64), ``wall_time`` (float64,
     seconds since the epoch), ``value`` (float64, NaN/±inf kept), sorted by run, tag,
-    step. ``runs``/``tags``: a regular expression (``re.search``) or a list of exact
+    step. ``runs``/``tags``: a regular expression (searched, RE2 syntax) or a list of exact
     names. ``logdir`` is a path or fsspec URL (loaded once), or an already loaded
     ``DataProvider``. Raises FileNotFoundError for a missing logdir.
     """
@@ -479,8 +475,8 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         "suffix (.parquet, .json/.jsonl), else csv",
     )
     parser.add_argument("-o", "--output", default="-", help="output file (default: - for stdout)")
-    parser.add_argument("--runs", default=None, metavar="REGEX", help="only runs whose name matches (re.search)")
-    parser.add_argument("--tags", default=None, metavar="REGEX", help="only tags that match (re.search)")
+    parser.add_argument("--runs", default=None, metavar="REGEX", help="only runs whose name matches (RE2 regex, searched)")
+    parser.add_argument("--tags", default=None, metavar="REGEX", help="only tags that match (searched; RE2 syntax, linear time)")
     parser.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bar on stderr")
 
