@@ -23,7 +23,7 @@ from vizboard.data.provider import DataProvider
 from vizboard.data.serialize import json_float
 from vizboard.figures.theme import run_color
 
-__all__ = ["register_api", "ApiError", "sniff_mime", "float_list", "API_VERSION"]
+__all__ = ["register_api", "register_not_found_handlers", "ApiError", "sniff_mime", "float_list", "API_VERSION"]
 
 API_VERSION = 1
 """Bumped when a response changes incompatibly."""
@@ -382,3 +382,19 @@ def register_api(server: Flask, provider: DataProvider, default_max_points: int 
         return _json({"error": f"unknown API path /api/{rest}"}, 404)
 
     server.register_blueprint(bp)
+
+
+def register_not_found_handlers(server: Flask) -> None:
+    """Answer 404 (not 500 with a traceback in the log) for unknown ``/_dash-component-suites/...`` files.
+
+    Dash raises ``DependencyException`` for a package or path it has not registered; that is
+    a missing file, not a server error.
+    """
+    from dash.exceptions import DependencyException
+
+    def not_found(_exc: Exception) -> Response:
+        resp = Response("not found\n", status=404, mimetype="text/plain")
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        return resp
+
+    server.register_error_handler(DependencyException, not_found)
