@@ -85,29 +85,39 @@ class FakeProvider:
             self._charts[(run, tag)] = chart
 
     def add_blob(self, run: str, tag: str, step: int, data: bytes, kind: Kind = Kind.IMAGES, index: int = 0,
-                 content_type: str = "image/png") -> BlobRef:
+                 content_type: str = "image/png", wall_time: float | None = None) -> BlobRef:
         with self._lock:
             self._bump()
             offset = len(self._blob_bytes) * 100
-            ref = BlobRef(run, tag, step, 1_700_000_000.0 + step, f"{self._logdir}/{run}/events", offset,
+            wall = 1_700_000_000.0 + step if wall_time is None else wall_time
+            ref = BlobRef(run, tag, step, wall, f"{self._logdir}/{run}/events", offset,
                           len(data), index, content_type, 2, 2)
             self._blob_bytes[(ref.file, offset)] = data
             self._blobs.setdefault((run, tag), []).append(ref)
             self._blob_kind[(run, tag)] = kind
             return ref
 
-    def add_text(self, run: str, tag: str, step: int, text: str) -> None:
+    def add_text(self, run: str, tag: str, step: int, text: str, wall_time: float | None = None) -> None:
+        wall = 1_700_000_000.0 + step if wall_time is None else wall_time
         with self._lock:
             self._bump()
-            self._text.setdefault((run, tag), []).append(TextEntry(step, 1_700_000_000.0 + step, np.array(text)))
+            self._text.setdefault((run, tag), []).append(TextEntry(step, wall, np.array(text)))
 
-    def add_histogram(self, run: str, tag: str, step: int, left, right, count) -> None:
+    def add_pr_curve(self, run: str, tag: str, step: int, data, wall_time: float | None = None) -> None:
+        """One PR curve: ``data`` is the (6, thresholds) array tp, fp, tn, fn, precision, recall."""
+        wall = 1_700_000_000.0 + step if wall_time is None else wall_time
+        with self._lock:
+            self._bump()
+            self._pr.setdefault((run, tag), []).append(PrCurveEntry(step, wall, np.asarray(data, np.float64)))
+
+    def add_histogram(self, run: str, tag: str, step: int, left, right, count, wall_time: float | None = None) -> None:
         left, right, count = (np.asarray(x, dtype=np.float64) for x in (left, right, count))
         with self._lock:
             v = self._bump()
             n = len(left)
             self._hist[(run, tag)] = HistogramSeries(
-                run, tag, np.array([step]), np.array([1.0 * step]), np.array([0, n]), left, right, count,
+                run, tag, np.array([step]), np.array([1.0 * step if wall_time is None else wall_time]),
+                np.array([0, n]), left, right, count,
                 np.array([left.min()]), np.array([right.max()]), np.array([count.sum()]), np.array([np.nan]), v)
 
     def add_problem(self, problem: DataProblem) -> None:
@@ -163,6 +173,7 @@ class FakeProvider:
             + [((r, t), Kind.HISTOGRAMS, "histograms", len(h), h.version, None) for (r, t), h in self._hist.items()]
             + [((r, t), blob_kind[(r, t)], blob_kind[(r, t)].value, len(b), 1, None) for (r, t), b in self._blobs.items()]
             + [((r, t), Kind.TEXT, "text", len(x), 1, None) for (r, t), x in self._text.items()]
+            + [((r, t), Kind.PR_CURVES, "pr_curves", len(x), 1, None) for (r, t), x in self._pr.items()]
         )
         for (r, t), k, plugin, n, v, chart in items:
             if kind is not None and k != kind:
