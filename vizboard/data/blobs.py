@@ -78,28 +78,28 @@ def extract_blob(event: event_pb2.Event, tag: str, index: int, kind: Kind) -> by
     """The encoded bytes of item ``index`` of ``tag`` (a series of ``kind``) in ``event``."""
     which = event.WhichOneof("what")
     if which == "graph_def" and tag == RUN_GRAPH_TAG:
-        return event.graph_def
+        return bytes(event.graph_def)
     if which == "meta_graph_def" and tag == RUN_GRAPH_TAG:
         return _raw_field(event.meta_graph_def, 2)  # MetaGraphDef.graph_def
     if which == "tagged_run_metadata" and event.tagged_run_metadata.tag == tag:
-        return event.tagged_run_metadata.run_metadata
+        return bytes(event.tagged_run_metadata.run_metadata)
     for v in event.summary.value:
         if (v.tag or v.node_name) != tag:
             continue
         form = v.WhichOneof("value")
         if form == "image":
-            return v.image.encoded_image_string
+            return bytes(v.image.encoded_image_string)
         if form == "audio":
-            return v.audio.encoded_audio_string
+            return bytes(v.audio.encoded_audio_string)
         if form == "tensor":
             arr = make_ndarray(v.tensor)
             if arr.dtype != object:
                 raise DecodeError("blob tensor is not DT_STRING")
             if kind is Kind.IMAGES:
-                return arr.reshape(-1)[2 + index]
+                return bytes(arr.reshape(-1)[2 + index])
             if arr.ndim == 2:
-                return arr[index, 0]
-            return arr.reshape(-1)[index]
+                return bytes(arr[index, 0])
+            return bytes(arr.reshape(-1)[index])
     raise DecodeError(f"tag {tag!r} not found in the record")
 
 

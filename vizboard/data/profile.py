@@ -103,7 +103,8 @@ class StepBreakdown:
         """The column of phase ``name`` (one of :data:`PHASES`)."""
         if name not in PHASES:
             raise ValueError(f"phase must be one of {PHASES}, got {name!r}")
-        return getattr(self, f"{name}_us")
+        col: np.ndarray = getattr(self, f"{name}_us")
+        return col
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,13 +181,18 @@ def _h(v: Any) -> Any:
     return v if v is None or isinstance(v, (int, float, str)) else json.dumps(v, sort_keys=True)
 
 
+def _args(event: dict[str, Any]) -> dict[str, Any]:
+    raw = event.get("args")
+    return raw if isinstance(raw, dict) else {}
+
+
 def _thread_names(events: list[Any]) -> tuple[dict[tuple[Any, Any], str], dict[Any, str]]:
     threads: dict[tuple[Any, Any], str] = {}
     procs: dict[Any, str] = {}
     for e in events:
         if not isinstance(e, dict) or e.get("ph") != "M":
             continue
-        args = e.get("args") if isinstance(e.get("args"), dict) else {}
+        args = _args(e)
         if e.get("name") == "thread_name" and isinstance(args.get("name"), str):
             threads[(_h(e.get("pid")), _h(e.get("tid")))] = args["name"]
         elif e.get("name") == "process_name" and isinstance(args.get("name"), str):
@@ -195,17 +201,18 @@ def _thread_names(events: list[Any]) -> tuple[dict[tuple[Any, Any], str], dict[A
 
 
 def _union_len(intervals: list[tuple[float, float]]) -> float:
-    total, cur_s, cur_e = 0.0, None, None
-    for s, e in sorted(intervals):
-        if cur_e is None or s > cur_e:
-            if cur_e is not None:
-                total += cur_e - cur_s
+    if not intervals:
+        return 0.0
+    ordered = sorted(intervals)
+    total = 0.0
+    cur_s, cur_e = ordered[0]
+    for s, e in ordered[1:]:
+        if s > cur_e:
+            total += cur_e - cur_s
             cur_s, cur_e = s, e
         elif e > cur_e:
             cur_e = e
-    if cur_e is not None:
-        total += cur_e - cur_s
-    return total
+    return total + (cur_e - cur_s)
 
 
 def _phase_of(name: str) -> str | None:
@@ -264,21 +271,21 @@ def _parse(data: bytes | str, file: TraceFile) -> ProfileTrace:
         if not isinstance(e, dict) or e.get("ph") != "X":
             continue
         cat = str(e.get("cat", "")).lower()
-        is_cpu, is_dev = cat in _CPU_CATS, cat in _DEVICE_CATS
-        if not (is_cpu or is_dev):
+        ev_cpu, ev_dev = cat in _CPU_CATS, cat in _DEVICE_CATS
+        if not (ev_cpu or ev_dev):
             continue
-        ts, dur = _num(e.get("ts")), _num(e.get("dur"))
-        if ts is None or dur is None or dur < 0:
+        ev_ts, ev_dur = _num(e.get("ts")), _num(e.get("dur"))
+        if ev_ts is None or ev_dur is None or ev_dur < 0:
             skipped += 1
             continue
         name = str(e.get("name", ""))
         key = (_h(e.get("pid")), _h(e.get("tid")))
-        args = e.get("args") if isinstance(e.get("args"), dict) else {}
+        args = _args(e)
         rows.append((
             names.setdefault(name, len(names)),
             cats.setdefault(cat, len(cats)),
             threads.setdefault(key, len(threads)),
-            ts, dur, is_cpu, is_dev, _h(args.get("External id")), _h(args.get("correlation")),
+            ev_ts, ev_dur, ev_cpu, ev_dev, _h(args.get("External id")), _h(args.get("correlation")),
         ))
     if skipped:
         warnings.append(f"{skipped} events without a numeric ts/dur were skipped")
@@ -414,7 +421,9 @@ def _steps(name_list: list[str], name_idx: np.ndarray, thread_idx: np.ndarray, t
     step_rows = np.nonzero(step_name[name_idx] & is_cpu)[0]
     step_rows = step_rows[np.argsort(ts[step_rows], kind="stable")]
     cols: dict[str, list[float]] = {p: [] for p in PHASES}
-    nums, starts, durs = [], [], []
+    nums: list[int] = []
+    starts: list[float] = []
+    durs: list[float] = []
     order = np.argsort(ts, kind="stable")
     ts_sorted = ts[order]
     end = ts + dur
@@ -430,7 +439,8 @@ def _steps(name_list: list[str], name_idx: np.ndarray, thread_idx: np.ndarray, t
         spans = {
             "data": ok & (pc == 0), "optimizer": ok & (pc == 1), "backward": ok & (pc == 2), "forward": fwd,
         }
-        covered, acc = 0.0, []
+        covered = 0.0
+        acc: list[tuple[float, float]] = []
         for ph in ("data", "optimizer", "backward", "forward"):
             m = spans[ph]
             acc.extend(zip(a[m].tolist(), b[m].tolist()))
@@ -443,7 +453,9 @@ def _steps(name_list: list[str], name_idx: np.ndarray, thread_idx: np.ndarray, t
         nums.append(int(m.group(1)) if m else len(nums))
         starts.append(s0)
         durs.append(total)
-    f = lambda v: _ro(np.asarray(v, np.float64))  # noqa: E731
+    def f(v: list[float]) -> np.ndarray:
+        return _ro(np.asarray(v, np.float64))
+
     return StepBreakdown(
         step=_ro(np.asarray(nums, np.int64)), start_us=f(starts), duration_us=f(durs),
         data_us=f(cols["data"]), forward_us=f(cols["forward"]), backward_us=f(cols["backward"]),
