@@ -238,18 +238,28 @@ def find_headers(data: bytes | bytearray | memoryview, start: int, stop: int) ->
     found: list[npt.NDArray[np.int64]] = []
     for s in range(start, stop, _FIND_BLOCK):
         e = min(stop, s + _FIND_BLOCK)
-        cnt = e - s
-        b = arr[s : e + HEADER_SIZE - 1].astype(np.uint32)
-        u16 = b[:-1] | (b[1:] << 8)  # u16[i] = bytes i, i+1 (little-endian)
-        zero_high = (u16[4 : cnt + 4] == 0) & (u16[6 : cnt + 6] == 0)
-        crc = t01[u16[:cnt]] ^ t23[u16[2 : cnt + 2]] ^ np.uint32(const)
-        masked = ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
-        stored = u16[8 : cnt + 8] | (u16[10 : cnt + 10] << 16)
-        hit = np.flatnonzero(zero_high & (masked == stored))
-        if hit.size:
-            length = u16[hit] | (u16[hit + 2] << 16)
-            found.append((hit[length <= MAX_RECORD_BYTES] + s).astype(np.int64))
-    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        for parity in (0, 1):  # header starts at even / odd offsets from s: 16-bit views, no copies
+            first = s + parity
+            cnt = (e - first + 1) // 2
+            if cnt <= 0:
+                continue
+            w = arr[first : first + 2 * cnt + 10].view("<u2")  # w[i] = bytes first+2i, first+2i+1
+            # length < 2**32, and not 12 zero bytes (whose CRC can never match: zero-filled junk)
+            cand = np.flatnonzero(((w[2 : cnt + 2] | w[3 : cnt + 3]) == 0)
+                                  & ((w[:cnt] | w[1 : cnt + 1] | w[4 : cnt + 4] | w[5 : cnt + 5]) != 0))
+            if cand.size == 0:
+                continue
+            lo, hi = w[cand], w[cand + 1]
+            crc = t01[lo] ^ t23[hi] ^ np.uint32(const)
+            masked = ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
+            stored = w[cand + 4].astype(np.uint32) | (w[cand + 5].astype(np.uint32) << 16)
+            hit = cand[masked == stored]
+            if hit.size:
+                length = w[hit].astype(np.uint32) | (w[hit + 1].astype(np.uint32) << 16)
+                found.append((first + 2 * hit[length <= MAX_RECORD_BYTES]).astype(np.int64))
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(np.concatenate(found))
 
 
 _OK, _TORN, _BAD = 0, 1, 2

@@ -11,10 +11,12 @@
   already polls every second) and 2 s for remote (fsspec) logdirs, which have no
   notifications at all.
 - Each file is read from its saved offset in chunks of at most ``chunk_bytes``
-  (16 MiB) per file per round, round-robin over files, so one huge file does not
-  starve the others and progress is published during a long initial load.
+  (4 MiB), one chunk per run per round, round-robin over runs, so one huge (or junk)
+  file does not starve other runs and progress is published during a long initial
+  load. A run's files are read in name order (see ``_pass``).
 - Damage (bad CRCs, unparsable payloads, undecodable values, unreadable files) becomes
-  ``DataProblem`` records; reading continues after it. A file that shrinks below its
+  ``DataProblem`` records; reading continues after it. An unreadable file is reported
+  once, stays listed (its run is not hidden) and is retried when its size changes. A file that shrinks below its
   saved offset, or (local logdirs) is replaced under the same name by a new inode, is
   reported and re-read from offset 0; the store's restart rule (``vizboard.data.store``)
   then replaces the re-read steps. A file that disappears stops being read, its data
@@ -49,7 +51,7 @@ class Ingestor:
     """
 
     def __init__(self, store: Store, *, poll: bool = False, reload_interval: float | None = None,
-                 chunk_bytes: int = 16 << 20, watch: bool = True) -> None:
+                 chunk_bytes: int = 4 << 20, watch: bool = True) -> None:
         if reload_interval is not None and reload_interval <= 0:
             raise ValueError(f"reload_interval must be > 0 seconds, got {reload_interval}")
         if chunk_bytes < 1024:
@@ -163,6 +165,8 @@ class Ingestor:
                     self.store.add_problem(run, t.path, 0, t.offset, "unreadable",
                                            "file was replaced under the same name; re-reading it from offset 0")
                     t.offset = 0
+                if t.failed and (e.ident != t.ident or e.size != t.size):
+                    t.failed = False  # it changed: try reading it again
                 t.ident = e.ident
                 self._check_shrink(t, e.size)
                 t.size = e.size
@@ -182,41 +186,70 @@ class Ingestor:
             tail.offset = 0
 
     def _pass(self, *, full: bool, dirty: set[str]) -> None:
+        """Read every run's new bytes, interleaving runs: one chunk of one file per run per round.
+
+        Within a run, files are read in name order (a later file only once the earlier ones
+        are caught up or wait on a torn tail), so the restart rule sees records in the same
+        order however the bytes are chunked. Runs notified during a long pass join it at the
+        next round, so one big file delays another run's new points by one chunk's work.
+        """
         self.store.drain_reader_problems()
         if full:
             self._sync_files()
             runs = list(self._tails)
         else:
-            runs = sorted(r for r in dirty if r in self._tails)
+            runs = self._restat(dirty)
+        stuck: set[str] = set()  # files that cannot progress until they grow (this pass)
+        while runs and not self._stop.is_set():
+            active: list[str] = []
             for run in runs:
-                for tail in list(self._tails[run].values()):
-                    size = self.fs.size(tail.path)
-                    if size is None:
-                        tail.gone = True
-                        continue
-                    self._check_shrink(tail, size)
-                    tail.size = size
-                self._drop_gone(run)
-        active = True
-        while active and not self._stop.is_set():
-            active = False
-            for run in runs:
-                for tail in list(self._tails.get(run, {}).values()):
-                    if tail.pending() <= 0 or self._stop.is_set():
-                        continue
-                    before = tail.offset
-                    try:
-                        chunk = tail.poll(self.fs, self.chunk_bytes, tail.size)
-                    except OSError as exc:
-                        self.store.add_problem(run, tail.path, tail.offset, 0, "unreadable", str(exc))
-                        tail.gone = True
-                        continue
-                    if chunk is not None:
-                        self._applier.apply(run, chunk)
-                    if tail.offset > before and tail.pending() > 0:
-                        active = True
+                tail = next((t for _, t in sorted(self._tails.get(run, {}).items())
+                             if t.has_work() and t.path not in stuck and not t.failed), None)
+                if tail is None or self._stop.is_set():
+                    continue
+                if self._read_once(run, tail):
+                    active.append(run)
+                else:
+                    stuck.add(tail.path)
+                    active.append(run)  # its next file may have work
                 self._drop_gone(run)
             self._publish_progress()
+            with self._lock:
+                woken, self._dirty = self._dirty, set()
+            late = [r for r in self._restat(woken) if r not in active]
+            for r in late:
+                stuck.difference_update(self._tails.get(r, {}))
+            runs = [r for r in dict.fromkeys(active + late) if r in self._tails]
+
+    def _restat(self, runs: set[str]) -> list[str]:
+        """Refresh the sizes of the files of ``runs`` (dirty runs); return those still known."""
+        known = sorted(r for r in runs if r in self._tails)
+        for run in known:
+            for tail in list(self._tails[run].values()):
+                size = self.fs.size(tail.path)
+                if size is None:
+                    tail.gone = True
+                    continue
+                self._check_shrink(tail, size)
+                if tail.failed and size != tail.size:
+                    tail.failed = False  # it changed: try reading it again
+                tail.size = size
+            self._drop_gone(run)
+        return [r for r in known if r in self._tails]
+
+    def _read_once(self, run: str, tail: FileTail) -> bool:
+        """Read one chunk of ``tail`` and apply it; True if the file made progress."""
+        before = tail.progress()
+        try:
+            chunk = tail.poll(self.fs, self.chunk_bytes, tail.size)
+        except OSError as exc:
+            # Reported once; the file is kept (its run stays listed) and retried when it changes.
+            tail.failed = True
+            self.store.add_problem(run, tail.path, tail.offset, 0, "unreadable", f"cannot read the file: {exc}")
+            return False
+        if chunk is not None:
+            self._applier.apply(run, chunk)
+        return tail.progress() != before
 
     def _drop_gone(self, run: str) -> None:
         tails = self._tails.get(run)

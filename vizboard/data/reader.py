@@ -33,6 +33,7 @@ from logger.records import (
     DamageKind,
     crc_ok_streaming,
     header_length,
+    length_header,
     length_crcs,
     mask_crc,
     masked_crc_rows,
@@ -132,6 +133,9 @@ def _walk(data: bytes, arr: npt.NDArray[np.uint8], pos: int) -> tuple[_I64, int]
                        if sizes[-p:] == sizes[-2 * p : -p]), 0)
         if not period:
             continue
+        if any(length_header(sz - (HEADER_SIZE + FOOTER_SIZE)) != data[p : p + HEADER_SIZE]
+               for p, sz in zip(cur[-period:], sizes[-period:])):
+            break  # the repeating "records" are junk (e.g. zeros): let the caller settle it
         cyc = np.asarray(sizes[-period:], dtype=np.int64)
         total = int(cyc.sum())
         cycles = min((n - pos) // total, max(1, _SPEC_RECORDS // period))
@@ -160,14 +164,23 @@ def _verified_prefix(data: bytes, arr: npt.NDArray[np.uint8], starts: _I64) -> t
     """Payload lengths of ``starts`` and how many leading records have both CRCs right."""
     if starts.size == 0:
         return np.zeros(0, dtype=np.int64), 0
-    head = windows(arr, HEADER_SIZE)[starts]
-    lens = head[:, :8].copy().view("<u8").ravel().astype(np.int64)
-    ok = length_crcs(lens) == head[:, 8:].copy().view("<u4").ravel()
-    ends = starts + HEADER_SIZE + lens
+    head = windows(arr, HEADER_SIZE)
+    lens = head[starts, :8].copy().view("<u8").ravel().astype(np.int64)
+    upto = int(starts.size)
+    for lo, hi in ((0, 64), (64, upto)):  # a walk through junk is cut at its first bad header, cheaply
+        if lo >= upto:
+            break
+        part = starts[lo:hi]
+        bad_head = np.flatnonzero(length_crcs(lens[lo:hi]) != head[part, 8:].copy().view("<u4").ravel())
+        if bad_head.size:
+            upto = lo + int(bad_head[0])  # payloads after a bad header don't matter
+            break
+    ok = np.ones(upto, dtype=bool)
+    ends = starts[:upto] + HEADER_SIZE + lens[:upto]
     stored = windows(arr, 4)[ends].copy().view("<u4").ravel()
-    order = np.argsort(lens, kind="stable")
-    cuts = np.flatnonzero(np.diff(lens[order])) + 1
-    for grp in np.split(order, cuts):
+    order = np.argsort(lens[:upto], kind="stable")
+    cuts = np.flatnonzero(np.diff(lens[:upto][order])) + 1
+    for grp in np.split(order, cuts) if upto else []:
         length = int(lens[grp[0]])
         if 0 < length <= _MAX_VECTOR_LEN and grp.size >= 16:
             win = windows(arr, length)
@@ -180,7 +193,7 @@ def _verified_prefix(data: bytes, arr: npt.NDArray[np.uint8], starts: _I64) -> t
                 s = int(starts[r]) + HEADER_SIZE
                 ok[r] &= mask_crc(crc(data[s : s + length])) == int(stored[r])
     bad = np.flatnonzero(~ok)
-    return lens, int(bad[0]) if bad.size else int(starts.size)
+    return lens, int(bad[0]) if bad.size else upto
 
 
 def frame_chunk(path: str, data: bytes, base: int, *, final: bool = False,
@@ -221,7 +234,7 @@ def frame_chunk(path: str, data: bytes, base: int, *, final: bool = False,
 class FileTail:
     """Reading state of one event file: ``offset`` = bytes settled so far."""
 
-    __slots__ = ("path", "run", "offset", "size", "gone", "ident", "_search")
+    __slots__ = ("path", "run", "offset", "size", "gone", "ident", "failed", "_search")
 
     def __init__(self, path: str, run: str, ident: int = 0) -> None:
         self.path = path
@@ -230,11 +243,22 @@ class FileTail:
         self.size = 0
         self.gone = False
         self.ident = ident
+        self.failed = False  # the last read raised OSError (reported; retried when the file changes)
         self._search: tuple[int, int] | None = None  # (offset, file position searched up to)
 
     def pending(self) -> int:
         """Bytes known to exist beyond ``offset`` (from the last stat)."""
         return max(0, self.size - self.offset)
+
+    def progress(self) -> tuple[int, int]:
+        """Where reading stands: (offset, how far a search past a torn record got); grows as it reads."""
+        return self.offset, self._search[1] if self._search is not None and self._search[0] == self.offset else 0
+
+    def has_work(self) -> bool:
+        """True if bytes past ``offset`` (from the last stat) may still be settled."""
+        if self._search is not None and self._search[0] == self.offset:
+            return self._search[1] <= self.size - HEADER_SIZE
+        return self.size > self.offset
 
     def poll(self, fs: FileSystem, max_bytes: int, size: int | None = None) -> Chunk | None:
         """Read and frame up to ``max_bytes`` new bytes; None if there is nothing new.
