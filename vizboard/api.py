@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, Flask, Response, request
 
+from vizboard.data.downsample import MAX_POINTS_LIMIT, X_AXES, select_indices
 from vizboard.data.models import BlobRef, Kind
 from vizboard.data.provider import DataProvider
-from vizboard.data.query import json_float
-from vizboard.figures.scalars import MAX_POINTS_LIMIT, X_AXES, select_indices
+from vizboard.data.serialize import json_float
 from vizboard.figures.theme import run_color
 
 __all__ = ["register_api", "ApiError", "sniff_mime", "float_list", "API_VERSION"]

@@ -23,8 +23,10 @@ from vizboard.components.scalar_index import CardSpec, ScalarIndex, Section
 from vizboard.components.smoothing_cache import SmoothingCache
 from vizboard.components.url_state import UrlParam, float_param, list_param, text_param
 from vizboard.dashboards.base import Dashboard
+from vizboard.data.downsample import X_AXES
 from vizboard.data.models import Kind
 from vizboard.data.provider import DataProvider
+from vizboard.data.smoothing import SMOOTHING_KINDS, smooth_series
 from vizboard.figures import scalars as fs
 from vizboard.figures.theme import run_color
 
@@ -60,7 +62,7 @@ def layout() -> html.Div:
                           className="vb-input vb-tag-filter"),
                 html.Label(["Smoothing", dcc.Dropdown(
                     id=SMOOTHING, value="ema", clearable=False, searchable=False, className="vb-dropdown",
-                    options=[{"label": k.replace("_", " "), "value": k} for k in fs.SMOOTHING_KINDS])],
+                    options=[{"label": k.replace("_", " "), "value": k} for k in SMOOTHING_KINDS])],
                     className="vb-control"),
                 html.Label(["Weight", dcc.Input(id=WEIGHT, type="number", min=0, max=0.999, step=0.01,
                                                 value=fs.DEFAULT_WEIGHT, debounce=0.3, className="vb-input vb-num")],
@@ -83,9 +85,9 @@ def url_params() -> list[UrlParam]:
     """The tab's view settings that live in the URL."""
     return [
         text_param("tag_re", TAG_FILTER),
-        text_param("smooth", SMOOTHING, default="ema", allowed=fs.SMOOTHING_KINDS),
+        text_param("smooth", SMOOTHING, default="ema", allowed=SMOOTHING_KINDS),
         float_param("w", WEIGHT, fs.DEFAULT_WEIGHT, 0.0, 0.999),
-        text_param("x", X_AXIS, default="step", allowed=fs.X_AXES),
+        text_param("x", X_AXIS, default="step", allowed=X_AXES),
         list_param("opt", TOGGLES, allowed=[v for v, _ in TOGGLE_OPTIONS]),
     ]
 
@@ -170,8 +172,8 @@ def _options(smoothing: str, weight: Any, x_axis: str, toggles: list[str] | None
         w = fs.DEFAULT_WEIGHT
     t = set(toggles or [])
     return fs.ChartOptions(
-        smoothing=smoothing if smoothing in fs.SMOOTHING_KINDS else "ema", weight=w,
-        x_axis=x_axis if x_axis in fs.X_AXES else "step", log_x="log_x" in t, log_y="log_y" in t,
+        smoothing=smoothing if smoothing in SMOOTHING_KINDS else "ema", weight=w,
+        x_axis=x_axis if x_axis in X_AXES else "step", log_x="log_x" in t, log_y="log_y" in t,
         ignore_outliers="outliers" in t, theme=theme or "light", max_points=MAX_POINTS)
 
 
@@ -191,7 +193,7 @@ def card_figure(provider: DataProvider, spec: CardSpec, opts: fs.ChartOptions, x
 
 def new_smoothing_cache() -> SmoothingCache:
     """The cache of smoothed series one app uses (bounded in bytes)."""
-    return SmoothingCache(lambda s, k, w: fs.smooth_series(s, k, w))
+    return SmoothingCache(lambda s, k, w: smooth_series(s, k, w))
 
 
 def register_callbacks(app: Dash, provider: DataProvider) -> None:

@@ -1,4 +1,4 @@
-"""vizboard.data.query: smoothing (vs a transcription of TensorBoard's code), downsampling, y-ranges."""
+"""Scalar queries: smoothing (vs a transcription of TensorBoard's code), downsampling, y-ranges, serializers."""
 
 from __future__ import annotations
 
@@ -11,15 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from vizboard.data.query import (
-    downsample,
-    gaussian_sigma,
-    series_to_csv,
-    series_to_records,
-    smooth,
-    smoothing_window,
-    value_range,
-)
+from vizboard.data.downsample import downsample, value_range
+from vizboard.data.serialize import series_to_csv, series_to_records
+from vizboard.data.smoothing import gaussian_sigma, smooth, smoothing_window
 
 
 def tb_smooth(ys: list[float], w: float) -> list[float]:
