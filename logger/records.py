@@ -238,6 +238,8 @@ def find_headers(data: bytes | bytearray | memoryview, start: int, stop: int) ->
     found: list[npt.NDArray[np.int64]] = []
     for s in range(start, stop, _FIND_BLOCK):
         e = min(stop, s + _FIND_BLOCK)
+        if not arr[s : e + HEADER_SIZE - 1].any():
+            continue  # zero-filled (e.g. a preallocated or sparse file): never a header
         for parity in (0, 1):  # header starts at even / odd offsets from s: 16-bit views, no copies
             first = s + parity
             cnt = (e - first + 1) // 2

@@ -234,7 +234,7 @@ def frame_chunk(path: str, data: bytes, base: int, *, final: bool = False,
 class FileTail:
     """Reading state of one event file: ``offset`` = bytes settled so far."""
 
-    __slots__ = ("path", "run", "offset", "size", "gone", "ident", "failed", "_search")
+    __slots__ = ("path", "run", "offset", "size", "gone", "ident", "failed", "_search", "_open")
 
     def __init__(self, path: str, run: str, ident: int = 0) -> None:
         self.path = path
@@ -245,6 +245,7 @@ class FileTail:
         self.ident = ident
         self.failed = False  # the last read raised OSError (reported; retried when the file changes)
         self._search: tuple[int, int] | None = None  # (offset, file position searched up to)
+        self._open: Damage | None = None  # damage reaching the end of the last read, to be continued
 
     def pending(self) -> int:
         """Bytes known to exist beyond ``offset`` (from the last stat)."""
@@ -272,6 +273,34 @@ class FileTail:
             self.gone = True
             return None
         self.size = size
+        base = self.offset
+        chunk = self._poll(fs, max_bytes, size)
+        return self._merge_damage(chunk, base)
+
+    def _merge_damage(self, chunk: Chunk | None, base: int) -> Chunk | None:
+        """Report a run of junk spanning several reads as one damage region.
+
+        Damage that reaches the end of a read that progressed (``base`` = offset before it)
+        and left a header's worth of bytes unread is held back (``_open``) and joined with
+        the next read's leading damage.
+        """
+        open_, self._open = self._open, None
+        if chunk is None:
+            if open_ is not None:
+                return Chunk(self.path, b"", self.offset, np.zeros(0, np.int64), np.zeros(0, np.int64), [open_])
+            return None
+        dmg = chunk.damage
+        if open_ is not None:
+            if dmg and dmg[0].offset == open_.offset + open_.length:
+                dmg[0] = Damage(open_.offset, open_.length + dmg[0].length, open_.kind)
+            else:
+                dmg.insert(0, open_)
+        more = self.offset > base and self.size - self.offset >= HEADER_SIZE and self._search is None
+        if more and dmg and dmg[-1].offset + dmg[-1].length == self.offset:
+            self._open = dmg.pop()
+        return chunk
+
+    def _poll(self, fs: FileSystem, max_bytes: int, size: int) -> Chunk | None:
         avail = size - self.offset
         if avail <= 0:
             return None
