@@ -16,11 +16,13 @@ __all__ = [
     "format_sample",
     "format_ratio",
     "format_verdict",
+    "load_line",
+    "ratio_cell",
     "preamble",
     "render",
 ]
 
-GROUP_ORDER: tuple[str, ...] = ("writer", "loader", "serve", "scale")
+GROUP_ORDER: tuple[str, ...] = ("writer", "loader", "serve", "scale", "ui")
 """Groups are shown in this order (the order a user meets them), matched on the text before any
 ``:``; other groups follow in the order the modules returned them."""
 
@@ -29,7 +31,9 @@ _GROUP_TITLES = {
     "loader": "Loading event files",
     "serve": "Serving (live latency, chart requests)",
     "scale": "Scale (many runs and tags)",
+    "ui": "In the browser (what a user feels)",
 }
+_NO_RATIO = "no ratio (not the same thing)"
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,13 @@ def format_ratio(ours: Sample | None, theirs: Sample | None, better: str = "lowe
     return f"{_sig(1 / r)}x worse"
 
 
+def ratio_cell(m: Measurement, competitor: str, theirs: Sample | None) -> str:
+    """The ratio column of one competitor row: none for a competitor shown only for context."""
+    if competitor in m.no_ratio:
+        return _NO_RATIO
+    return format_ratio(m.ours, theirs, m.better)
+
+
 def format_verdict(met: bool | None) -> str:
     """Whether this run met the DESIGN.md target: a missed target is shown as missed."""
     if met is None:
@@ -144,7 +155,7 @@ _HOW_TO = """\
 python -m bench                 # every benchmark; writes docs/benchmarks.md{duration}
 python -m bench --quick         # CI-sized smoke run (a few minutes); writes a temporary file
 python -m bench --only scale --out /tmp/scale.md
-python -m bench.<name>          # one module alone, printing its table (writer, loader, serve, scale)
+python -m bench.<name>          # one module alone, printing its table (writer, loader, serve, scale, ui)
 ```
 
 Each module runs in a fresh Python process, one after the other, so import times and memory
@@ -173,13 +184,23 @@ shown as missed.
   the server work of an idle open page; for one scalar chart over 10 runs x 1M points, the API's
   time, the chart callback's time (first view, live update, zoom), the bytes sent and the points
   per trace.
-- **Scale** (1,000 runs x 20 tags x 100 steps against TensorBoard on the same logdir,
-  `bench/scale.py`): seconds from launching the server until the first page answers and its run
-  list holds all 1,000 runs (TensorBoard: `/data/runs`), and until sampled runs serve every step;
-  the resident memory of the server's process tree after loading, and how much it grows over
-  100 rounds of requests (memory should grow with data, not with requests); the time from
-  entering a run regex in the run filter until the run list in Chromium shows exactly the
-  matching runs.
+- **Scale** (1,000 runs x 20 tags x 50 steps written by tensorboardX, against TensorBoard on the
+  same logdir, `bench/scale.py`): fresh server processes alternating vizboard / TensorBoard;
+  seconds from launching the server until the first page answers and its run list holds all
+  1,000 runs (TensorBoard: `/data/runs`), and until every run serves every step; the resident
+  memory of the server's process tree after loading, and how much it grows over 100 rounds of
+  the same requests on both servers (memory should grow with data, not with requests).
+- **UI** (`bench/ui.py`; headless Chromium, vizboard's Scalars page against TensorBoard's Time
+  Series on the same tensorboardX logdirs, both servers up, trials alternating vizboard /
+  TensorBoard in fresh browser contexts): open the page until the first curve is drawn; type a
+  run regex until every chart in view shows only the matching runs; tick one run until its line
+  is drawn in every chart in view; scroll to each next section (opening it when collapsed) until
+  its charts in view are drawn; and, on the 1,000-run logdir, fresh launches until every run's
+  data is served. "Drawn" means painted: vizboard's card carries `data-vb-drawn` once Plotly's
+  draw promise resolved (pages without that hook: every Plotly trace rendered); TensorBoard's
+  chart worker reported a finished redraw after it received the series and their visibility
+  (`bench/ui_probes.py` says how this is observed). Targets are ratios of medians,
+  vizboard / TensorBoard.
 """
 
 
@@ -223,7 +244,7 @@ def _group_table(rows: Sequence[Measurement]) -> list[str]:
                         format_sample(m.ours, m.unit) if first else "″",
                         _cell(name),
                         format_sample(theirs, m.unit) if theirs is not None else "—",
-                        format_ratio(m.ours, theirs, m.better),
+                        ratio_cell(m, name, theirs),
                         _cell(m.target or "—") if first else "″",
                         format_verdict(m.met) if first else "″",
                     )
@@ -281,6 +302,17 @@ def _machine_section(machine: MachineFacts, load_after: tuple[float, float, floa
     return lines
 
 
+def load_line(machine: MachineFacts, load_after: tuple[float, float, float] | None) -> str:
+    """The machine's load during the run, for the header (empty when the OS does not report it)."""
+    if machine.load_average is None:
+        return ""
+    text = (f"Machine load: load average (1/5/15 min) {', '.join(f'{x:.2f}' for x in machine.load_average)} "
+            f"at start")
+    if load_after is not None:
+        text += f", {', '.join(f'{x:.2f}' for x in load_after)} at end"
+    return text + f", on {machine.logical_cores} logical cores."
+
+
 def render(
     measurements: Iterable[Measurement],
     *,
@@ -300,8 +332,10 @@ def render(
     """
     rows = list(measurements)
     out: list[str] = ["# vizboard benchmarks", ""]
-    if header_note:
-        out += [f"> {line}" if line else ">" for line in header_note.splitlines()] + [""]
+    load = load_line(machine, load_after)
+    if header_note or load:
+        lines = [x for x in (header_note, load) if x]
+        out += [f"> {line}" if line else ">" for line in "\n\n".join(lines).splitlines()] + [""]
     if quick:
         out += ["> **Quick (smoke) run**: CI-sized inputs and few repetitions; not a published comparison.", ""]
     if preamble:
