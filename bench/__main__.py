@@ -1,6 +1,6 @@
 """``python -m bench``: run every side-by-side benchmark, each in its own process, and write the report.
 
-Usage: ``python -m bench [--quick] [--only writer,loader,serve,scale,ui] [--out docs/benchmarks.md]``.
+Usage: ``python -m bench [--quick] [--only writer,loader,serve,scale,ui [--update]] [--out docs/benchmarks.md]``.
 
 Each module runs in a child process (fresh interpreter: import times and memory are not
 polluted by the other modules; a hang is stopped at ``--timeout``; a crash costs one module).
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bench import machine as machine_mod
 from bench.common import Measurement
-from bench.report import NotMeasured, preamble, render
+from bench.report import NotMeasured, preamble, previous_sections, render
 
 __all__ = ["MODULES", "ModuleOutcome", "main", "run_module"]
 
@@ -205,6 +205,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         "with --quick a temporary file)")
     parser.add_argument("--timeout", type=float, help="seconds allowed per module (default 240 quick, 2400 full; "
                         "ui: 720 quick, 4200 full)")
+    parser.add_argument("--update", action="store_true",
+                        help="with --only: keep the other modules' sections of the existing --out file "
+                             "(marked with their date) instead of dropping them")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
     parser.add_argument("--_result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -256,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
             for o in outcomes if o.status != "ok"]
     gaps += [NotMeasured(f"{m.group} / {m.figure}", (m.note or "no samples").split("not measured: ", 1)[-1])
              for m in measurements if not m.ours.values]
+    kept = ""
+    if args.update and out.exists():
+        kept = previous_sections(out.read_text(encoding="utf-8"), [m for m in MODULES if m not in args.names])
     minutes = max(1, math.ceil(duration / 60))
     text = render(
         measurements,
@@ -266,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         duration_s=duration,
         quick=args.quick,
         load_after=machine_mod.load_average(),
+        kept=kept,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ __all__ = [
     "format_ratio",
     "format_verdict",
     "load_line",
+    "module_of_title",
+    "previous_sections",
     "ratio_cell",
     "preamble",
     "render",
@@ -313,6 +316,42 @@ def load_line(machine: MachineFacts, load_after: tuple[float, float, float] | No
     return text + f", on {machine.logical_cores} logical cores."
 
 
+def module_of_title(title: str) -> str | None:
+    """Which module a report section (``### title``) belongs to, or None (e.g. "Not measured")."""
+    for module, text in _GROUP_TITLES.items():
+        if title == text:
+            return module
+    prefix = title.split(":", 1)[0].strip()
+    return prefix if prefix in GROUP_ORDER else None
+
+
+def previous_sections(text: str, modules: Iterable[str]) -> str:
+    """The result sections of ``modules`` in an earlier report ``text``, verbatim, under a heading
+    naming that run's date and load; empty when there are none.
+
+    Lets ``python -m bench --only X --update`` rerun some modules and keep the figures of the
+    others, clearly marked as older, instead of dropping them.
+    """
+    wanted = set(modules)
+    results = text.split("## Results", 1)[-1].split("\n## Machine", 1)
+    body = results[0]
+    kept: list[str] = []
+    for chunk in body.split("\n### ")[1:]:
+        title = chunk.split("\n", 1)[0].strip()
+        if module_of_title(title) in wanted:
+            kept.append("#### " + chunk.rstrip())
+    if not kept:
+        return ""
+    when = re.search(r"^Run on ([^,.]+)", body, re.MULTILINE)
+    load = re.search(r"^- Load average \(1/5/15 min\) at start: (.+)$", results[1] if len(results) > 1 else "",
+                     re.MULTILINE)
+    head = ("### Kept from an earlier run (not rerun here)\n\n"
+            f"These figures were measured on {when.group(1) if when else 'an earlier date'}"
+            + (f" (load average at start: {load.group(1)})" if load else "")
+            + " and copied unchanged from that report; they were not measured in this run.")
+    return head + "\n\n" + "\n\n".join(kept)
+
+
 def render(
     measurements: Iterable[Measurement],
     *,
@@ -323,12 +362,14 @@ def render(
     duration_s: float | None = None,
     quick: bool = False,
     load_after: tuple[float, float, float] | None = None,
+    kept: str = "",
 ) -> str:
     """The whole Markdown document for one run.
 
     ``preamble`` (how to reproduce, what figures mean) goes first; ``header_note`` is a
     warning shown right under the title (e.g. the machine was busy). ``duration_s`` is the
-    wall time of the whole run in seconds.
+    wall time of the whole run in seconds. ``kept`` is a block of older sections
+    (:func:`previous_sections`) shown after this run's tables.
     """
     rows = list(measurements)
     out: list[str] = ["# vizboard benchmarks", ""]
@@ -354,6 +395,8 @@ def render(
     for group in _ordered_groups(rows):
         out += [f"### {_GROUP_TITLES.get(group, group)}", ""]
         out += _group_table([m for m in rows if m.group == group]) + [""]
+    if kept:
+        out += [kept.rstrip(), ""]
     if not_measured:
         out += ["### Not measured", ""]
         out += [f"- {_cell(item.module)}: not measured: {_cell(item.reason)}" for item in not_measured]

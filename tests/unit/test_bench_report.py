@@ -206,3 +206,22 @@ def test_ui_module_is_known_to_the_runner() -> None:
     from bench.__main__ import MODULES
 
     assert "ui" in MODULES
+
+
+def test_update_keeps_older_sections_of_modules_not_rerun_marked_with_their_date() -> None:
+    from bench.report import module_of_title, previous_sections
+
+    old = render([Measurement("writer", "add_scalar", "s", Sample((1e-6,))),
+                  Measurement("serve: live latency", "flush -> API", "s", Sample((0.01,))),
+                  Measurement("ui: 30 runs", "first curve", "s", Sample((1.0,)))],
+                 machine=FACTS)
+    kept = previous_sections(old, ["writer"])
+    assert "2026-11-22 12:00 UTC" in kept and "0.10, 0.20, 0.30" in kept
+    assert "#### Writing (training process)" in kept and "add_scalar" in kept
+    assert "flush -> API" not in kept and "first curve" not in kept
+    assert previous_sections(old, ["loader"]) == ""
+    assert module_of_title("serve: live latency") == "serve"
+    assert module_of_title("ui: 1,000 runs x 20 tags x 50 steps") == "ui"
+    assert module_of_title("Not measured") is None
+    new = render([Measurement("ui: 30 runs", "first curve", "s", Sample((0.5,)))], machine=FACTS, kept=kept)
+    assert new.index("### ui: 30 runs") < new.index("### Kept from an earlier run")
