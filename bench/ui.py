@@ -18,6 +18,11 @@ One trial on one dashboard:
 TensorBoard's chart worker finished a redraw after receiving the new series). Separately, on the
 1,000-run logdir each server is launched fresh (alternating, n trials) and timed until every run
 serves all its points (:func:`bench.servers.launch_until_served`).
+
+Fairness notes (also printed in the report): Chromium runs with ``--disable-gpu``, so
+TensorBoard's WebGL charts render on SwiftShader, which is slower than a GPU; vizboard's Plotly
+SVG lines use no GPU. Both servers stay up through all trials of a logdir. Each dashboard runs
+at its defaults (smoothing 0.6 on both).
 """
 
 from __future__ import annotations
@@ -267,6 +272,12 @@ _SCENARIOS = (
 )
 
 
+_FAIRNESS = ("Chromium runs headless with --disable-gpu, so TensorBoard's WebGL line charts render on "
+             "SwiftShader (software WebGL) in its chart worker; with a GPU its drawing would be faster, while "
+             "vizboard's Plotly SVG lines do not use the GPU. Both servers stay up during all trials (their idle "
+             "reload loops share the machine alike); each trial is a fresh browser context (no HTTP cache).")
+
+
 def _case_rows(case: UiCase, res: _CaseResult) -> list[Measurement]:
     rows = []
     how = "; ".join(f"{tool} drawn = {mode}" for tool, mode in res.modes.items())
@@ -281,7 +292,7 @@ def _case_rows(case: UiCase, res: _CaseResult) -> list[Measurement]:
         if key == "scroll":
             notes.append("with the run filter still on; one sample per section; TensorBoard opens its first two "
                          "sections, the others by a click, as a user would")
-        notes += [how] if key == "open" and how else []
+        notes += [how, _FAIRNESS] if key == "open" and how else []
         notes += sorted(set(errs)) + ([res.cut] if res.cut else [])
         rows.append(Measurement(
             group=f"ui: {case.spec.label}", figure=what, unit="s", ours=ours, theirs={TB: theirs},
