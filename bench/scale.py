@@ -93,7 +93,9 @@ def _measurements(results: dict[str, list[dict[str, object]]], errors: dict[str,
                 "From launching the server process until GET / (vizboard: and the Dash layout) answers 200 and "
                 "the run list (/api/runs; TensorBoard: /data/runs) holds every run.", order, gaps]))),
         Measurement(
-            "scale", "launch -> every run's data served", "s", sample(OURS, "all_data"), theirs("all_data"),
+            "scale", f"cold load server to server: launch -> every run's data served "
+                     f"({cfg.spec.runs * cfg.spec.tags * cfg.spec.steps:,} scalar events)", "s",
+            sample(OURS, "all_data"), theirs("all_data"),
             note=" ".join(filter(None, [
                 "Same launches: until every run serves every step of the last tag (probe runs polled, then every "
                 "run checked). The budget (no later than TensorBoard) is checked in the UI group, n=5.",

@@ -95,6 +95,9 @@ _COMMON = r"""
       const vis = cardsOf(document).filter(inView);
       return vis.length > 0 && vis.every(c => same(drawn(c), e)); },
     visibleState: () => cardsOf(document).filter(inView).map(c => drawn(c)),
+    // the run list is shown and no run in it is ticked (TensorBoard over 500 runs)
+    noneSelected: () => { const rows = document.querySelectorAll(ROWS);
+      return rows.length > 0 && !Array.from(rows).some(r => r.querySelector('input[type=checkbox]:checked')); },
     sectionCount: () => sections().length,
     // scroll section k's header to the top; open it (click its header) when it shows no card
     openSection: k => { const s = sections()[k]; if (!s) return 'missing';
@@ -115,9 +118,9 @@ _COMMON = r"""
 class UiAdapter:
     """Where one dashboard keeps what the benchmark touches (CSS selectors) and its probe hook.
 
-    ``section_css``/``head_css`` feed the in-page probe; ``filter_css`` is the run
-    regex input; ``checkbox_css`` formats a run name into the CSS of its run-list checkbox (a
-    list of candidates, first match wins).
+    ``section_css``/``head_css``/``rows_css`` feed the in-page probe; ``filter_css`` is the run
+    regex input; ``select_all_css`` the control that ticks every run; ``checkbox_css`` formats a
+    run name into the CSS of its run-list checkbox (candidates, first match wins).
     """
 
     name: str
@@ -128,6 +131,8 @@ class UiAdapter:
     head_css: str
     filter_css: str
     checkbox_css: tuple[str, ...]
+    select_all_css: str
+    rows_css: str
 
     def checkbox_selectors(self, run: str) -> list[str]:
         """CSS selectors of ``run``'s checkbox in the run list, most specific hook first."""
@@ -137,7 +142,7 @@ class UiAdapter:
 def probe_script(ui: UiAdapter) -> str:
     """The init script defining ``window.__vbBench`` for ``ui``'s page."""
     common = (_COMMON.replace("SECTION", json.dumps(ui.section_css))
-              .replace("HEAD", json.dumps(ui.head_css)).replace("MODE()", ui.mode_js))
+              .replace("HEAD", json.dumps(ui.head_css)).replace("ROWS", json.dumps(ui.rows_css)).replace("MODE()", ui.mode_js))
     return "(() => {\n" + ui.hook + common + "})();\n"
 
 
@@ -150,6 +155,8 @@ OURS_UI = UiAdapter(
     head_css=".vb-section-head",
     filter_css="#shell-run-filter",
     checkbox_css=("[data-vb-run={run}] input[type=checkbox]", "#shell-run-checklist input[value={run}]"),
+    select_all_css="#shell-run-all",
+    rows_css="[data-vb-run], #shell-run-checklist label",
 )
 TB_UI = UiAdapter(
     name="TensorBoard",
@@ -160,6 +167,8 @@ TB_UI = UiAdapter(
     head_css=".group-toolbar",
     filter_css='runs-selector input[placeholder="Filter runs (regex)"]',
     checkbox_css=("runs-selector tb-data-table-content-row[data-id$={slash_run}] input[type=checkbox]",),
+    select_all_css="runs-selector tb-data-table-header-cell.table-column-selected input[type=checkbox]",
+    rows_css="runs-selector tb-data-table-content-row",
 )
 
 PROBE_JS = {OURS_UI.name: probe_script(OURS_UI), TB_UI.name: probe_script(TB_UI)}
