@@ -97,3 +97,23 @@ def test_logdir_spec_validates() -> None:
     with pytest.raises(ValueError, match="runs"):
         LogdirSpec(runs=0, tags=3, steps=1, sections=1)
     assert LogdirSpec(1000, 20, 50, 20).label == "1,000 runs x 20 tags x 50 steps"
+
+
+def test_probe_scripts_are_complete_for_both_dashboards() -> None:
+    from bench.ui_probes import OURS_UI, PROBE_JS, TB_UI
+
+    for ui in (OURS_UI, TB_UI):
+        js = PROBE_JS[ui.name]
+        assert "window.__vbBench" in js
+        for placeholder in ("SECTION", "HEAD", "ROWS", "MODE()"):
+            assert placeholder not in js, (ui.name, placeholder)
+        assert js.count("{") == js.count("}") and js.count("(") == js.count(")")
+    assert "data-vb-drawn" in PROBE_JS[OURS_UI.name]
+    assert "transferControlToOffscreen" in PROBE_JS[TB_UI.name]
+
+
+def test_checkbox_selectors_quote_run_names() -> None:
+    from bench.ui_probes import OURS_UI, TB_UI
+
+    assert OURS_UI.checkbox_selectors("sweep0/run0003")[0] == '[data-vb-run="sweep0/run0003"] input[type=checkbox]'
+    assert '[data-id$="/sweep0/run0003"]' in TB_UI.checkbox_selectors("sweep0/run0003")[0]
