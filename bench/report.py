@@ -182,11 +182,14 @@ shown as missed.
   stored point; and how soon an appended, fsynced record is visible in vizboard's store
   (watchdog and polling).
 - **Serving** (`bench/serve.py`; TensorBoard at its default reload interval and at
-  `--reload_interval 1`): live latency from the writer's `flush()` until the point is in the JSON
-  API, and until it is drawn on the page in headless Chromium (p50 and p95 over many flushes);
-  the server work of an idle open page; for one scalar chart over 10 runs x 1M points, the API's
-  time, the chart callback's time (first view, live update, zoom), the bytes sent and the points
-  per trace.
+  `--reload_interval 1`, all servers up at once and the points alternating between them): live
+  latency from the writer's `flush()` until the point is in the JSON API, and until it is drawn
+  on the page in headless Chromium (p50 and p95 over many flushes); the server work of an idle
+  open page; for one scalar chart over 10 runs x 1M points, the server time of the chart's data
+  (the page's `/api/page/series` route, or the Dash card callback on older pages) on first view
+  and on a live update where every run got a point (both must recompute smoothing; budget
+  0.3 s), asked again with no new data (cached), and zoomed; the bytes sent and the points per
+  trace.
 - **Scale** (1,000 runs x 20 tags x 50 steps written by tensorboardX, against TensorBoard on the
   same logdir, `bench/scale.py`): fresh server processes alternating vizboard / TensorBoard;
   seconds from launching the server until the first page answers and its run list holds all
