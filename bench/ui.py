@@ -66,11 +66,13 @@ _FLAVORS = {OURS: VIZBOARD, TB: TENSORBOARD}
 
 @dataclass(frozen=True)
 class UiCase:
-    """One logdir and how many alternating browser trials run on it."""
+    """One logdir, how many alternating browser trials run on it, sections scrolled per trial, and
+    its time budget (s): a next trial pair starts only if the last pair's duration still fits."""
 
     spec: LogdirSpec
     trials: int
     scroll_sections: int
+    budget_s: float
 
 
 @dataclass(frozen=True)
@@ -86,14 +88,15 @@ class UiConfig:
 
 
 FULL = UiConfig(
-    cases=(UiCase(LogdirSpec(30, 12, 2000, 4), 5, 3), UiCase(LogdirSpec(200, 20, 50, 20), 5, 19),
-           UiCase(LogdirSpec(1000, 20, 50, 20), 5, 0)),
-    launch=LogdirSpec(1000, 20, 50, 20), launch_trials=5, wait_s=180, start_s=600, budget_s=3300)
+    cases=(UiCase(LogdirSpec(30, 12, 2000, 4), 5, 3, 420), UiCase(LogdirSpec(200, 20, 50, 20), 5, 10, 540),
+           UiCase(LogdirSpec(1000, 20, 50, 20), 5, 0, 840)),
+    launch=LogdirSpec(1000, 20, 50, 20), launch_trials=5, wait_s=240, start_s=600, budget_s=300)
 QUICK = UiConfig(
-    cases=(UiCase(LogdirSpec(30, 12, 200, 4), 1, 3), UiCase(LogdirSpec(50, 20, 20, 20), 1, 3)),
-    launch=LogdirSpec(200, 20, 10, 20), launch_trials=1, wait_s=90, start_s=180, budget_s=400)
-"""Quick: one trial per tool and case (a smoke run, not a comparison); ``budget_s`` stops starting
-new trials once spent, so a busy machine yields fewer trials instead of a killed module."""
+    cases=(UiCase(LogdirSpec(30, 12, 200, 4), 1, 3, 150), UiCase(LogdirSpec(50, 20, 20, 20), 1, 3, 150)),
+    launch=LogdirSpec(200, 20, 10, 20), launch_trials=1, wait_s=90, start_s=180, budget_s=60)
+"""Quick: one trial per tool and case (a smoke run, not a comparison). Budgets (per case, and
+``budget_s`` for the launches) stop starting new trials once spent, so a busy machine yields
+fewer trials, reported as such, instead of a killed module."""
 
 
 class _Trial:
@@ -191,8 +194,7 @@ class _CaseResult:
     clicked: set[str] = field(default_factory=set)
 
 
-def _browser_case(case: UiCase, logdir: Path, cfg: UiConfig, work: Path, skip: dict[str, str],
-                  deadline: float) -> _CaseResult:
+def _browser_case(case: UiCase, logdir: Path, cfg: UiConfig, work: Path, skip: dict[str, str]) -> _CaseResult:
     from playwright.sync_api import sync_playwright
 
     runs = [run_name(i) for i in range(case.spec.runs)]
@@ -219,12 +221,18 @@ def _browser_case(case: UiCase, logdir: Path, cfg: UiConfig, work: Path, skip: d
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
+                deadline = time.perf_counter() + case.budget_s
+                pair_start, last_pair = time.perf_counter(), 0.0
                 for k, tool in alternating(case.trials, _TOOLS):
                     if tool not in servers:
                         continue
-                    if time.perf_counter() > deadline and tool == _TOOLS[0]:
-                        res.cut = f"time budget spent: stopped after {k} of {case.trials} trials"
-                        break
+                    if tool == _TOOLS[0] and k > 0:
+                        now = time.perf_counter()
+                        last_pair, pair_start = now - pair_start, now
+                        if now + last_pair > deadline:
+                            res.cut = (f"time budget ({case.budget_s:.0f} s) spent: stopped after {k} of "
+                                       f"{case.trials} trials")
+                            break
                     _one_trial(browser, tool, servers[tool].base, case, runs, patterns[k], cfg, res)
             finally:
                 browser.close()
@@ -334,7 +342,7 @@ def _launch_rows(cfg: UiConfig, logdir: Path, work: Path, skip: dict[str, str], 
     for k, tool in alternating(cfg.launch_trials, _TOOLS):
         if tool in errors:
             continue
-        if time.perf_counter() > deadline and tool == _TOOLS[0] and k > 0:
+        if tool == _TOOLS[0] and k > 0 and time.perf_counter() > deadline:
             cut = f"time budget spent: stopped after {k} of {cfg.launch_trials} trials"
             break
         try:
@@ -368,18 +376,17 @@ def run(quick: bool = False) -> list[Measurement]:
         raise FileNotFoundError(CHROMIUM)
     rows: list[Measurement] = []
     crash: str | None = None
-    deadline = time.perf_counter() + cfg.budget_s
     with tempfile.TemporaryDirectory(prefix="vizboard-bench-ui-") as tmp:
         work = Path(tmp)
         for case in cfg.cases:
             logdir = ensure_logdir(case.spec)
             print(f"[bench.ui] {case.spec.label}: {case.trials} alternating trials", file=sys.stderr, flush=True)
-            res = _browser_case(case, logdir, cfg, work, skip, deadline)
+            res = _browser_case(case, logdir, cfg, work, skip)
             rows += _case_rows(case, res)
             crash = crash or next((e for (tool, _), e in res.errors.items() if tool == OURS), None)
         print(f"[bench.ui] {cfg.launch.label}: launch -> all data, {cfg.launch_trials} alternating trials",
               file=sys.stderr, flush=True)
-        rows += _launch_rows(cfg, ensure_logdir(cfg.launch), work, skip, deadline + 300)
+        rows += _launch_rows(cfg, ensure_logdir(cfg.launch), work, skip, time.perf_counter() + cfg.budget_s)
     if crash:
         raise PartialResults(f"vizboard failed in the UI benchmark: {crash}", rows)
     return rows
