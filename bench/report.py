@@ -328,31 +328,46 @@ def module_of_title(title: str) -> str | None:
     return prefix if prefix in GROUP_ORDER else None
 
 
+_KEPT_TITLE = "Kept from earlier runs (not rerun here)"
+_KEPT_RE = re.compile(r"^These figures were measured on (.+?) and copied unchanged", re.MULTILINE)
+
+
 def previous_sections(text: str, modules: Iterable[str]) -> str:
-    """The result sections of ``modules`` in an earlier report ``text``, verbatim, under a heading
-    naming that run's date and load; empty when there are none.
+    """The result sections of ``modules`` in an earlier report ``text``, verbatim, each under the
+    date (and load) of the run that measured it; empty when there are none.
 
     Lets ``python -m bench --only X --update`` rerun some modules and keep the figures of the
-    others, clearly marked as older, instead of dropping them.
+    others, clearly marked as older, instead of dropping them. Sections the earlier report had
+    itself kept keep their own, older date.
     """
     wanted = set(modules)
     results = text.split("## Results", 1)[-1].split("\n## Machine", 1)
     body = results[0]
-    kept: list[str] = []
-    for chunk in body.split("\n### ")[1:]:
-        title = chunk.split("\n", 1)[0].strip()
-        if module_of_title(title) in wanted:
-            kept.append("#### " + chunk.rstrip())
-    if not kept:
-        return ""
     when = re.search(r"^Run on ([^,.]+)", body, re.MULTILINE)
     load = re.search(r"^- Load average \(1/5/15 min\) at start: (.+)$", results[1] if len(results) > 1 else "",
                      re.MULTILINE)
-    head = ("### Kept from an earlier run (not rerun here)\n\n"
-            f"These figures were measured on {when.group(1) if when else 'an earlier date'}"
-            + (f" (load average at start: {load.group(1)})" if load else "")
-            + " and copied unchanged from that report; they were not measured in this run.")
-    return head + "\n\n" + "\n\n".join(kept)
+    run_date = (when.group(1) if when else "an earlier date") + (f" (load average at start: {load.group(1)})"
+                                                                 if load else "")
+    groups: dict[str, list[str]] = {}
+    for chunk in body.split("\n### ")[1:]:
+        title = chunk.split("\n", 1)[0].strip()
+        if title.startswith("Kept from"):
+            older = _KEPT_RE.findall(chunk)
+            for k, part in enumerate(re.split(r"^These figures were measured on .*$", chunk, flags=re.MULTILINE)[1:]):
+                for sub in part.split("\n#### ")[1:]:
+                    if module_of_title(sub.split("\n", 1)[0].strip()) in wanted:
+                        groups.setdefault(older[k] if k < len(older) else "an earlier date", []).append(
+                            "#### " + sub.rstrip())
+        elif module_of_title(title) in wanted:
+            groups.setdefault(run_date, []).append("#### " + chunk.rstrip())
+    if not groups:
+        return ""
+    out = [f"### {_KEPT_TITLE}"]
+    for date, chunks in groups.items():
+        out.append(f"These figures were measured on {date} and copied unchanged from that report; they were "
+                   "not measured in this run.")
+        out += chunks
+    return "\n\n".join(out)
 
 
 def render(

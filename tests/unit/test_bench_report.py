@@ -224,4 +224,6 @@ def test_update_keeps_older_sections_of_modules_not_rerun_marked_with_their_date
     assert module_of_title("ui: 1,000 runs x 20 tags x 50 steps") == "ui"
     assert module_of_title("Not measured") is None
     new = render([Measurement("ui: 30 runs", "first curve", "s", Sample((0.5,)))], machine=FACTS, kept=kept)
-    assert new.index("### ui: 30 runs") < new.index("### Kept from an earlier run")
+    assert new.index("### ui: 30 runs") < new.index("### Kept from earlier runs")
+    again = previous_sections(new, ["writer"])  # a second update keeps the first date
+    assert "2026-11-22 12:00 UTC" in again and "add_scalar" in again and again.count("#### Writing") == 1
