@@ -177,10 +177,13 @@ def count_runs(payload: object) -> int:
 
 
 def count_points(payload: object) -> int:
-    """Number of points in a scalar-series JSON (TensorBoard's list of triples, or our columns)."""
+    """Number of points a scalar-series JSON says the series holds: TensorBoard's list of triples,
+    or our ``num_points`` (the full series; the columns are downsampled), else our columns."""
     if isinstance(payload, list):
         return len(payload)
     if isinstance(payload, dict):
+        if isinstance(payload.get("num_points"), int):
+            return int(payload["num_points"])
         for key in ("step", "steps", "points", "data", "values"):
             if isinstance(payload.get(key), list):
                 return len(payload[key])

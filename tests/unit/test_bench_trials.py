@@ -117,3 +117,14 @@ def test_checkbox_selectors_quote_run_names() -> None:
 
     assert OURS_UI.checkbox_selectors("sweep0/run0003")[0] == '[data-vb-run="sweep0/run0003"] input[type=checkbox]'
     assert '[data-id$="/sweep0/run0003"]' in TB_UI.checkbox_selectors("sweep0/run0003")[0]
+
+
+def test_count_points_reads_the_full_series_length_not_the_downsampled_columns() -> None:
+    from bench.servers import count_points, count_runs
+
+    assert count_points({"num_points": 2000, "step": list(range(1500))}) == 2000
+    assert count_points([[0.0, 1, 0.5], [0.1, 2, 0.4]]) == 2
+    assert count_points({"step": [1, 2, 3]}) == 3
+    assert count_points(None) == 0
+    assert count_runs([{"name": "a"}, {"name": "b"}]) == 2
+    assert count_runs({"a": {}, "b": {}, "c": {}}) == 3
