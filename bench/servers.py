@@ -28,7 +28,7 @@ from bench.common import Measurement
 
 __all__ = [
     "CHROMIUM", "CHROMIUM_ARGS", "OURS", "TB", "Flavor", "VIZBOARD", "TENSORBOARD", "PartialResults", "Server",
-    "count_points", "count_runs", "free_port", "http_get", "get_json", "ours_landed", "running",
+    "count_points", "count_runs", "last_step", "free_port", "http_get", "get_json", "ours_landed", "running",
     "tensorboard_missing", "tree_rss", "wait_until",
 ]
 
@@ -176,6 +176,16 @@ def count_runs(payload: object) -> int:
     return len(payload) if isinstance(payload, list) else 0
 
 
+def last_step(payload: object) -> float:
+    """Largest step in a scalar-series answer (TensorBoard's [wall, step, value] triples or our
+    ``step`` column); -1 when there is none."""
+    if isinstance(payload, list) and payload and all(isinstance(p, list) and len(p) >= 2 for p in payload):
+        return float(max(p[1] for p in payload))
+    if isinstance(payload, dict) and isinstance(payload.get("step"), list) and payload["step"]:
+        return float(payload["step"][-1])
+    return -1.0
+
+
 def count_points(payload: object) -> int:
     """Number of points a scalar-series JSON says the series holds: TensorBoard's list of triples,
     or our ``num_points`` (the full series; the columns are downsampled), else our columns."""
@@ -204,6 +214,14 @@ class Flavor:
     command: Callable[[Path, int], list[str]]
     scalars_path: Callable[[str, str], str]
     burst_paths: Callable[[str, str], tuple[str, ...]]
+    kept_points: int | None = None
+    """Most points per scalar series the server keeps at its defaults (TensorBoard: 1,000)."""
+
+    def complete(self, payload: object, steps: int) -> bool:
+        """Whether a scalar-series answer holds a series of ``steps`` points (0..steps-1) as loaded as
+        this server keeps it: all points, or its default sample with the last step."""
+        need = steps if self.kept_points is None else min(steps, self.kept_points)
+        return count_points(payload) >= need and last_step(payload) >= steps - 1
 
 
 def _q(**params: str) -> str:
@@ -233,6 +251,7 @@ TENSORBOARD = Flavor(
     scalars_path=lambda run, tag: f"/data/plugin/scalars/scalars?{_q(run=run, tag=tag)}",
     burst_paths=lambda run, tag: ("/data/runs", "/data/plugin/scalars/tags",
                                   f"/data/plugin/scalars/scalars?{_q(run=run, tag=tag)}"),
+    kept_points=1000,
 )
 
 
@@ -292,7 +311,7 @@ def launch_until_served(flavor: Flavor, logdir: Path, runs: list[str], tag: str,
                                 deadline, f"{flavor.runs_path} lists {len(runs)} runs")
 
         def complete(run: str) -> bool:
-            return count_points(get_json(base + flavor.scalars_path(run, tag))) >= steps
+            return flavor.complete(get_json(base + flavor.scalars_path(run, tag)), steps)
 
         probes = probe_runs(runs)
         all_data = wait_until(lambda: all(complete(r) for r in probes), server, deadline,

@@ -44,6 +44,7 @@ from bench.servers import (
     TB,
     TENSORBOARD,
     VIZBOARD,
+    Flavor,
     PartialResults,
     Server,
     free_port,
@@ -242,14 +243,14 @@ def _browser_case(case: UiCase, logdir: Path, cfg: UiConfig, work: Path, skip: d
     return res
 
 
-def launch_wait(server: Server, flavor: Any, runs: list[str], tag: str, steps: int, timeout_s: float) -> None:
+def launch_wait(server: Server, flavor: Flavor, runs: list[str], tag: str, steps: int, timeout_s: float) -> None:
     """Block until ``server`` lists every run and serves every step of ``tag`` in its last run."""
-    from bench.servers import count_points, count_runs, get_json, wait_until
+    from bench.servers import count_runs, get_json, wait_until
 
     deadline = time.perf_counter() + timeout_s
     wait_until(lambda: count_runs(get_json(server.base + flavor.runs_path)) >= len(runs), server, deadline,
                "run list complete")
-    wait_until(lambda: count_points(get_json(server.base + flavor.scalars_path(runs[-1], tag))) >= steps, server,
+    wait_until(lambda: flavor.complete(get_json(server.base + flavor.scalars_path(runs[-1], tag)), steps), server,
                deadline, "last run loaded")
 
 

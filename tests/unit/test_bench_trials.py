@@ -128,3 +128,13 @@ def test_count_points_reads_the_full_series_length_not_the_downsampled_columns()
     assert count_points(None) == 0
     assert count_runs([{"name": "a"}, {"name": "b"}]) == 2
     assert count_runs({"a": {}, "b": {}, "c": {}}) == 3
+
+
+def test_tensorboard_counts_as_loaded_with_its_default_sample_and_the_last_step() -> None:
+    from bench.servers import TENSORBOARD, VIZBOARD
+
+    sample = [[0.0, s, 1.0] for s in range(0, 2000, 2)]  # 1,000 kept of 2,000, the last step missing
+    assert not TENSORBOARD.complete(sample, 2000)
+    assert TENSORBOARD.complete([*sample[:-1], [0.0, 1999, 1.0]], 2000)
+    assert VIZBOARD.complete({"num_points": 2000, "step": list(range(0, 2000, 4)) + [1999]}, 2000)
+    assert not VIZBOARD.complete({"num_points": 1999, "step": [1998]}, 2000)
