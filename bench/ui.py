@@ -301,7 +301,9 @@ _SCENARIOS = (
 _FAIRNESS = ("Chromium runs headless with --disable-gpu, so TensorBoard's WebGL line charts render on "
              "SwiftShader (software WebGL) in its chart worker; with a GPU its drawing would be faster, while "
              "vizboard's Plotly SVG lines do not use the GPU. Both servers stay up during all trials (their idle "
-             "reload loops share the machine alike); each trial is a fresh browser context (no HTTP cache).")
+             "reload loops share the machine alike); each trial is a fresh browser context (no HTTP cache). Each "
+             "tool draws at its defaults (smoothing 0.6; TensorBoard keeps a 1,000-point sample per series, "
+             "vizboard draws a min/max downsample of the full series).")
 
 
 def _case_rows(case: UiCase, res: _CaseResult) -> list[Measurement]:
