@@ -121,6 +121,10 @@ class _ByteLru:
 
 
 def _card_json(card: CardSpec, run_index: dict[str, int]) -> dict[str, Any]:
+    if card.kind == "tag":  # one line per run, labelled by the run: send run indices only
+        tag = card.lines[0][1] if card.lines else card.title
+        return {"key": card.key, "title": card.title, "kind": "tag", "tag": tag,
+                "runs": [run_index[r] for r, _, _ in card.lines if r in run_index]}
     lines = []
     for run, tag, label in card.lines:
         i = run_index.get(run)
@@ -168,7 +172,8 @@ class PageData:
     def points_per_trace(self, num_runs: int) -> int:
         """Points per trace the page asks for: at most 600 (min and max of ~150 buckets, about
         three pixels each on a card), fewer with many runs (see ``POINTS_PER_CHART``)."""
-        return max(150, min(self.default_max_points, 600, POINTS_PER_CHART // max(1, num_runs)))
+        per = max(150, min(self.default_max_points, 600, POINTS_PER_CHART // max(1, num_runs)))
+        return per - per % 50  # in steps, so one more live run rarely changes it (and refetches)
 
     def series(self, run: str, tag: str, smoothing: str, weight: float, max_points: int,
                x_axis: str = "step", x_range: tuple[float, float] | None = None) -> dict[str, Any] | None:
@@ -230,7 +235,8 @@ def _first_items(structure: dict[str, Any], selected: Sequence[str], tag_re: str
                 return items
             if not keep(card["title"]):
                 continue
-            lines = [(runs[i], tag) for i, tag, _ in card["lines"] if runs[i] in chosen]
+            lines = ([(runs[i], card["tag"]) for i in card["runs"] if runs[i] in chosen] if card["kind"] == "tag"
+                     else [(runs[i], tag) for i, tag, _ in card["lines"] if runs[i] in chosen])
             if lines:
                 items.extend(lines)
                 cards += 1

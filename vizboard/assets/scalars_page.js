@@ -561,6 +561,11 @@
     S.runIdx = new Map(); S.runs.forEach(function (r, i) { S.runIdx.set(r, i); });
     var oldEls = new Map(); S.sections.forEach(function (s) { if (s._el) { oldEls.set(s.key, s._el); } });
     S.sections = st.sections;
+    S.sections.forEach(function (sec) {  /* plain-tag cards come as run indices: expand to lines */
+      sec.cards.forEach(function (c) {
+        if (c.kind === "tag" && !c.lines) { c.lines = c.runs.map(function (i) { return [i, c.tag, S.runs[i]]; }); }
+      });
+    });
     S.sections.forEach(function (s) { if (oldEls.has(s.key)) { s._el = oldEls.get(s.key); } });
     S.maxPoints = st.max_points;
     if (listEl) { Array.from(listEl.querySelectorAll("label.vb-run-row")).forEach(function (el) { el.remove(); }); }
