@@ -6,7 +6,9 @@ half full or on :meth:`flush`), turns the queued items into Event payloads, fram
 (:func:`logger.records.frame` layout, header CRCs cached per length) and appends them
 to the file with ``os.write`` on an ``O_APPEND`` descriptor, many records per call.
 There is no user-space buffer: once ``os.write`` returned, the bytes are in the kernel
-and survive a SIGKILL of the process (``fsync`` only on ``flush(sync=True)``).
+and survive a SIGKILL of the process (``fsync`` only on ``flush(sync=True)``). For an
+fsspec URL as logdir the bytes go to a :class:`logger.storage.RemoteSink` instead
+(objects re-uploaded on each flush; see :mod:`logger.storage` for what survives a crash).
 
 Queue items are tuples ``(encode, a, b, step, wall_time)``: ``encode(a, b, step,
 wall_time)`` runs on the writer thread and returns one payload (bytes) or a list of
@@ -29,6 +31,8 @@ from collections.abc import Callable
 from typing import Any
 
 import google_crc32c
+
+from logger.storage import Sink, open_sink
 
 __all__ = [
     "SCALAR",
@@ -142,7 +146,7 @@ class _Marker:
 class _Core:
     """State shared by the owner and the writer thread (never references the owner)."""
 
-    def __init__(self, path: str, max_queue: int, flush_secs: float) -> None:
+    def __init__(self, path: str, max_queue: int, flush_secs: float, sink: Sink) -> None:
         self.path = path
         self.queue: deque[tuple] = deque()
         self.max_items = max(1, int(max_queue))
@@ -159,7 +163,7 @@ class _Core:
         self.pending = bytearray()  # framed bytes not yet written (kept across write errors)
         self.header_cache: dict[int, bytes] = {}
         self.tag_prefixes: dict[str, bytes] = {}  # scalar tag -> encoded Event field 5 minus the value
-        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
+        self.sink = sink  # local file or remote object (logger.storage)
         self.thread = threading.Thread(target=self.run, name=f"logger-writer:{os.path.basename(path)}", daemon=True)
 
     # ---- writer thread ------------------------------------------------------------
@@ -249,8 +253,8 @@ class _Core:
             m.done.set()
         if any(m.close for m in markers):
             try:
-                os.close(self.fd)
-            except OSError as exc:
+                self.sink.close()
+            except Exception as exc:  # noqa: BLE001 - remote stores raise their own types
                 self.error = exc
             return True
         return False
@@ -262,13 +266,12 @@ class _Core:
             written = 0
             try:
                 while written < len(view):
-                    written += os.write(self.fd, view[written:])
+                    written += self.sink.write(view[written:])
             finally:
                 view.release()
                 del pending[:written]
-            if sync:
-                os.fsync(self.fd)
-        except OSError as exc:
+            self.sink.flush(sync)
+        except Exception as exc:  # noqa: BLE001 - OSError locally; remote stores raise their own types
             self.error = exc
 
 
@@ -296,15 +299,16 @@ class EventFileWriter:
     collection, and at interpreter exit (``weakref.finalize``).
     """
 
-    def __init__(self, logdir: str, max_queue: int = 1024, flush_secs: float = 1.0, filename_suffix: str = "") -> None:
+    def __init__(self, logdir: str, max_queue: int = 1024, flush_secs: float = 1.0, filename_suffix: str = "",
+                 storage_options: dict[str, Any] | None = None) -> None:
         if not isinstance(flush_secs, (int, float)) or not flush_secs > 0:
             raise ValueError(f"flush_secs must be a positive number of seconds, got {flush_secs!r}")
         if not isinstance(max_queue, int) or max_queue < 1:
             raise ValueError(f"max_queue must be a positive int, got {max_queue!r}")
-        os.makedirs(logdir, exist_ok=True)
         self._logdir = logdir
-        path = os.path.join(logdir, event_file_name(filename_suffix))
-        core = self._core = _Core(path, max_queue, flush_secs)
+        sink, path = open_sink(logdir, event_file_name(filename_suffix), lambda: event_file_name(filename_suffix),
+                               storage_options)
+        core = self._core = _Core(path, max_queue, flush_secs, sink)
         first = encode_event_header(time.time(), 0) + b"\x1a" + _varint(len(_VERSION)) + _VERSION
         src = b"\x0a" + _varint(len(_WRITER_NAME)) + _WRITER_NAME
         core.queue.append((_raw, first + b"\x52" + _varint(len(src)) + src, None, 0, 0.0))

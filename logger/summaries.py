@@ -167,7 +167,7 @@ def audio(tag: str, array: Any, sample_rate: float = 44100) -> Summary:
             array = array.T
             channels = array.shape[1]
     else:
-        raise ValueError(f"snd_tensor must be 1-D (mono) or 2-D with 1 or 2 channels, got shape {array.shape}")
+        raise ArgumentError(f"snd_tensor must be 1-D (mono) or 2-D with 1 or 2 channels, got shape {array.shape}")
     pcm = (array * np.iinfo(np.int16).max).astype("<i2")
     fio = io.BytesIO()
     with wave.open(fio, "wb") as w:
@@ -246,7 +246,7 @@ def custom_scalars(layout: Mapping[str, Mapping[str, Sequence[Any]]]) -> Summary
             kind, tags = chart_metadata[0], chart_metadata[1]
             if kind == "Margin":
                 if len(tags) != 3:
-                    raise ValueError(f"layout[{k!r}][{chart_name!r}]: a Margin chart needs [value, lower, upper] tags")
+                    raise ArgumentError(f"layout[{k!r}][{chart_name!r}]: a Margin chart needs [value, lower, upper] tags")
                 series = layout_pb2.MarginChartContent.Series(value=tags[0], lower=tags[1], upper=tags[2])
                 charts.append(layout_pb2.Chart(title=chart_name, margin=layout_pb2.MarginChartContent(series=[series])))
             else:
