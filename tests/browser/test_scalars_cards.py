@@ -85,7 +85,7 @@ def test_zoom_requeries_the_window_at_full_resolution(serve, page, tmp_path):
     page.evaluate("() => Plotly.relayout(document.querySelector('.vb-card .js-plotly-plot'),"
                   " {'xaxis.range': [12000, 12600]})")
     xs = _wait(page, f"() => {{ const x = ({js_points})();"
-                     " return x && x.filter(s => s >= 12000 && s <= 12600).length === 601 ? x : null; }}")
+                     " return x && x.filter(s => s >= 12000 && s <= 12600).length === 601 ? x : null; }")
     assert 12_345 in xs
     # the zoom survives a live update (uirevision) and the update is drawn
     rng = page.evaluate("() => document.querySelector('.vb-card .js-plotly-plot')._fullLayout.xaxis.range")

@@ -45,7 +45,7 @@ def test_header_shows_logdir_and_status_and_only_tabs_with_data(serve, page, log
     _wait_text(page, "#shell-status-text", lambda t: t.startswith("updated "))
     page.wait_for_selector(".vb-card .js-plotly-plot")
     tabs = page.locator("#shell-tabs .tab, #shell-tabs [role=tab]").all_text_contents()
-    assert [t.strip() for t in tabs] == ["Scalars"]  # tabs without data stay hidden
+    assert [t.strip() for t in tabs] == ["Scalars", "Runs"]  # tabs without data (Histograms, ...) stay hidden
     assert page.locator("#shell-problems-button").is_hidden()
 
 

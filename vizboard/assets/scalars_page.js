@@ -39,6 +39,7 @@
   };
   if (isNaN(S.w)) { S.w = 0.6; }
 
+  function mark(name) { try { performance.mark(name); } catch (e) { /* old browsers */ } }
   function esc(s) { return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
   function compileFilter(p) {
     if (!p) { return function () { return true; }; }
@@ -120,7 +121,7 @@
     var raf = 0;
     filterEl.addEventListener("input", function () {
       if (raf) { return; }
-      raf = requestAnimationFrame(function () { raf = 0; S.filter = filterEl.value; selectionChanged(); });
+      raf = requestAnimationFrame(function () { raf = 0; mark("vb:filter"); S.filter = filterEl.value; selectionChanged(); });
     });
     var buttons = document.createElement("div"); buttons.className = "vb-run-buttons";
     function button(id, text, tip, fn) {
@@ -468,6 +469,7 @@
     var sig = cardSig(card, lines);
     if (sig === card.sig) { return; }
     if (card.drawing) { card.again = true; return; }
+    mark("vb:react:" + card.spec.title);
     var fig = buildFigure(card, lines);
     var drawnRuns = Array.from(new Set(lines.map(function (l) { return l.run; }))).sort();
     var cfg = Object.assign({}, CONFIG, {toImageButtonOptions: {format: "png", scale: 2, filename: fileName(card.spec.title)}});
@@ -476,7 +478,7 @@
     card.gd = card.graphEl;
     card.drawing = window.Plotly.react(card.gd, fig.data, fig.layout, cfg).then(function () {
       card.el.setAttribute("data-vb-drawn", JSON.stringify(drawnRuns));
-      if (first) { mark("vb:drawn:" + card.spec.key); }
+      mark("vb:drawn:" + card.spec.title);
       if (first) { card.gd.on("plotly_relayout", function (ev) { onRelayout(card, ev); }); }
     }).catch(function (e) { console.warn("vizboard draw:", e); }).then(function () {
       card.drawing = null;
@@ -521,7 +523,8 @@
     var z = card.zoom, items = cardLines(card.spec).map(function (l) { return [l.run, l.tag]; });
     var x = S.xAxis === "wall_time" ? "wall_time" : S.xAxis;
     z.pending = true;
-    api("/api/page/series", {items: items, smooth: S.smooth, w: S.w, max_points: S.maxPoints, x: x, x_range: z.range})
+    var mp = Math.max(S.maxPoints, Math.min(2000, Math.floor(60000 / Math.max(1, items.length))));  /* one card: finer */
+    api("/api/page/series", {items: items, smooth: S.smooth, w: S.w, max_points: mp, x: x, x_range: z.range})
       .then(function (res) {
         if (card.zoom !== z) { return; }
         var sk = settingsKey();
@@ -588,7 +591,6 @@
       if (card.visible) { ensureDrawn(card); }
     });
   }, {rootMargin: "150px 0px"});
-  function mark(name) { try { performance.mark(name); } catch (e) { /* old browsers */ } }
   mark("vb:script");
   initPromise.then(function (res) {
     mark("vb:init");
