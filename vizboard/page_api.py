@@ -120,10 +120,11 @@ class _ByteLru:
                 self._bytes -= s
 
 
-def _card_json(card: CardSpec, run_index: dict[str, int]) -> dict[str, Any]:
+def _card_json(card: CardSpec, run_index: dict[str, int], points: dict[tuple[str, str], int]) -> dict[str, Any]:
+    most = max((points.get((r, t), 0) for r, t, _ in card.lines), default=0)
     if card.kind == "tag":  # one line per run, labelled by the run: send run indices only
         tag = card.lines[0][1] if card.lines else card.title
-        return {"key": card.key, "title": card.title, "kind": "tag", "tag": tag,
+        return {"key": card.key, "title": card.title, "kind": "tag", "tag": tag, "np": most,
                 "runs": [run_index[r] for r, _, _ in card.lines if r in run_index]}
     lines = []
     for run, tag, label in card.lines:
@@ -133,12 +134,12 @@ def _card_json(card: CardSpec, run_index: dict[str, int]) -> dict[str, Any]:
         if card.kind == "chart":  # label the browser composes: suffix only, or "run: suffix"
             label = label.split(": ", 1)[1] if label.startswith(run + ": ") else label
         lines.append([i, tag, label])
-    return {"key": card.key, "title": card.title, "kind": card.kind, "lines": lines}
+    return {"key": card.key, "title": card.title, "kind": card.kind, "lines": lines, "np": most}
 
 
-def _section_json(s: Section, run_index: dict[str, int]) -> dict[str, Any]:
+def _section_json(s: Section, run_index: dict[str, int], points: dict[tuple[str, str], int]) -> dict[str, Any]:
     return {"name": s.name, "key": s.key, "open": s.open_by_default,
-            "cards": [_card_json(c, run_index) for c in s.cards]}
+            "cards": [_card_json(c, run_index, points) for c in s.cards]}
 
 
 class PageData:
@@ -160,9 +161,11 @@ class PageData:
                 return self._structure[1]
         runs = [r.name for r in self.p.runs()]
         run_index = {r: i for i, r in enumerate(runs)}
-        secs = build_sections(self.p.tags(Kind.SCALARS), self.p.chart_layouts(), runs)
+        tags = self.p.tags(Kind.SCALARS)
+        points = {(t.run, t.tag): t.num_points for t in tags}
+        secs = build_sections(tags, self.p.chart_layouts(), runs)
         body = {"runs": runs, "colors": run_colors(runs), "max_points": self.points_per_trace(len(runs)),
-                "sections": [_section_json(s, run_index) for s in secs]}
+                "sections": [_section_json(s, run_index, points) for s in secs]}
         h = hashlib.sha1(json.dumps(body, separators=(",", ":")).encode("utf-8")).hexdigest()[:16]
         out = dict(body, hash=h)
         with self._lock:

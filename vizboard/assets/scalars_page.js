@@ -237,6 +237,7 @@
     var frag = document.createDocumentFragment(), any = false, seen = new Set();
     S.sections.forEach(function (sec) {
       var cards = sec.cards.filter(function (c) {
+        if (c.np <= 1 && /^hparams?\//.test(c.title)) { return false; }  /* one-point hparam metrics: see HParams */
         return keepTag(c.title) && c.lines.some(function (ln) { return S.selectedSet.has(S.runs[ln[0]]); });
       });
       if (!cards.length) { return; }
@@ -325,13 +326,30 @@
       })(items.slice(i, i + 600));
     }
   }
+  var MAX_BYTES = 160 * 1024 * 1024;  /* series kept in the browser; the oldest off-screen ones go first */
+  function bytesOf(s) { return s.step.byteLength + s.rel.byteLength + s.value.byteLength + (s.sm ? s.sm.byteLength : 0); }
   function store(list, sk) {
     list.forEach(function (o) {
       var s = unpack(o);
       s.settings = sk;
       var k = skey(s.run, s.tag), old = S.series.get(k);
-      if (!old || old.settings !== sk || old.version <= s.version) { S.series.set(k, s); }
+      if (!old || old.settings !== sk || old.version <= s.version) {
+        if (old) { S.bytes -= bytesOf(old); S.series.delete(k); }
+        S.series.set(k, s); S.bytes = (S.bytes || 0) + bytesOf(s);
+      }
     });
+    if (S.bytes > MAX_BYTES) { evict(); }
+  }
+  function evict() {
+    var keep = new Set();
+    S.cards.forEach(function (c) {
+      if (c.visible && !c.hidden) { cardLines(c.spec).forEach(function (l) { keep.add(skey(l.run, l.tag)); }); }
+    });
+    var it = S.series.keys(), k;
+    while (S.bytes > MAX_BYTES * 0.6 && !(k = it.next()).done) {
+      if (!keep.has(k.value)) { S.bytes -= bytesOf(S.series.get(k.value)); S.series.delete(k.value); }
+    }
+    S.cards.forEach(function (c) { if (!c.visible) { c.sig = null; } });  /* redrawn (refetched) when back in view */
   }
 
   /* ---- drawing ---- */
@@ -350,12 +368,20 @@
     if (card.zoom) { var z = card.zoom.data.get(skey(l.run, l.tag)); if (z) { return z; } }
     return seriesFor(l.run, l.tag);
   }
-  function xOf(s) {
+  var REL_UNITS = [["s", 1], ["min", 60], ["h", 3600], ["days", 86400]];
+  function relUnit(card, lines) {  /* relative time in s, min, h or days: the largest unit the span fills twice */
+    var most = 0;
+    lines.forEach(function (l) { var s = dataOf(card, l); if (s && s.rel.length) { most = Math.max(most, s.rel[s.rel.length - 1]); } });
+    var u = REL_UNITS[0];
+    REL_UNITS.forEach(function (c) { if (most >= 2 * c[1]) { u = c; } });
+    return u;
+  }
+  function xOf(s, unit) {
     if (S.xAxis === "step") { return s.step; }
-    var key = "_x_" + S.xAxis;
+    var div = S.xAxis === "relative" ? unit[1] : 1, key = "_x_" + S.xAxis + div;
     if (!s[key]) {
       var n = s.rel.length, out = new Float64Array(n), wall = S.xAxis === "wall_time";
-      for (var i = 0; i < n; i++) { out[i] = wall ? (s.rel[i] + s.t0) * 1000 : s.rel[i]; }
+      for (var i = 0; i < n; i++) { out[i] = wall ? (s.rel[i] + s.t0) * 1000 : s.rel[i] / div; }
       s[key] = out;
     }
     return s[key];
@@ -392,10 +418,12 @@
     var smoothing = S.smooth !== "none", data = [], markers = [], arrays = [], nonfinite = false;
     var th = themeLayout();
     var stepHover = S.xAxis === "step" ? "%{x:,d}" : "%{customdata[1]:,d}";
+    var unit = card.zoom && card.zoom.unit ? card.zoom.unit : relUnit(card, lines);
+    card.unit = unit;
     lines.forEach(function (l) {
       var s = dataOf(card, l);
       if (!s) { return; }
-      var x = xOf(s), name = esc(l.label), sparse = s.n <= 30;
+      var x = xOf(s, unit), name = esc(l.label), sparse = s.n <= 30;
       var custom = S.xAxis === "step" ? s.value : stepCustom(s);
       var valRef = S.xAxis === "step" ? "%{customdata:.6g}" : "%{customdata[0]:.6g}";
       var meta = {run: l.run, tag: l.tag, label: l.label};
@@ -437,7 +465,7 @@
       var yv = S.logY ? Math.pow(10, e) : e;
       m.y = m.x.map(function () { return yv; });
     });
-    var xTitle = {step: "step", relative: "relative time (s)", wall_time: "wall time (UTC)"}[S.xAxis];
+    var xTitle = {step: "step", relative: "relative time (" + unit[0] + ")", wall_time: "wall time (UTC)"}[S.xAxis];
     var xaxis = {title: {text: xTitle}, gridcolor: th.grid, zerolinecolor: th.grid, automargin: true,
                  type: S.xAxis === "wall_time" ? "date" : (S.logX ? "log" : "linear"), hoverformat: S.xAxis === "step" ? ",d" : undefined};
     var yaxis = {type: S.logY ? "log" : "linear", gridcolor: th.grid, zerolinecolor: th.grid, automargin: true};
@@ -498,12 +526,13 @@
   }
 
   /* ---- zoom: re-query the window at full resolution ---- */
-  function toData(v) {
+  function toData(v, unit) {
     if (S.xAxis === "wall_time") {
       if (typeof v === "string") { return Date.parse(v.replace(" ", "T") + (v.length > 10 ? "Z" : "")) / 1000; }
       return v / 1000;
     }
-    return S.logX ? Math.pow(10, v) : Number(v);
+    var x = S.logX ? Math.pow(10, v) : Number(v);
+    return S.xAxis === "relative" ? x * unit[1] : x;
   }
   function onRelayout(card, ev) {
     if (!ev) { return; }
@@ -515,8 +544,9 @@
     if ("xaxis.range[0]" in ev) { raw = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]]; }
     else if (Array.isArray(ev["xaxis.range"])) { raw = ev["xaxis.range"].slice(0, 2); }
     if (!raw) { return; }
-    var rng = raw.map(toData).sort(function (a, b) { return a - b; });
-    card.zoom = {range: rng, plotRange: raw, key: rng.join(":"), data: new Map(), pending: true};
+    var unit = card.unit || REL_UNITS[0];
+    var rng = raw.map(function (v) { return toData(v, unit); }).sort(function (a, b) { return a - b; });
+    card.zoom = {range: rng, plotRange: raw, key: rng.join(":"), data: new Map(), pending: true, unit: unit};
     zoomFetch(card);
   }
   function zoomFetch(card) {
@@ -618,6 +648,12 @@
   window.dash_clientside = Object.assign({}, window.dash_clientside, {vbpage: {
     /* Scalars settings from the Dash controls: applied here, server asked only for new data. */
     settings: function (tagRe, smooth, w, xAxis, opts, theme, active, version) {
+      var cc = window.dash_clientside.callback_context, trig = (cc && cc.triggered) || [];
+      if (!trig.length || trig[0].prop_id === ".") {  /* initial call: controls still at defaults; the URL was read */
+        if (active) { S.activeTab = active; }
+        onVersion(version);
+        return nu();
+      }
       opts = opts || [];
       var wNum = parseFloat(w);
       if (isNaN(wNum)) { wNum = S.w; }
