@@ -10,6 +10,9 @@
  * for the series changed since the drawn version. Dash controls reach this module
  * through clientside callbacks (window.dash_clientside.vbpage) and the selection goes
  * back to Dash's stores with dash_clientside.set_props, for the server-driven tabs.
+ * Lines are SVG scatter traces: scattergl measured 2-3x slower here (headless Chromium draws
+ * WebGL in software, and each card would hold a GL context). Sections show all their cards
+ * (no pages): a card off screen is an empty box until the IntersectionObserver sees it.
  * DOM hooks for benchmarks and tests: see UI-CONTRACT (data-vb-run, data-vb-card,
  * data-vb-drawn, data-vb-section, body.dataset.vbVersion).
  */
@@ -605,12 +608,34 @@
   }
 
   /* ---- mount ---- */
+  /* Before Dash has rendered its layout, the first cards are drawn in a stand-in box where the
+     Scalars sections will be; when #vb-scalars-root appears, the sections (and their drawn
+     Plotly charts) move into it. The first curve then waits for no layout round trip. */
+  var early = null;
   function mount() {
     var r = document.getElementById("vb-runs-root"), s = document.getElementById("vb-scalars-root");
-    if (!r || !s || !window.Plotly) { return false; }
+    if (!window.Plotly) { return false; }
+    if (!s && !early && S.activeTab === "scalars" && document.body) {
+      early = document.createElement("div");
+      early.className = "vb-sections vb-early";
+      document.body.appendChild(early);
+      scalarsEl = early;
+      mark("vb:early");
+      buildSections();
+    }
+    if (!r || !s) { return false; }
     mark("vb:mount");
     if (runsEl !== r) { buildRunList(r); renderRunList(); }
-    if (scalarsEl !== s) { scalarsEl = s; buildSections(); }
+    if (scalarsEl !== s) {
+      var widthBefore = scalarsEl ? scalarsEl.clientWidth : 0;
+      scalarsEl = s; buildSections();
+      if (early) {
+        early.remove(); early = null;
+        if (s.clientWidth !== widthBefore) {
+          S.cards.forEach(function (c) { if (c.gd && c.gd._fullLayout) { window.Plotly.Plots.resize(c.gd); } });
+        }
+      }
+    }
     return true;
   }
   observer = new IntersectionObserver(function (entries) {
