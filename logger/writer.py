@@ -30,8 +30,9 @@ from typing import Any
 
 from logger import _convert, storage
 from logger._convert import capture, check_step, check_tag, check_walltime
-from logger.event_file import SCALAR, EventFileWriter, _nbytes, encode_scalar_event
+from logger.event_file import EventFileWriter, _nbytes
 from logger.file_writer import FileWriter
+from logger.scalar_event import encode_scalar_event
 from logger.system_metrics import sampler_for_writer
 from logger.timing import StepTimer
 
@@ -137,7 +138,7 @@ def _end_session(fw: EventFileWriter, hp: dict[str, Any], success: bool | None) 
     """Write ``_hparams_/session_end_info`` (and a deferred experiment) once; ``success=None``: decide at exit."""
     from logger import summaries
 
-    if hp["ended"] or fw._core.closed:
+    if hp["ended"] or fw.closed:
         return
     hp["ended"] = True
     if success is None:  # interpreter exit: an uncaught exception leaves sys.last_type behind
@@ -188,7 +189,6 @@ class SummaryWriter:
         self.filename_suffix = filename_suffix
         self._fw: EventFileWriter | None = None
         self._file: FileWriter | None = None  # torch-style wrapper handed out by the file_writer property
-        self._core: Any = None  # self._fw's queue state, for add_scalar's inlined put
         self._hparams: dict[str, Any] | None = None
         self._projector: Any = None
         self._system = sampler_for_writer(self, system_metrics)  # validated before any file exists
@@ -202,8 +202,7 @@ class SummaryWriter:
         fw = self._fw
         if fw is None:
             fw = self._fw = EventFileWriter(self.log_dir, self.max_queue, self.flush_secs, self.filename_suffix,
-                                           self.storage_options)
-            self._core = fw._core
+                                            self.storage_options)
             if self.purge_step is not None:
                 from logger._pb import event_pb2
 
@@ -259,14 +258,7 @@ class SummaryWriter:
         if new_style:
             (self._fw or self._get_file_writer()).put((_enc_summary, _b_scalar_tensor, (tag, value, bool(double_precision)), step, wall))
             return
-        core = self._core  # fast path: EventFileWriter.put inlined
-        if core is None or core.error is not None or core.closed:
-            (self._fw or self._get_file_writer()).put((SCALAR, tag, value, step, wall))
-            return
-        q = core.queue
-        q.append((SCALAR, tag, value, step, wall))
-        if len(q) >= core.wake_at:
-            self._fw._backpressure(len(q))  # type: ignore[union-attr]
+        (self._fw or self._get_file_writer()).put_scalar(tag, value, step, wall)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: Mapping[str, Any], global_step: int | None = None,
                     walltime: float | None = None) -> None:
@@ -580,7 +572,7 @@ class SummaryWriter:
         try:
             self._end_hparams(sys.exc_info()[0] is None)
         finally:
-            fw, self._fw, self._core, self._file = self._fw, None, None, None
+            fw, self._fw, self._file = self._fw, None, None
             fw.close()
 
     def __enter__(self) -> SummaryWriter:
