@@ -31,7 +31,7 @@ from bench.report import NotMeasured, preamble, render
 
 __all__ = ["MODULES", "ModuleOutcome", "main", "run_module"]
 
-MODULES: tuple[str, ...] = ("writer", "loader", "serve", "scale")
+MODULES: tuple[str, ...] = ("writer", "loader", "serve", "scale", "groups")
 """Benchmark modules in run order; each is ``bench.<name>`` exposing ``run(quick) -> list[Measurement]``."""
 
 COMPETITOR_PACKAGES = frozenset(
