@@ -309,14 +309,13 @@ class _Routes:
 def _graph_def_summary(provider: DataProvider, ref: BlobRef) -> dict[str, Any]:
     summary: dict[str, Any] = {"step": ref.step, "wall_time": ref.wall_time, "bytes": ref.length}
     try:
-        from logger._pb import graph_pb2
+        from vizboard.data.graph_blobs import graph_blob_to_graphdef
 
         data = provider.read_blob(ref)
         if not data:
             summary["error"] = "the GraphDef record is unreadable, damaged or outside the logdir"
             return summary
-        gd = graph_pb2.GraphDef()
-        gd.ParseFromString(data)
+        gd = graph_blob_to_graphdef(data)  # also a TF2 trace or a Keras model graph
         ops: dict[str, int] = {}
         for node in gd.node:
             ops[node.op] = ops.get(node.op, 0) + 1
