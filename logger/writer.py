@@ -50,7 +50,7 @@ def _default_logdir(comment: str) -> str:
 
 
 # ---------------------------------------------------------------- writer-thread encoders
-def _enc_summary(build: Any, args: tuple, step: int, wall: float) -> bytes:
+def _enc_summary(build: Any, args: tuple[Any, ...], step: int, wall: float) -> bytes:
     from logger.summaries import event_bytes
 
     return event_bytes(build(*args), step, wall)
@@ -110,10 +110,11 @@ def _b_pr(tag: str, labels: Any, preds: Any, num_thresholds: int, weights: Any) 
     return pr_curve(tag, _convert.to_numpy(labels), _convert.to_numpy(preds), num_thresholds, w)
 
 
-def _b_pr_raw(tag: str, arrays: tuple, num_thresholds: int) -> Any:
+def _b_pr_raw(tag: str, arrays: tuple[Any, ...], num_thresholds: int) -> Any:
     from logger.summaries import pr_curve_raw
 
-    return pr_curve_raw(tag, *(_convert.to_numpy(a) for a in arrays), num_thresholds=num_thresholds)
+    tp, fp, tn, fn, precision, recall = (_convert.to_numpy(a) for a in arrays)
+    return pr_curve_raw(tag, tp, fp, tn, fn, precision, recall, num_thresholds=num_thresholds)
 
 
 def _b_mesh(tag: str, vertices: Any, colors: Any, faces: Any, config: Any) -> Any:
@@ -232,7 +233,7 @@ class SummaryWriter:
         """Directory where event files are written."""
         return self.log_dir
 
-    def _put(self, build: Any, args: tuple, global_step: Any, walltime: Any) -> None:
+    def _put(self, build: Any, args: tuple[Any, ...], global_step: Any, walltime: Any) -> None:
         step = global_step if type(global_step) is int else check_step(global_step)
         wall = _time() if walltime is None else check_walltime(walltime)
         fw = self._fw or self._get_file_writer()
@@ -272,6 +273,18 @@ class SummaryWriter:
         fw = self._fw or self._get_file_writer()
         for tag, value in items:
             fw.put((_enc_scalar_meta, (tag, main_tag), value, step, wall))
+
+    def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None, walltime: float | None = None) -> None:
+        """The whole tensor (torch ``add_tensor``: dtype kept, plugin ``tensor``; TensorBoard shows no dashboard for it)."""
+        from logger.summaries import _TENSOR_DTYPES, tensor_dtype_name
+
+        tag = check_tag(tag)
+        snap = capture(tensor, "tensor", numeric=False)
+        if tensor_dtype_name(snap) not in _TENSOR_DTYPES:
+            raise _convert.ArgumentError(f"tensor has unsupported dtype {snap.dtype}; use a bool, int, float or complex tensor")
+        if _nbytes(snap) >= (1 << 31):
+            raise _convert.ArgumentError("tensor is bigger than protocol buffer's hard limit of 2GB in size")
+        self._put(_call("tensor_summary"), (tag, snap), global_step, walltime)
 
     # ------------------------------------------------------------------ histograms
     def add_histogram(self, tag: str, values: Any, global_step: int | None = None, bins: Any = "tensorflow",
@@ -530,7 +543,7 @@ class SummaryWriter:
                  global_step: int | None = None, walltime: float | None = None) -> None:
         """Mesh / point cloud as torch writes it: ``vertices``, ``colors``, ``faces`` each [B, N, 3]."""
         tag = check_tag(tag)
-        parts = []
+        parts: list[Any] = []
         for arr, name in ((vertices, "vertices"), (colors, "colors"), (faces, "faces")):
             if arr is None:
                 parts.append(None)
