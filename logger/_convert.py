@@ -12,7 +12,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["is_tensor", "capture", "to_numpy", "scalar", "check_tag", "check_walltime", "check_step"]
+__all__ = ["ArgumentError", "is_tensor", "capture", "to_numpy", "scalar", "check_tag", "check_walltime", "check_step"]
+
+
+class ArgumentError(ValueError, AssertionError):
+    """Bad argument value: a ValueError that ``except AssertionError`` (what torch raises there) also catches."""
 
 
 def is_tensor(x: Any) -> bool:
@@ -21,13 +25,11 @@ def is_tensor(x: Any) -> bool:
 
 
 def check_tag(tag: Any, name: str = "tag") -> str:
-    """Return ``tag`` if it is a non-empty str, else raise TypeError/ValueError naming ``name``."""
+    """Return ``tag`` if it is a str (empty allowed, as torch), else raise TypeError naming ``name``."""
     if type(tag) is not str:
         if isinstance(tag, str):
             return str(tag)
         raise TypeError(f"{name} must be a str, got {type(tag).__name__} {tag!r}")
-    if not tag:
-        raise ValueError(f"{name} must be a non-empty str")
     return tag
 
 
@@ -69,7 +71,7 @@ def scalar(value: Any, name: str = "scalar_value") -> Any:
     mod = t.__module__
     if mod.startswith("torch") and hasattr(value, "detach"):
         if value.numel() != 1:
-            raise ValueError(f"{name} must hold exactly one element, got a tensor of shape {tuple(value.shape)}")
+            raise ArgumentError(f"{name} must hold exactly one element, got a tensor of shape {tuple(value.shape)}")
         if value.is_complex():
             raise TypeError(f"{name} must be real, got a {value.dtype} tensor")
         if value.device.type == "cpu":
@@ -77,7 +79,7 @@ def scalar(value: Any, name: str = "scalar_value") -> Any:
         return value.detach().reshape(()).clone()  # async on CUDA; .item() on the writer thread
     if mod == "numpy":
         if getattr(value, "size", 1) != 1:
-            raise ValueError(f"{name} must hold exactly one element, got an array of shape {value.shape}")
+            raise ArgumentError(f"{name} must hold exactly one element, got an array of shape {value.shape}")
         if value.dtype.kind not in "biuf":
             raise TypeError(f"{name} must be a real number, got numpy dtype {value.dtype}")
         return float(value.reshape(()) if hasattr(value, "reshape") else value)

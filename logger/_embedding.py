@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from logger import _convert
+from logger import _convert, storage
 
 __all__ = ["write_embedding", "encode_tag"]
 
@@ -21,7 +21,9 @@ def encode_tag(tag: str) -> str:
     return tag.replace("%", "%25").replace("/", "%2f").replace("\\", "%5c")
 
 
-def _sprite(label_img: Any, path: str) -> None:
+def _sprite(label_img: Any) -> bytes:
+    import io
+
     import numpy as np
     from PIL import Image
 
@@ -33,12 +35,18 @@ def _sprite(label_img: Any, path: str) -> None:
     square = np.zeros((grid.shape[2], grid.shape[2], 3))
     hwc = grid.transpose(1, 2, 0)
     square[: hwc.shape[0], :, :] = hwc
-    Image.fromarray(np.uint8((square * 255).clip(0, 255))).save(os.path.join(path, "sprite.png"), format="PNG")
+    out = io.BytesIO()
+    Image.fromarray(np.uint8((square * 255).clip(0, 255))).save(out, format="PNG")
+    return out.getvalue()
 
 
 def write_embedding(log_dir: str, config: Any, mat: Any, metadata: Sequence[Any] | None, label_img: Any,
-                    global_step: int | None, tag: str, metadata_header: Sequence[str] | None) -> Any:
-    """Write one embedding's files and rewrite the projector config; return the updated ProjectorConfig."""
+                    global_step: int | None, tag: str, metadata_header: Sequence[str] | None,
+                    storage_options: dict[str, Any] | None = None) -> Any:
+    """Write one embedding's files and rewrite the projector config; return the updated ProjectorConfig.
+
+    ``log_dir`` may be an fsspec URL (``storage_options`` for its filesystem).
+    """
     from google.protobuf import text_format
 
     from logger._pb import projector_pb2
@@ -46,34 +54,33 @@ def write_embedding(log_dir: str, config: Any, mat: Any, metadata: Sequence[Any]
     tag = _convert.check_tag(tag)
     mat = _convert.to_numpy(_convert.capture(mat, "mat"))
     if mat.ndim != 2:
-        raise ValueError(f"mat must be 2-D [points, dims], got shape {mat.shape}")
+        raise _convert.ArgumentError(f"mat must be 2-D [points, dims], got shape {mat.shape}")
     step = _convert.check_step(global_step)
     subdir = f"{str(step).zfill(5)}/{encode_tag(tag)}"
-    save_path = os.path.join(log_dir, subdir)
-    if os.path.exists(save_path) and not os.path.isdir(save_path):
+    save_path = storage.join(log_dir, subdir)
+    if not storage.is_remote(save_path) and os.path.exists(save_path) and not os.path.isdir(save_path):
         raise NotADirectoryError(f"{save_path} exists and is a file; cannot write the embedding there")
     if metadata is not None and len(metadata) != mat.shape[0]:
-        raise ValueError(f"metadata has {len(metadata)} rows but mat has {mat.shape[0]} points")
+        raise _convert.ArgumentError(f"metadata has {len(metadata)} rows but mat has {mat.shape[0]} points")
     img = None
     if label_img is not None:
         img = _convert.to_numpy(_convert.capture(label_img, "label_img"))
         if img.ndim != 4 or img.shape[0] != mat.shape[0] or img.shape[1] not in (1, 3):
-            raise ValueError(f"label_img must be [N, C, H, W] with N = {mat.shape[0]} points and C in 1/3, got {img.shape}")
-    os.makedirs(save_path, exist_ok=True)
+            raise _convert.ArgumentError(
+                f"label_img must be [N, C, H, W] with N = {mat.shape[0]} points and C in 1/3, got {img.shape}")
+    storage.makedirs(save_path, storage_options)
     if metadata is not None:
         if not metadata_header:
             lines = [str(x) for x in metadata]
         else:
             if len(metadata_header) != len(metadata[0]):
-                raise ValueError("metadata_header must have one name per metadata column")
+                raise _convert.ArgumentError("metadata_header must have one name per metadata column")
             lines = ["\t".join(str(e) for e in row) for row in [metadata_header, *metadata]]
-        with open(os.path.join(save_path, "metadata.tsv"), "wb") as f:
-            f.write(("\n".join(lines) + "\n").encode("utf-8"))
+        storage.write_file(storage.join(save_path, "metadata.tsv"), ("\n".join(lines) + "\n").encode("utf-8"), storage_options)
     if img is not None:
-        _sprite(img, save_path)
-    with open(os.path.join(save_path, "tensors.tsv"), "wb") as f:
-        for row in mat:
-            f.write(("\t".join(str(i.item()) for i in row) + "\n").encode("utf-8"))
+        storage.write_file(storage.join(save_path, "sprite.png"), _sprite(img), storage_options)
+    rows = "".join("\t".join(str(i.item()) for i in row) + "\n" for row in mat)
+    storage.write_file(storage.join(save_path, "tensors.tsv"), rows.encode("utf-8"), storage_options)
     if config is None:
         config = projector_pb2.ProjectorConfig()
     info = config.embeddings.add()
@@ -84,6 +91,6 @@ def write_embedding(log_dir: str, config: Any, mat: Any, metadata: Sequence[Any]
     if img is not None:
         info.sprite.image_path = f"{subdir}/sprite.png"
         info.sprite.single_image_dim.extend([img.shape[3], img.shape[2]])
-    with open(os.path.join(log_dir, "projector_config.pbtxt"), "wb") as f:
-        f.write(text_format.MessageToString(config).encode("utf-8"))
+    storage.write_file(storage.join(log_dir, "projector_config.pbtxt"), text_format.MessageToString(config).encode("utf-8"),
+                       storage_options)
     return config

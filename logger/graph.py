@@ -16,10 +16,12 @@ forward pass under ``torch.no_grad`` in eval mode (training mode restored afterw
 
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 from typing import Any
 
-__all__ = ["build", "module_tree", "TREE_VERSION"]
+__all__ = ["build", "module_tree", "onnx_graph_def", "TREE_VERSION"]
 
 TREE_VERSION = 1
 _EXTRA_MAX = 200
@@ -202,16 +204,16 @@ def module_tree(model: Any, input_to_model: Any) -> dict[str, Any]:
     return {"version": TREE_VERSION, "root": _node(rec, model, "", ""), "edges": rec.edges}
 
 
-def build(model: Any, input_to_model: Any = None, verbose: bool = False, use_strict_trace: bool = True) -> tuple[bytes, bytes, dict[str, Any]]:
-    """``(GraphDef bytes, RunMetadata bytes, module tree)`` for ``model``; the GraphDef as torch writes it.
+def build(model: Any, input_to_model: Any = None, verbose: bool = False,
+          use_strict_trace: bool = True) -> tuple[bytes, bytes, dict[str, Any], BaseException | None]:
+    """``(GraphDef bytes, RunMetadata bytes, module tree, tracer error)`` for ``model``; the GraphDef as torch writes it.
 
     The module tree needs only one forward pass, so it is built first and always
-    returned. The GraphDef needs torch's JIT tracer, which rejects some models that
-    run fine (e.g. ``nn.TransformerEncoder``: "Graphs differed across invocations");
-    torch's writer then raises and logs nothing. Here a strict trace that fails is
-    retried non-strict, and if tracing still fails a ``RuntimeWarning`` names the
-    tracer's error and the GraphDef is left empty (``b""``): the module tree is
-    still written, and the Graphs tab draws it.
+    returned. The GraphDef needs torch's JIT tracer (called exactly as torch's writer
+    calls it, with ``use_strict_trace``), which rejects some models that run fine (e.g.
+    ``nn.TransformerEncoder``: "Graphs differed across invocations"). Then the GraphDef
+    is empty (``b""``), a ``RuntimeWarning`` names the tracer's error, and the error is
+    returned so the writer can raise it after writing the tree (torch raises it too).
     """
     if not (type(model).__module__.startswith("torch") or hasattr(model, "named_modules")):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -219,21 +221,54 @@ def build(model: Any, input_to_model: Any = None, verbose: bool = False, use_str
     try:
         from torch.utils.tensorboard._pytorch_graph import graph as _torch_graph
     except ImportError:  # tensorboard not installed: the module tree still works
-        return b"", b"", tree
-    errors: list[str] = []
-    for strict in dict.fromkeys((use_strict_trace, False)):
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.jit.trace's deprecation notice
-                gd, rm = _torch_graph(model, input_to_model, verbose, strict)
-        except Exception as exc:  # the tracer raises many types (TracingCheckError, RuntimeError, ...)
-            errors.append(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
-            continue
-        return gd.SerializeToString(), rm.SerializeToString(), tree
-    warnings.warn(
-        "add_graph: torch.jit.trace could not trace the model, so no TensorBoard GraphDef was written "
-        f"(the module tree was; vizboard's Graphs tab draws it). Tracer error: {errors[-1]}",
-        RuntimeWarning,
-        stacklevel=3,
-    )
-    return b"", b"", tree
+        return b"", b"", tree, None
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.jit.trace's deprecation notice
+            with contextlib.redirect_stdout(io.StringIO()):  # torch prints "Error occurs, No graph saved"
+                gd, rm = _torch_graph(model, input_to_model, verbose, use_strict_trace)  # type: ignore[no-untyped-call]
+    except Exception as exc:  # the tracer raises many types (TracingCheckError, RuntimeError, ...)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        hint = " (use_strict_trace=False may help)" if use_strict_trace else ""
+        warnings.warn(
+            f"add_graph: torch.jit.trace could not trace the model{hint}, so no TensorBoard GraphDef was written; "
+            f"the module tree was (vizboard's Graphs tab draws it). Tracer error: {type(exc).__name__}: {first}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return b"", b"", tree, exc
+    return gd.SerializeToString(), rm.SerializeToString(), tree, None
+
+
+def onnx_graph_def(path: Any, wall_time: float) -> bytes:
+    """Serialized ``Event{graph_def}`` for the ONNX model file ``path``, with the nodes torch's ``add_onnx_graph`` writes.
+
+    Graph inputs and outputs become ``Variable`` nodes (``dtype`` = ONNX element type,
+    ``shape``); each ONNX node becomes a node named after its first output, ``op`` = its
+    ``op_type``, with its attributes as one ``parameters`` string. Needs the ``onnx`` package.
+    """
+    import os
+
+    from logger._pb import event_pb2, graph_pb2, tensor_shape_pb2
+
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("add_onnx_graph reads .onnx files with the onnx package: pip install onnx") from None
+    if not os.path.isfile(os.fspath(path)):
+        raise FileNotFoundError(f"add_onnx_graph: prototxt must be the path of an .onnx model file; {path!r} is not a file")
+    g = onnx.load(os.fspath(path)).graph
+    nodes = []
+    for io_node in [*g.input, *g.output]:
+        tt = io_node.type.tensor_type
+        shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d.dim_value)
+                                                       for d in tt.shape.dim])
+        nodes.append(graph_pb2.NodeDef(name=io_node.name, op="Variable", attr={
+            "dtype": graph_pb2.AttrValue(type=tt.elem_type), "shape": graph_pb2.AttrValue(shape=shape)}))
+    for node in g.node:
+        params = ", ".join(" = ".join(str(f[1]) for f in a.ListFields()) for a in node.attribute)
+        nodes.append(graph_pb2.NodeDef(name=node.output[0], op=node.op_type, input=list(node.input),
+                                       attr={"parameters": graph_pb2.AttrValue(s=params.encode("utf-8"))}))
+    gd = graph_pb2.GraphDef(node=nodes, versions=graph_pb2.VersionDef(producer=22))
+    data: bytes = event_pb2.Event(wall_time=wall_time, graph_def=gd.SerializeToString()).SerializeToString()
+    return data

@@ -10,9 +10,10 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from logger._convert import ArgumentError
 from logger._pb import summary_pb2
 
-__all__ = ["check_dataformats", "to_hwc", "make_grid", "image", "video", "figure_to_chw"]
+__all__ = ["check_dataformats", "to_hwc", "make_grid", "image", "image_boxes", "video", "figure_to_chw"]
 
 Summary = summary_pb2.Summary
 
@@ -24,10 +25,10 @@ def check_dataformats(shape: tuple[int, ...], dataformats: str, allowed: tuple[i
     fmt = dataformats.upper()
     required = {2: "HW", 3: "CHW", 4: "NCHW"}
     if len(fmt) not in allowed or sorted(fmt) != sorted(required[len(fmt)]):
-        raise ValueError(f"dataformats {dataformats!r} is not supported here; use a permutation of "
+        raise ArgumentError(f"dataformats {dataformats!r} is not supported here; use a permutation of "
                          + " or ".join(repr(required[n]) for n in allowed))
     if len(shape) != len(fmt):
-        raise ValueError(f"img_tensor has shape {shape} ({len(shape)} dims) but dataformats={dataformats!r} "
+        raise ArgumentError(f"img_tensor has shape {shape} ({len(shape)} dims) but dataformats={dataformats!r} "
                          f"needs {len(fmt)} dims; pass matching dataformats (e.g. 'HWC', 'HW', 'NCHW')")
     if "C" in fmt and shape[fmt.index("C")] not in (1, 3, 4):
         raise ValueError(f"img_tensor has {shape[fmt.index('C')]} channels (shape {shape}, dataformats "
@@ -88,6 +89,44 @@ def image(tag: str, array: Any, dataformats: str = "CHW") -> Summary:
     return Summary(value=[Summary.Value(tag=tag, image=img)])
 
 
+def _draw_box(draw: Any, font: Any, box: Any, label: str | None) -> None:
+    """One red box ``[x1, y1, x2, y2]`` (2 px) and, if given, ``label`` in black on red above its bottom-left corner."""
+    import numpy as np
+
+    left, top, right, bottom = box[0], box[1], box[2], box[3]
+    draw.line([(left, top), (left, bottom), (right, bottom), (right, top), (left, top)], width=2, fill="Red")
+    if label:
+        x0, y0, x1, y1 = font.getbbox(label)
+        tw, th = x1 - x0, y1 - y0
+        margin = np.ceil(0.05 * th)
+        draw.rectangle([(left, bottom - th - 2 * margin), (left + tw, bottom)], fill="Red")
+        draw.text((left + margin, bottom - th - margin), label, fill="black", font=font)
+
+
+def image_boxes(tag: str, array: Any, boxes: Any, rescale: float = 1, dataformats: str = "CHW",
+                labels: list[str] | None = None) -> Summary:
+    """Image with boxes drawn as torch's ``image_boxes`` draws them (PNG byte-identical to torch's).
+
+    ``boxes``: [N, 4] pixel corners ``x1, y1, x2, y2``; ``labels``: one string per box or
+    None; ``rescale``: the PNG is resized (Lanczos) by this factor after drawing, while
+    ``height``/``width`` record the original size, as torch does.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    hwc = _to_uint8(to_hwc(array, dataformats))
+    height, width, channels = hwc.shape
+    img = Image.fromarray(hwc)
+    if len(boxes):
+        draw, font = ImageDraw.Draw(img), ImageFont.load_default()
+        for i, box in enumerate(boxes):
+            _draw_box(draw, font, box, None if labels is None else labels[i])
+    img = img.resize((int(width * rescale), int(height * rescale)), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    proto = Summary.Image(height=height, width=width, colorspace=channels, encoded_image_string=out.getvalue())
+    return Summary(value=[Summary.Value(tag=tag, image=proto)])
+
+
 def _prepare_video(v: Any) -> Any:
     """torch's ``_prepare_video``: [B, T, C, H, W] -> [T, H', W', C] with the batch on a power-of-2 grid."""
     import numpy as np
@@ -125,8 +164,8 @@ def figure_to_chw(figure: Any, close: bool = True) -> Any:
     from matplotlib.backends import backend_agg
 
     canvas = backend_agg.FigureCanvasAgg(figure)
-    canvas.draw()
-    data = np.frombuffer(canvas.buffer_rgba(), dtype=np.uint8)
+    canvas.draw()  # type: ignore[no-untyped-call]
+    data = np.frombuffer(canvas.buffer_rgba(), dtype=np.uint8)  # type: ignore[no-untyped-call]
     w, h = figure.canvas.get_width_height()
     chw = np.moveaxis(data.reshape([h, w, 4])[:, :, 0:3], source=2, destination=0).copy()
     if close:

@@ -28,9 +28,11 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from logger import _convert
+from logger import _convert, storage
 from logger._convert import capture, check_step, check_tag, check_walltime
-from logger.event_file import SCALAR, EventFileWriter, _nbytes, encode_scalar_event
+from logger.event_file import EventFileWriter, _nbytes
+from logger.file_writer import FileWriter
+from logger.scalar_event import encode_scalar_event
 from logger.system_metrics import sampler_for_writer
 from logger.timing import StepTimer
 
@@ -48,7 +50,7 @@ def _default_logdir(comment: str) -> str:
 
 
 # ---------------------------------------------------------------- writer-thread encoders
-def _enc_summary(build: Any, args: tuple, step: int, wall: float) -> bytes:
+def _enc_summary(build: Any, args: tuple[Any, ...], step: int, wall: float) -> bytes:
     from logger.summaries import event_bytes
 
     return event_bytes(build(*args), step, wall)
@@ -82,6 +84,13 @@ def _b_image(tag: str, img: Any, fmt: str) -> Any:
     return image(tag, _convert.to_numpy(img), fmt)
 
 
+def _b_boxes(tag: str, img: Any, boxes: Any, fmt_rescale: tuple[str, float], labels: list[str] | None) -> Any:
+    from logger.images import image_boxes
+
+    fmt, rescale = fmt_rescale
+    return image_boxes(tag, _convert.to_numpy(img), _convert.to_numpy(boxes).reshape(-1, 4), rescale, fmt, labels)
+
+
 def _b_video(tag: str, vid: Any, fps: float) -> Any:
     from logger.images import video
 
@@ -101,10 +110,11 @@ def _b_pr(tag: str, labels: Any, preds: Any, num_thresholds: int, weights: Any) 
     return pr_curve(tag, _convert.to_numpy(labels), _convert.to_numpy(preds), num_thresholds, w)
 
 
-def _b_pr_raw(tag: str, arrays: tuple, num_thresholds: int) -> Any:
+def _b_pr_raw(tag: str, arrays: tuple[Any, ...], num_thresholds: int) -> Any:
     from logger.summaries import pr_curve_raw
 
-    return pr_curve_raw(tag, *(_convert.to_numpy(a) for a in arrays), num_thresholds=num_thresholds)
+    tp, fp, tn, fn, precision, recall = (_convert.to_numpy(a) for a in arrays)
+    return pr_curve_raw(tag, tp, fp, tn, fn, precision, recall, num_thresholds=num_thresholds)
 
 
 def _b_mesh(tag: str, vertices: Any, colors: Any, faces: Any, config: Any) -> Any:
@@ -128,7 +138,7 @@ def _end_session(fw: EventFileWriter, hp: dict[str, Any], success: bool | None) 
     """Write ``_hparams_/session_end_info`` (and a deferred experiment) once; ``success=None``: decide at exit."""
     from logger import summaries
 
-    if hp["ended"] or fw._core.closed:
+    if hp["ended"] or fw.closed:
         return
     hp["ended"] = True
     if success is None:  # interpreter exit: an uncaught exception leaves sys.last_type behind
@@ -156,6 +166,13 @@ class SummaryWriter:
         system_metrics: True samples CPU/memory/GPU every 10 s, a number every that many
             seconds, on a background thread, as ``system/*`` scalars (step = sample counter;
             see :mod:`logger.system_metrics`; needs psutil); stopped by ``close()``.
+        storage_options: keyword arguments for the fsspec filesystem when ``log_dir`` is a URL.
+
+    ``log_dir`` may be any fsspec URL (``s3://bucket/exp1``, ``gs://...``, ``memory://...``):
+    event files are then objects re-uploaded on each flush (at most every ``flush_secs``)
+    and rolled to a new object every 8 MiB; after a crash what the last flush uploaded
+    survives (:mod:`logger.storage`). A missing filesystem package (s3fs, gcsfs, ...)
+    raises ImportError naming it; nothing is written locally.
 
     ``writer.timer(name, batch_size=None, step=None)`` times a phase as ``time/<name>``
     (seconds); ``writer.timer.step()`` advances its step (see :mod:`logger.timing`).
@@ -163,14 +180,15 @@ class SummaryWriter:
 
     def __init__(self, log_dir: str | os.PathLike[str] | None = None, comment: str = "", purge_step: int | None = None,
                  max_queue: int = 1024, flush_secs: float = 1.0, filename_suffix: str = "",
-                 system_metrics: bool | float = False) -> None:
+                 system_metrics: bool | float = False, *, storage_options: dict[str, Any] | None = None) -> None:
         self.log_dir = str(log_dir) if log_dir else _default_logdir(comment)
+        self.storage_options = storage_options
         self.purge_step = purge_step
         self.max_queue = max_queue
         self.flush_secs = flush_secs
         self.filename_suffix = filename_suffix
         self._fw: EventFileWriter | None = None
-        self._core: Any = None  # self._fw's queue state, for add_scalar's inlined put
+        self._file: FileWriter | None = None  # torch-style wrapper handed out by the file_writer property
         self._hparams: dict[str, Any] | None = None
         self._projector: Any = None
         self._system = sampler_for_writer(self, system_metrics)  # validated before any file exists
@@ -183,8 +201,8 @@ class SummaryWriter:
     def _get_file_writer(self) -> EventFileWriter:
         fw = self._fw
         if fw is None:
-            fw = self._fw = EventFileWriter(self.log_dir, self.max_queue, self.flush_secs, self.filename_suffix)
-            self._core = fw._core
+            fw = self._fw = EventFileWriter(self.log_dir, self.max_queue, self.flush_secs, self.filename_suffix,
+                                            self.storage_options)
             if self.purge_step is not None:
                 from logger._pb import event_pb2
 
@@ -196,15 +214,26 @@ class SummaryWriter:
         return fw
 
     @property
-    def file_writer(self) -> EventFileWriter:
-        """The underlying :class:`EventFileWriter` (reopened after ``close()`` like torch)."""
-        return self._get_file_writer()
+    def file_writer(self) -> FileWriter | None:
+        """torch's ``FileWriter`` API over the current event file; None after ``close()`` (the next ``add_*`` reopens)."""
+        fw = self._fw
+        if fw is None:
+            return None
+        if self._file is None or self._file.event_writer is not fw:
+            self._file = FileWriter(fw)
+        return self._file
+
+    @property
+    def all_writers(self) -> dict[str, FileWriter] | None:
+        """``{log_dir: file_writer}`` as torch (one entry: ``add_scalars`` writes into this run); None after ``close()``."""
+        f = self.file_writer
+        return None if f is None else {self.log_dir: f}
 
     def get_logdir(self) -> str:
         """Directory where event files are written."""
         return self.log_dir
 
-    def _put(self, build: Any, args: tuple, global_step: Any, walltime: Any) -> None:
+    def _put(self, build: Any, args: tuple[Any, ...], global_step: Any, walltime: Any) -> None:
         step = global_step if type(global_step) is int else check_step(global_step)
         wall = _time() if walltime is None else check_walltime(walltime)
         fw = self._fw or self._get_file_writer()
@@ -229,14 +258,7 @@ class SummaryWriter:
         if new_style:
             (self._fw or self._get_file_writer()).put((_enc_summary, _b_scalar_tensor, (tag, value, bool(double_precision)), step, wall))
             return
-        core = self._core  # fast path: EventFileWriter.put inlined
-        if core is None or core.error is not None or core.closed:
-            (self._fw or self._get_file_writer()).put((SCALAR, tag, value, step, wall))
-            return
-        q = core.queue
-        q.append((SCALAR, tag, value, step, wall))
-        if len(q) >= core.wake_at:
-            self._fw._backpressure(len(q))  # type: ignore[union-attr]
+        (self._fw or self._get_file_writer()).put_scalar(tag, value, step, wall)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: Mapping[str, Any], global_step: int | None = None,
                     walltime: float | None = None) -> None:
@@ -252,6 +274,18 @@ class SummaryWriter:
         for tag, value in items:
             fw.put((_enc_scalar_meta, (tag, main_tag), value, step, wall))
 
+    def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None, walltime: float | None = None) -> None:
+        """The whole tensor (torch ``add_tensor``: dtype kept, plugin ``tensor``; TensorBoard shows no dashboard for it)."""
+        from logger.summaries import _TENSOR_DTYPES, tensor_dtype_name
+
+        tag = check_tag(tag)
+        snap = capture(tensor, "tensor", numeric=False)
+        if tensor_dtype_name(snap) not in _TENSOR_DTYPES:
+            raise _convert.ArgumentError(f"tensor has unsupported dtype {snap.dtype}; use a bool, int, float or complex tensor")
+        if _nbytes(snap) >= (1 << 31):
+            raise _convert.ArgumentError("tensor is bigger than protocol buffer's hard limit of 2GB in size")
+        self._put(_call("tensor_summary"), (tag, snap), global_step, walltime)
+
     # ------------------------------------------------------------------ histograms
     def add_histogram(self, tag: str, values: Any, global_step: int | None = None, bins: Any = "tensorflow",
                       walltime: float | None = None, max_bins: int | None = None) -> None:
@@ -262,7 +296,7 @@ class SummaryWriter:
         snap = capture(values, "values")
         size = snap.numel() if hasattr(snap, "numel") else snap.size
         if size == 0:
-            raise ValueError(f"values is empty (shape {tuple(snap.shape)}): a histogram needs at least one element")
+            raise _convert.ArgumentError(f"values is empty (shape {tuple(snap.shape)}): a histogram needs at least one element")
         if not isinstance(bins, str) and hasattr(bins, "__len__"):
             bins = capture(bins, "bins")
         self._put(_b_histogram, (tag, snap, bins, max_bins), global_step, walltime)
@@ -275,7 +309,7 @@ class SummaryWriter:
         limits = [float(x) for x in _convert.to_numpy(capture(bucket_limits, "bucket_limits")).reshape(-1)]
         counts = [float(x) for x in _convert.to_numpy(capture(bucket_counts, "bucket_counts")).reshape(-1)]
         if len(limits) != len(counts):
-            raise ValueError(f"bucket_limits ({len(limits)}) and bucket_counts ({len(counts)}) must have the same length")
+            raise _convert.ArgumentError(f"bucket_limits ({len(limits)}) and bucket_counts ({len(counts)}) must have the same length")
         fields = [float(_scalar(x, n)) for x, n in ((min, "min"), (max, "max"), (num, "num"), (sum, "sum"),
                                                   (sum_squares, "sum_squares"))]
         self._put(_call("histogram_raw"), (tag, *fields, limits, counts), global_step, walltime)
@@ -301,6 +335,32 @@ class SummaryWriter:
         fmt = check_dataformats(_convert.shape_of(snap), dataformats, (4,))
         self._put(_b_image, (tag, snap, fmt), global_step, walltime)
 
+    def add_image_with_boxes(self, tag: str, img_tensor: Any, box_tensor: Any, global_step: int | None = None,
+                             walltime: float | None = None, rescale: float = 1, dataformats: str = "CHW",
+                             labels: Sequence[str] | str | None = None) -> None:
+        """One image with red bounding boxes drawn as torch draws them (same PNG bytes).
+
+        ``box_tensor``: [N, 4] rows ``x1, y1, x2, y2`` in pixels; ``labels``: one string per
+        box (a str counts as one label; a list of the wrong length is ignored, as torch);
+        ``rescale``: the drawn image is resized by this factor (Lanczos).
+        """
+        from logger.images import check_dataformats
+
+        tag = check_tag(tag)
+        snap = capture(img_tensor, "img_tensor")
+        fmt = check_dataformats(_convert.shape_of(snap), dataformats, (2, 3))
+        boxes = capture(box_tensor, "box_tensor")
+        shape = _convert.shape_of(boxes)
+        if not (len(shape) == 2 and shape[1] == 4) and not (len(shape) == 1 and shape[0] in (0, 4)):
+            raise _convert.ArgumentError(f"box_tensor must be [N, 4] rows of x1, y1, x2, y2, got shape {shape}")
+        if not (isinstance(rescale, (int, float)) and rescale > 0):
+            raise _convert.ArgumentError(f"rescale must be a positive number, got {rescale!r}")
+        if labels is not None:
+            labels = [labels] if isinstance(labels, str) else [str(x) for x in labels]
+            if len(labels) != (shape[0] if len(shape) == 2 else (1 if shape[0] else 0)):
+                labels = None
+        self._put(_b_boxes, (tag, snap, boxes, (fmt, float(rescale)), labels), global_step, walltime)
+
     def add_figure(self, tag: str, figure: Any, global_step: int | None = None, close: bool = True,
                    walltime: float | None = None) -> None:
         """Render a matplotlib figure (or a list of figures, tiled) and log it as an image."""
@@ -320,9 +380,9 @@ class SummaryWriter:
         snap = capture(vid_tensor, "vid_tensor")
         shape = _convert.shape_of(snap)
         if len(shape) != 5 or shape[2] not in (1, 3, 4):
-            raise ValueError(f"vid_tensor must be [N, T, C, H, W] with C in 1/3/4, got shape {shape}")
+            raise _convert.ArgumentError(f"vid_tensor must be [N, T, C, H, W] with C in 1/3/4, got shape {shape}")
         if not fps > 0:
-            raise ValueError(f"fps must be positive, got {fps!r}")
+            raise _convert.ArgumentError(f"fps must be positive, got {fps!r}")
         self._put(_b_video, (tag, snap, float(fps)), global_step, walltime)
 
     def add_audio(self, tag: str, snd_tensor: Any, global_step: int | None = None, sample_rate: float = 44100,
@@ -332,9 +392,9 @@ class SummaryWriter:
         snap = capture(snd_tensor, "snd_tensor")
         shape = tuple(d for d in _convert.shape_of(snap) if d != 1)
         if len(shape) > 2 or (len(shape) == 2 and min(shape) > 2) or not shape:
-            raise ValueError(f"snd_tensor must be 1-D (mono) or 2-D with 1 or 2 channels, got shape {_convert.shape_of(snap)}")
+            raise _convert.ArgumentError(f"snd_tensor must be 1-D (mono) or 2-D with 1 or 2 channels, got shape {_convert.shape_of(snap)}")
         if not (isinstance(sample_rate, (int, float)) and sample_rate > 0):
-            raise ValueError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}")
+            raise _convert.ArgumentError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}")
         self._put(_b_audio, (tag, snap, sample_rate), global_step, walltime)
 
     # ------------------------------------------------------------------ text, pr curves, layouts
@@ -351,9 +411,9 @@ class SummaryWriter:
         tag = check_tag(tag)
         lab, pred = capture(labels, "labels"), capture(predictions, "predictions")
         if _convert.shape_of(lab) != _convert.shape_of(pred):
-            raise ValueError(f"labels {_convert.shape_of(lab)} and predictions {_convert.shape_of(pred)} must have the same shape")
-        if not isinstance(num_thresholds, int) or num_thresholds < 2:
-            raise ValueError(f"num_thresholds must be an int >= 2, got {num_thresholds!r}")
+            raise _convert.ArgumentError(f"labels {_convert.shape_of(lab)} and predictions {_convert.shape_of(pred)} must have the same shape")
+        if not isinstance(num_thresholds, int) or num_thresholds < 1:
+            raise _convert.ArgumentError(f"num_thresholds must be an int >= 1, got {num_thresholds!r}")
         w = None if weights is None else capture(weights, "weights")
         self._put(_b_pr, (tag, lab, pred, num_thresholds, w), global_step, walltime)
 
@@ -368,7 +428,7 @@ class SummaryWriter:
                                                       false_negative_counts, precision, recall), names))
         shapes = {_convert.shape_of(a) for a in arrays}
         if len(shapes) != 1 or len(next(iter(shapes))) != 1:
-            raise ValueError(f"the six pr-curve arrays must be 1-D and of equal length, got shapes {sorted(shapes)}")
+            raise _convert.ArgumentError(f"the six pr-curve arrays must be 1-D and of equal length, got shapes {sorted(shapes)}")
         self._put(_b_pr_raw, (tag, arrays, num_thresholds), global_step, walltime)
 
     def add_custom_scalars(self, layout: Mapping[str, Mapping[str, Sequence[Any]]]) -> None:
@@ -378,9 +438,9 @@ class SummaryWriter:
         for cat, charts in layout.items():
             for title, spec in charts.items():
                 if not (isinstance(spec, (list, tuple)) and len(spec) == 2 and spec[0] in ("Multiline", "Margin")):
-                    raise ValueError(f"layout[{cat!r}][{title!r}] must be ['Multiline', [tags]] or ['Margin', [v, lo, hi]]")
+                    raise _convert.ArgumentError(f"layout[{cat!r}][{title!r}] must be ['Multiline', [tags]] or ['Margin', [v, lo, hi]]")
                 if spec[0] == "Margin" and len(spec[1]) != 3:
-                    raise ValueError(f"layout[{cat!r}][{title!r}]: a Margin chart needs exactly 3 tags")
+                    raise _convert.ArgumentError(f"layout[{cat!r}][{title!r}]: a Margin chart needs exactly 3 tags")
         self._put(_call("custom_scalars"), ({k: dict(v) for k, v in layout.items()},), None, None)
 
     def add_custom_scalars_multilinechart(self, tags: Sequence[str], category: str = "default", title: str = "untitled") -> None:
@@ -390,7 +450,7 @@ class SummaryWriter:
     def add_custom_scalars_marginchart(self, tags: Sequence[str], category: str = "default", title: str = "untitled") -> None:
         """One margin chart from ``[value, lower, upper]`` tags."""
         if len(tags) != 3:
-            raise ValueError(f"tags must be [value, lower, upper], got {len(tags)} tags")
+            raise _convert.ArgumentError(f"tags must be [value, lower, upper], got {len(tags)} tags")
         self.add_custom_scalars({category: {title: ["Margin", list(tags)]}})
 
     # ------------------------------------------------------------------ hparams
@@ -419,7 +479,8 @@ class SummaryWriter:
         metrics = {check_tag(k, "metric_dict key"): _scalar(v, f"metric_dict[{k!r}]") for k, v in metric_dict.items()}
         step = check_step(global_step)
         if run_name:
-            with SummaryWriter(os.path.join(self.log_dir, run_name), max_queue=self.max_queue, flush_secs=self.flush_secs) as sub:
+            with SummaryWriter(storage.join(self.log_dir, run_name), max_queue=self.max_queue, flush_secs=self.flush_secs,
+                               storage_options=self.storage_options) as sub:
                 sub.add_hparams(hparam_dict, metric_dict, hparam_domain_discrete, None, global_step)
             return
         now = _time()
@@ -444,31 +505,45 @@ class SummaryWriter:
 
     # ------------------------------------------------------------------ graph, embedding, mesh
     def add_graph(self, model: Any, input_to_model: Any = None, verbose: bool = False, use_strict_trace: bool = True) -> None:
-        """TensorBoard's GraphDef of ``model`` (torch's tracer) plus vizboard's module tree (tag ``__vizboard_module_graph__``)."""
+        """TensorBoard's GraphDef of ``model`` (torch's tracer, as torch) plus vizboard's module tree.
+
+        The module tree (tag ``__vizboard_module_graph__``, drawn by vizboard's Graphs tab)
+        is written first. If torch's tracer fails, a ``RuntimeWarning`` gives the reason and
+        the tracer's exception is raised after the tree is written, as torch raises it.
+        """
         from logger import graph
         from logger._pb import event_pb2
         from logger.summaries import event_bytes, module_graph
 
-        graph_def, run_metadata, tree = graph.build(model, input_to_model, verbose, use_strict_trace)
+        graph_def, run_metadata, tree, error = graph.build(model, input_to_model, verbose, use_strict_trace)
         now = _time()
-        if graph_def:  # empty when torch's tracer rejected the model (graph.build warned)
+        self._put_event(event_bytes(module_graph(tree), 0, now))
+        if error is not None:
+            raise error
+        if graph_def:  # empty only without the tensorboard package (torch's tracer module needs it)
             self._put_event(event_pb2.Event(wall_time=now, graph_def=graph_def).SerializeToString())
             trm = event_pb2.TaggedRunMetadata(tag="step1", run_metadata=run_metadata)
             self._put_event(event_pb2.Event(wall_time=now, tagged_run_metadata=trm).SerializeToString())
-        self._put_event(event_bytes(module_graph(tree), 0, now))
+
+    def add_onnx_graph(self, prototxt: str | os.PathLike[str]) -> None:
+        """The graph of the ONNX model file ``prototxt`` (a path, as torch), written as torch writes it (needs ``onnx``)."""
+        from logger.graph import onnx_graph_def
+
+        self._put_event(onnx_graph_def(prototxt, _time()))
 
     def add_embedding(self, mat: Any, metadata: Sequence[Any] | None = None, label_img: Any = None,
                       global_step: int | None = None, tag: str = "default", metadata_header: Sequence[str] | None = None) -> None:
         """Embedding projector files as torch writes them (tensors.tsv, metadata.tsv, sprite.png, projector_config.pbtxt)."""
         from logger._embedding import write_embedding
 
-        self._projector = write_embedding(self.log_dir, self._projector, mat, metadata, label_img, global_step, tag, metadata_header)
+        self._projector = write_embedding(self.log_dir, self._projector, mat, metadata, label_img, global_step, tag, metadata_header,
+                                          self.storage_options)
 
     def add_mesh(self, tag: str, vertices: Any, colors: Any = None, faces: Any = None, config_dict: Mapping[str, Any] | None = None,
                  global_step: int | None = None, walltime: float | None = None) -> None:
         """Mesh / point cloud as torch writes it: ``vertices``, ``colors``, ``faces`` each [B, N, 3]."""
         tag = check_tag(tag)
-        parts = []
+        parts: list[Any] = []
         for arr, name in ((vertices, "vertices"), (colors, "colors"), (faces, "faces")):
             if arr is None:
                 parts.append(None)
@@ -476,10 +551,10 @@ class SummaryWriter:
             snap = capture(arr, name)
             shape = _convert.shape_of(snap)
             if len(shape) != 3 or shape[2] != 3:
-                raise ValueError(f"{name} must have shape [B, N, 3], got {shape}")
+                raise _convert.ArgumentError(f"{name} must have shape [B, N, 3], got {shape}")
             parts.append(snap)
         if parts[0] is None:
-            raise ValueError("vertices is required")
+            raise _convert.ArgumentError("vertices is required")
         self._put(_b_mesh, (tag, *parts, dict(config_dict) if config_dict is not None else None), global_step, walltime)
 
     # ------------------------------------------------------------------ lifecycle
@@ -497,7 +572,7 @@ class SummaryWriter:
         try:
             self._end_hparams(sys.exc_info()[0] is None)
         finally:
-            fw, self._fw, self._core = self._fw, None, None
+            fw, self._fw, self._file = self._fw, None, None
             fw.close()
 
     def __enter__(self) -> SummaryWriter:

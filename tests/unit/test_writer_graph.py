@@ -176,7 +176,8 @@ def test_build_returns_torch_graphdef() -> None:
     from tensorboard.compat.proto import config_pb2, graph_pb2
 
     model = SmallCNN()
-    graph_def, run_metadata, tree = graph.build(model, torch.randn(1, 3, 8, 8))
+    graph_def, run_metadata, tree, error = graph.build(model, torch.randn(1, 3, 8, 8))
+    assert error is None
     gd = graph_pb2.GraphDef.FromString(graph_def)
     ops = {n.op for n in gd.node}
     assert {"aten::_convolution", "aten::flatten", "aten::linear"} & ops
@@ -187,8 +188,10 @@ def test_build_returns_torch_graphdef() -> None:
         graph.build(object(), None)
 
 
-def test_untraceable_model_still_writes_the_module_tree(tmp_path) -> None:
-    """torch's tracer rejects nn.TransformerEncoder (torch's writer then logs nothing); we keep the tree."""
+def test_untraceable_model_writes_the_module_tree_then_raises_as_torch(tmp_path) -> None:
+    """torch's tracer rejects nn.TransformerEncoder and torch's writer raises; we write the tree, warn, then raise too."""
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
     from logger import SummaryWriter
     from logger._pb import event_pb2
     from logger.records import scan
@@ -196,16 +199,19 @@ def test_untraceable_model_still_writes_the_module_tree(tmp_path) -> None:
     layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32, batch_first=True)
     model = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False).eval()
     x = torch.randn(2, 5, 16)
-    with pytest.warns(RuntimeWarning, match="could not trace"):
-        graph_def, _, tree = graph.build(model, x)
-    assert graph_def == b""
+    with pytest.warns(RuntimeWarning, match="could not trace.*use_strict_trace=False.*Tracer error"):
+        graph_def, _, tree, error = graph.build(model, x)
+    assert graph_def == b"" and error is not None
     assert _nodes(tree)["layers.1.linear2"]["type"] == "Linear"
 
-    with SummaryWriter(tmp_path) as w, pytest.warns(RuntimeWarning, match="could not trace"):
-        w.add_graph(model, x)
+    with TorchWriter(tmp_path / "torch") as tw, pytest.raises(Exception) as torch_exc:
+        tw.add_graph(model, x)
+    with SummaryWriter(tmp_path / "ours") as w, pytest.warns(RuntimeWarning, match="could not trace"):
+        with pytest.raises(type(torch_exc.value)):
+            w.add_graph(model, x)
     events = [
         event_pb2.Event.FromString(r.payload)
-        for f in sorted(tmp_path.glob("*tfevents*"))
+        for f in sorted((tmp_path / "ours").glob("*tfevents*"))
         for r in scan(f.read_bytes()).records
     ]
     assert not any(e.HasField("graph_def") for e in events)  # no empty GraphDef for TensorBoard to choke on

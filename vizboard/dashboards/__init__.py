@@ -15,6 +15,7 @@ __all__ = ["DASHBOARD_MODULES", "registry"]
 
 DASHBOARD_MODULES: tuple[str, ...] = (
     "vizboard.dashboards.scalars",
+    "vizboard.dashboards.runs",
     "vizboard.dashboards.histograms",
     "vizboard.dashboards.distributions",
     "vizboard.dashboards.images",

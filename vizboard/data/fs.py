@@ -15,6 +15,8 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from vizboard.data.safe_paths import is_within
+
 __all__ = ["FileEntry", "FileSystem", "LocalFS", "RemoteFS", "open_fs", "is_remote", "is_event_file"]
 
 
@@ -66,6 +68,10 @@ class FileSystem(Protocol):
 
     def run_dir(self, run: str) -> str:
         """The directory (path or URL) of run ``run``."""
+        ...
+
+    def inside(self, path: str) -> bool:
+        """True if ``path`` resolves (symlinks, ``..``) to a location inside the root."""
         ...
 
 
@@ -127,9 +133,8 @@ class LocalFS:
         return self.root if run == "." else os.path.join(self.root, *run.split("/"))
 
     def inside(self, path: str) -> bool:
-        """True if ``path`` (after resolving ``..``) lies under the root."""
-        ap = os.path.abspath(path)
-        return ap == self.root or ap.startswith(self.root.rstrip(os.sep) + os.sep)
+        """True if ``path``'s real path (symlinks and ``..`` resolved) lies under the root's real path."""
+        return is_within(self.root, path)
 
     def glob(self, run: str, pattern: str) -> list[str]:
         base = self.run_dir(run)
@@ -197,6 +202,10 @@ class RemoteFS:
     def run_dir(self, run: str) -> str:
         return self.root if run == "." else f"{self.root}/{run}"
 
+    def inside(self, path: str) -> bool:
+        """True if ``path`` (``..`` removed) lies under the root URL."""
+        return is_within(self.root, path)
+
     def glob(self, run: str, pattern: str) -> list[str]:
         base = self._path(self.run_dir(run)).strip("/")
         if ".." in run.split("/"):
@@ -208,7 +217,7 @@ class RemoteFS:
         out = []
         for path in found:
             rel = posixpath.relpath(path.strip("/"), base)
-            if not rel.startswith("..") and fnmatch.fnmatchcase(rel, pattern):
+            if not rel.startswith("..") and fnmatch.fnmatchcase(rel, pattern) and self.inside(self._url(path)):
                 out.append(self._url(path))
         return sorted(out)
 

@@ -194,6 +194,10 @@ class _Series:
                        display, m.description, m.chart)
 
 
+_GRAPH_VALUE_PLUGINS = ("graph_run_metadata_graph", "graph_keras_model")
+"""Summary-value plugins holding a whole graph (TF2 ``trace_export``, the Keras callback's model graph)."""
+
+
 class _Run:
     __slots__ = ("name", "series", "version", "last_wall", "num_files", "problems", "num_problems",
                  "module_tree", "layout", "hparams")
@@ -467,6 +471,8 @@ class Store:
         if r is None:
             return None
         s = r.series.get(RUN_GRAPH_TAG)
+        if s is None:  # no graph_def event: a TF2 trace or a Keras model graph (vizboard.data.graph_blobs reads both)
+            s = next((x for t, x in sorted(r.series.items()) if x.meta.plugin in _GRAPH_VALUE_PLUGINS), None)
         refs = s.data.view()[2] if s is not None and isinstance(s.data, _Entries) else []
         graph_def = refs[-1][-1] if refs and refs[-1] else None
         if graph_def is None and r.module_tree is None:

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from vizboard.data import query
+from vizboard.data.downsample import downsample
 from vizboard.data.models import ScalarSeries
 from vizboard.data.profile import PHASES, OperatorTable, ProfileTrace, StepBreakdown
 from vizboard.figures.theme import PALETTE, apply_theme, run_color
@@ -176,7 +176,7 @@ def system_panel(tag: str) -> str:
 def _wall_ms(series: ScalarSeries, max_points: int) -> tuple[np.ndarray, np.ndarray]:
     idx = np.arange(len(series))
     if len(series) > max_points:
-        idx = np.asarray(query.downsample(series.wall_time, series.value, max_points), dtype=np.int64)
+        idx = np.asarray(downsample(series.wall_time, series.value, max_points), dtype=np.int64)
     return (series.wall_time[idx] * 1e3).astype("datetime64[ms]"), series.value[idx]
 
 
@@ -225,7 +225,7 @@ def step_timing_figure(series: Sequence[ScalarSeries], theme: str = "light", max
         for s in members:
             idx = np.arange(len(s))
             if len(s) > max_points:
-                idx = np.asarray(query.downsample(s.step, s.value, max_points), dtype=np.int64)
+                idx = np.asarray(downsample(s.step, s.value, max_points), dtype=np.int64)
             leaf = s.tag.split("/", 1)[-1]
             fig.add_trace(go.Scatter(
                 x=s.step[idx], y=s.value[idx], mode="lines", name=f"{s.run} · {leaf}", legendgroup=s.run,

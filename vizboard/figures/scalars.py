@@ -1,16 +1,14 @@
 """Scalar charts: pick the points to draw (zoom window, downsampling) and build the Plotly figure.
 
 Pure functions: typed series in, numpy arrays or a ``go.Figure`` out; no Dash, no I/O.
-The JSON API (``/api/scalars``) and the Scalars tab both select points with
-:func:`select_indices`, so they always agree. Smoothing is computed on the full
-series (:func:`smooth_series`) and then sampled at the drawn points, so it does not
-depend on zoom. Times are seconds since the epoch (UTC); steps are training steps.
+Point selection and smoothing live in the data layer
+(:mod:`vizboard.data.downsample`, :mod:`vizboard.data.smoothing`), shared with the JSON
+API, so both always agree; smoothing is computed on the full series and then sampled at
+the drawn points, so it does not depend on zoom. Times are seconds since the epoch (UTC); steps are training steps.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Sequence
@@ -20,34 +18,22 @@ from functools import lru_cache
 import numpy as np
 import plotly.graph_objects as go
 
-from vizboard.data import query
+from vizboard.data.downsample import X_AXES, select_indices, value_range, x_values
 from vizboard.data.models import ScalarSeries
+from vizboard.data.smoothing import SMOOTHING_KINDS
 from vizboard.figures.theme import apply_theme, run_color
 
 __all__ = [
     "warm_up",
-    "SMOOTHING_KINDS",
-    "X_AXES",
     "DEFAULT_WEIGHT",
     "ChartOptions",
     "Line",
-    "x_values",
-    "select_indices",
-    "smooth_series",
     "make_line",
     "scalar_figure",
-    "lines_to_csv",
-    "series_records",
 ]
 
-SMOOTHING_KINDS: tuple[str, ...] = ("ema", "time_ema", "moving_average", "gaussian", "none")
-"""Smoothing kinds offered in the menu (``ema`` is TensorBoard's debiased EMA)."""
-X_AXES: tuple[str, ...] = ("step", "relative", "wall_time")
-"""x axis modes: training step, seconds since the run's first point, wall time (UTC)."""
 DEFAULT_WEIGHT = 0.6
 """TensorBoard's default smoothing weight."""
-MAX_POINTS_LIMIT = 4000
-"""Hard cap on the points per trace sent to a browser."""
 
 _NONFINITE_STYLE = {  # symbol, label, edge
     "nan": ("x-thin-open", "NaN", "top"),
@@ -97,61 +83,6 @@ class Line:
     total_points: int
 
 
-def x_values(series: ScalarSeries, x_axis: str) -> np.ndarray:
-    """The x coordinate of every point: step, seconds since the first point, or wall time (s)."""
-    if x_axis == "step":
-        return series.step
-    if x_axis == "relative":
-        if len(series) == 0:
-            return series.wall_time
-        return series.wall_time - series.wall_time[0]
-    if x_axis == "wall_time":
-        return series.wall_time
-    raise ValueError(f"x_axis: {x_axis!r} is not one of {X_AXES}")
-
-
-def select_indices(
-    series: ScalarSeries,
-    max_points: int,
-    x_axis: str = "step",
-    x_range: tuple[float, float] | None = None,
-) -> np.ndarray:
-    """Indices (sorted, int64) of the points to send for a chart ``max_points`` wide.
-
-    With ``x_range`` (inclusive, in ``x_axis`` units) only points inside it are kept,
-    plus the nearest point on each side so lines run to the edges. Within that
-    window, :func:`vizboard.data.query.downsample` keeps every bucket's first,
-    last, minimum and maximum and every non-finite point, so spikes and the
-    window's global extremes always survive.
-    """
-    n = len(series)
-    max_points = int(min(max(max_points, 10), MAX_POINTS_LIMIT))
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    xs = x_values(series, x_axis)
-    if x_range is not None:
-        a, b = sorted(float(v) for v in x_range)
-        finite = xs[np.isfinite(xs)] if xs.dtype.kind == "f" else xs
-        if finite.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        a = float(finite.min()) if not math.isfinite(a) else a
-        b = float(finite.max()) if not math.isfinite(b) else b
-        if a > b:
-            return np.zeros(0, dtype=np.int64)
-        return np.asarray(query.downsample(xs, series.value, max_points, x_range=(a, b)), dtype=np.int64)
-    if n <= max_points:
-        return np.arange(n, dtype=np.int64)
-    return np.asarray(query.downsample(xs, series.value, max_points), dtype=np.int64)
-
-
-def smooth_series(series: ScalarSeries, kind: str, weight: float) -> np.ndarray | None:
-    """The smoothed values of the whole series (None for ``none``), via ``query.smooth``."""
-    if kind == "none" or len(series) == 0:
-        return None
-    x = series.wall_time if kind == "time_ema" else None
-    return np.asarray(query.smooth(series.value, kind, weight, x=x))
-
-
 def make_line(
     series: ScalarSeries,
     options: ChartOptions,
@@ -197,7 +128,7 @@ def _y_range(lines: Sequence[Line], options: ChartOptions) -> tuple[float, float
     values = values[np.isfinite(values)]
     if values.size == 0:
         return None
-    rng = query.value_range(values, ignore_outliers=options.ignore_outliers)
+    rng = value_range(values, ignore_outliers=options.ignore_outliers)
     if rng is None:
         return None
     lo, hi = rng
@@ -316,24 +247,3 @@ def warm_up() -> None:
     """Build the themes once (plotly's first template costs ~1 s) so the first chart request is fast."""
     for theme in ("light", "dark"):
         _themed_layout(theme)
-
-
-def series_records(series: Sequence[ScalarSeries]) -> list[dict]:
-    """Full-resolution rows ``{run, tag, step, wall_time, value}`` (non-finite values as strings)."""
-    rows: list[dict] = []
-    for s in series:
-        for step, wt, v in zip(s.step.tolist(), s.wall_time.tolist(), s.value.tolist()):
-            rows.append({"run": s.run, "tag": s.tag, "step": step, "wall_time": wt, "value": query.json_float(v)})
-    return rows
-
-
-def lines_to_csv(series: Sequence[ScalarSeries]) -> str:
-    """CSV (header ``run,tag,step,wall_time,value``) of the full-resolution series."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["run", "tag", "step", "wall_time", "value"])
-    for s in series:
-        for step, wt, v in zip(s.step.tolist(), s.wall_time.tolist(), s.value.tolist()):
-            w.writerow([s.run, s.tag, step, repr(wt), repr(v) if math.isfinite(v) else query.json_float(v)])
-    return buf.getvalue()
-
