@@ -386,7 +386,9 @@ def run(quick: bool = False) -> list[Measurement]:
             print(f"[bench.ui] {case.spec.label}: {case.trials} alternating trials", file=sys.stderr, flush=True)
             res = _browser_case(case, logdir, cfg, work, skip)
             rows += _case_rows(case, res)
-            crash = crash or next((e for (tool, _), e in res.errors.items() if tool == OURS), None)
+            # our server failing to start or load is a crash; a page step that timed out is a reported gap
+            crash = crash or next((e for (tool, step), e in res.errors.items() if tool == OURS and step == "server"),
+                                  None)
         print(f"[bench.ui] {cfg.launch.label}: launch -> all data, {cfg.launch_trials} alternating trials",
               file=sys.stderr, flush=True)
         rows += _launch_rows(cfg, ensure_logdir(cfg.launch), work, skip, time.perf_counter() + cfg.budget_s)
