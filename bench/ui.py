@@ -89,9 +89,9 @@ class UiConfig:
 
 
 FULL = UiConfig(
-    cases=(UiCase(LogdirSpec(30, 12, 2000, 4), 5, 3, 360), UiCase(LogdirSpec(200, 20, 50, 20), 5, 10, 480),
-           UiCase(LogdirSpec(1000, 20, 50, 20), 5, 0, 780)),
-    launch=LogdirSpec(1000, 20, 50, 20), launch_trials=5, wait_s=240, start_s=600, budget_s=240)
+    cases=(UiCase(LogdirSpec(30, 12, 2000, 4), 5, 3, 300), UiCase(LogdirSpec(200, 20, 50, 20), 5, 10, 420),
+           UiCase(LogdirSpec(1000, 20, 50, 20), 5, 0, 660)),
+    launch=LogdirSpec(1000, 20, 50, 20), launch_trials=5, wait_s=240, start_s=600, budget_s=200)
 QUICK = UiConfig(
     cases=(UiCase(LogdirSpec(30, 12, 200, 4), 1, 3, 150), UiCase(LogdirSpec(50, 20, 20, 20), 1, 3, 150)),
     launch=LogdirSpec(200, 20, 10, 20), launch_trials=1, wait_s=90, start_s=180, budget_s=60)
