@@ -618,7 +618,8 @@
   function mount() {
     var r = document.getElementById("vb-runs-root"), s = document.getElementById("vb-scalars-root");
     if (!window.Plotly) { return false; }
-    if (!s && !early && S.activeTab === "scalars" && document.body) {
+    /* after the load event: drawing earlier would hold the load event (and the bundles) back */
+    if (!s && !early && S.activeTab === "scalars" && document.readyState === "complete") {
       early = document.createElement("div");
       early.className = "vb-sections vb-early";
       document.body.appendChild(early);
@@ -664,6 +665,7 @@
       window.dash_clientside.set_props("shell-run-colors", {data: colors});
     }
     if (!mount()) {
+      window.addEventListener("load", function () { setTimeout(mount, 0); });
       var mo = new MutationObserver(function () { if (mount()) { mo.disconnect(); } });
       mo.observe(document.documentElement, {childList: true, subtree: true});
       var poll = setInterval(function () { if (mount()) { clearInterval(poll); mo.disconnect(); } }, 50);
