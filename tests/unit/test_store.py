@@ -101,7 +101,7 @@ def test_histogram_snapshot(store):
 def test_unknown_run_or_tag_gives_empty(store):
     assert store.scalars("nope", "x") is None and store.histograms("nope", "x") is None
     assert store.blobs("nope", "x") == [] and store.text("nope", "x") == [] and store.graph("nope") is None
-    assert store.run_files("nope", "*") == [] and store.problems("nope") == []
+    assert store.problems("nope") == []
 
 
 def test_nan_wall_time_and_values_kept(store):

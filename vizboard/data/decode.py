@@ -13,7 +13,7 @@ records a ``bad_value`` problem and skips only that value.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -154,7 +154,6 @@ class OtherValue:
     """A value of a plugin vizboard does not draw (counted, not stored)."""
 
     plugin: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- metadata

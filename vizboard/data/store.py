@@ -517,8 +517,3 @@ class Store:
             return list(self._problems)
         r = self._runs.get(run)
         return list(r.problems) if r else []
-
-    def run_files(self, run: str, pattern: str) -> list[str]:
-        if run not in self._runs or ".." in pattern.split("/"):
-            return []
-        return self.fs.glob(run, pattern)
