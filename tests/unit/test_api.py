@@ -148,13 +148,11 @@ def test_sniff_mime(data, mime):
 
 @pytest.mark.parametrize("path", ["dash/nope.js", "nopkg/x.js", "dash/dcc/nope.v3_0_0m1.js", "dash/../../etc/passwd"])
 def test_unknown_component_suite_files_answer_404(provider, path: str) -> None:
-    """Issue 16: Dash raised DependencyException (500) for these."""
-    from vizboard.api import register_not_found_handlers
+    """Issue 16: Dash raised DependencyException (500) for these; create_app installs the handler."""
     from vizboard.app import create_app
     from vizboard.config import ServeConfig
 
     app = create_app(ServeConfig(logdir=provider.logdir), provider)
-    register_not_found_handlers(app.server)
     c = app.server.test_client()
     r = c.get(f"/_dash-component-suites/{path}")
     assert r.status_code == 404 and b"registered" not in r.data

@@ -183,6 +183,10 @@ def metadata_of(value: summary_pb2.Summary.Value) -> SeriesMeta | None:
         return None
     md = value.metadata
     plugin = md.plugin_data.plugin_name
+    if plugin not in ("", "scalars") and value.WhichOneof("value") == "simple_value":
+        # TensorBoard's data_compat migrates every simple_value to the scalars plugin, keeping
+        # only display name and description, whatever plugin the value claims.
+        return SeriesMeta(Kind.SCALARS, "scalars", md.display_name, md.summary_description)
     if not plugin:
         # tensorboardX puts display_name/description without a plugin on simple_value.
         inferred = inferred_metadata(value)
@@ -420,7 +424,7 @@ def _single_string(value: summary_pb2.Summary.Value) -> bytes:
     arr = make_ndarray(value.tensor)
     if arr.dtype != object or arr.size != 1:
         raise DecodeError(f"expected one string, got shape {arr.shape}")
-    return arr.reshape(-1)[0]
+    return bytes(arr.reshape(-1)[0])
 
 
 def _hparams(meta: SeriesMeta, value: summary_pb2.Summary.Value) -> HParamsValue:
@@ -488,6 +492,7 @@ def decode_value(value: summary_pb2.Summary.Value, meta: SeriesMeta) -> Any:
 def parse_event(payload: bytes) -> event_pb2.Event:
     """Parse one record payload as an Event (raises DecodeError if it does not parse)."""
     try:
-        return event_pb2.Event.FromString(payload)
+        event: event_pb2.Event = event_pb2.Event.FromString(payload)
+        return event
     except Exception as exc:  # noqa: BLE001
         raise DecodeError(f"payload is not an Event: {exc}") from None
