@@ -9,6 +9,10 @@ every 10 ms). TensorBoard (``tensorboard --logdir X``, at its default reload int
 random 0.2-0.5 s so they do not lock to any polling period. vizboard and both TensorBoard
 settings run at once, each on its own logdir, and the API points alternate between them
 (A B C A B C ...), so a change in the machine's load hits every server alike.
+
+Over 500 lines for a reason: it measures two generations of the Scalars page's server path (the
+browser-drawn page's ``/api/page/series`` and the older Dash card callback) so a run on either
+tree reports the chart figures; the older path can go once every tree has the new page.
 """
 
 from __future__ import annotations
