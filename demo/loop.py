@@ -31,7 +31,8 @@ def config_markdown(cfg: DemoConfig, lr: float, name: str, device: str) -> str:
     rows = [("run", name), ("learning rate", f"{lr:g} (AdamW, warm-up + cosine)"), ("epochs", cfg.epochs),
             ("steps per epoch", cfg.steps_per_epoch), ("batch size", cfg.batch_size),
             ("train / val images", f"{cfg.steps_per_epoch * cfg.batch_size} / {cfg.val_size}"),
-            ("model", f"3 conv blocks ({cfg.width}-{2 * cfg.width}-{4 * cfg.width} channels) + linear"), ("device", device), ("seed", cfg.seed)]
+            ("model", f"3 conv blocks ({cfg.width}-{2 * cfg.width}-{4 * cfg.width} channels) + linear"),
+            ("device", device), ("seed", cfg.seed)]
     return "| setting | value |\n| --- | --- |\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
@@ -110,7 +111,8 @@ def _train(cfg: DemoConfig, lr: float, name: str, run_dir: str, writer: Any, tim
         return v_loss, v_acc, preds, probs
 
     v_loss, v_acc, preds, _ = evaluate()
-    hparams = {"lr": lr, "batch_size": bs, "optimizer": "AdamW", "epochs": cfg.epochs, "width": cfg.width}
+    hparams = {"lr": lr, "seed": cfg.seed, "batch_size": bs, "optimizer": "AdamW", "epochs": cfg.epochs,
+               "width": cfg.width}
     # The metrics are the val/* tags: logged here at step 0, and every later value updates the HParams table.
     writer.add_hparams(hparams, {"val/accuracy": v_acc, "val/loss": v_loss})
     writer.add_scalars("loss", {"val": v_loss}, 0)

@@ -2,7 +2,8 @@
 
 Run it from a clone (``python demo/train.py``), installed (``python -m vizboard._demo.train``)
 or through ``vizboard demo`` (which also serves the dashboard). The sweep starts one
-process per learning rate, each writing its own run ``<logdir>/lr_<value>`` through
+process per learning rate, which trains its seeds one after the other (one torch start-up per
+process, so the sweep stays quick on 2 cores), each seed writing its own run ``<logdir>/lr_<value>_seed<k>`` through
 ``logger.SummaryWriter``: scalars (loss/accuracy train vs val on one chart, learning
 rate), weight and gradient histograms, prediction grids, a confusion matrix, text notes,
 a tone per epoch, the model graph, hparams with final metrics, PR curves per class, a
@@ -34,13 +35,14 @@ import subprocess  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass, replace  # noqa: E402
 
-__all__ = ["DemoConfig", "build_parser", "config_from_args", "sweep_lrs", "run_name", "sweep_command",
+__all__ = ["DemoConfig", "build_parser", "config_from_args", "sweep_lrs", "sweep_members", "run_name", "sweep_command",
            "run_sweep", "train_run", "main", "TORCH_MISSING"]
 
 TORCH_MISSING = ('the demo trains a PyTorch model, but torch is not installed: pip install "vizboard[torch]" '
                  '(or first the CPU wheel: pip install torch --index-url https://download.pytorch.org/whl/cpu)')
 """The error printed when torch cannot be imported."""
 
+_MAX_SEEDS = 8
 _LRS = (1e-2, 3e-3, 1e-3, 3e-2, 3e-4, 1e-1, 1e-4, 3e-5)
 
 
@@ -51,6 +53,7 @@ class DemoConfig:
     logdir: str
     epochs: int = 6
     runs: int = 3
+    seeds: int = 2
     device: str = "auto"
     steps_per_epoch: int = 40
     batch_size: int = 32
@@ -86,6 +89,8 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=_positive, default=None, help="epochs per run (default 6; --quick: 2)")
     p.add_argument("--runs", type=_positive, default=None,
                    help="learning rates in the sweep, one process each (default 3: 0.01, 0.003, 0.001)")
+    p.add_argument("--seeds", type=_positive, default=None,
+                   help="seeds per learning rate, trained in turn (default 2: runs lr_<lr>_seed0, lr_<lr>_seed1)")
     p.add_argument("--steps-per-epoch", type=_positive, default=None,
                    help="optimizer steps per epoch, batches of 32 (default 40; --quick: 8)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
@@ -117,6 +122,10 @@ def config_from_args(args: argparse.Namespace, default_logdir: str | None = None
         cfg = replace(cfg, epochs=args.epochs)
     if args.steps_per_epoch is not None:
         cfg = replace(cfg, steps_per_epoch=args.steps_per_epoch)
+    if getattr(args, "seeds", None) is not None:
+        if args.seeds > _MAX_SEEDS:
+            raise ValueError(f"--seeds {args.seeds}: at most {_MAX_SEEDS} seeds per learning rate")
+        cfg = replace(cfg, seeds=args.seeds)
     if args.runs is not None:
         if args.runs > len(_LRS):
             raise ValueError(f"--runs {args.runs}: at most {len(_LRS)} learning rates; pass a smaller --runs")
@@ -129,9 +138,17 @@ def sweep_lrs(runs: int) -> list[float]:
     return list(_LRS[:runs])
 
 
-def run_name(lr: float) -> str:
-    """The run directory name for learning rate ``lr`` (e.g. ``lr_0.001``)."""
-    return f"lr_{lr:g}"
+def sweep_members(cfg: DemoConfig) -> list[tuple[float, int]]:
+    """Every (learning rate, seed index) of the sweep, in training order within each learning rate's process."""
+    return [(lr, k) for lr in sweep_lrs(cfg.runs) for k in range(cfg.seeds)]
+
+
+def run_name(lr: float, seed: int = 0) -> str:
+    """The run directory name for learning rate ``lr`` and seed index ``seed`` (e.g. ``lr_0.001_seed1``).
+
+    The names group naturally by ``(.*)_seed\\d+`` (one group per learning rate).
+    """
+    return f"lr_{lr:g}_seed{seed}"
 
 
 def _package() -> str:
@@ -152,7 +169,8 @@ def _child_env() -> dict[str, str]:
 def sweep_command(cfg: DemoConfig) -> list[str]:
     """The command line running the whole sweep of ``cfg`` (``python -m <package>.train ...``)."""
     cmd = [sys.executable, "-m", f"{_package()}.train", "--logdir", cfg.logdir, "--epochs", str(cfg.epochs),
-           "--runs", str(cfg.runs), "--steps-per-epoch", str(cfg.steps_per_epoch), "--device", cfg.device]
+           "--runs", str(cfg.runs), "--seeds", str(cfg.seeds), "--steps-per-epoch", str(cfg.steps_per_epoch),
+           "--device", cfg.device]
     return cmd + (["--quick"] if cfg.quick else [])
 
 
@@ -182,8 +200,10 @@ def run_sweep(cfg: DemoConfig, served: bool = False) -> int:
     """
     os.makedirs(cfg.logdir, exist_ok=True)
     lrs = sweep_lrs(cfg.runs)
-    runs = f"{len(lrs)} run{'s' if len(lrs) > 1 else ''}"
-    print(f"demo: training {runs} (lr {', '.join(f'{lr:g}' for lr in lrs)}) into {cfg.logdir}", flush=True)
+    members = sweep_members(cfg)
+    runs = f"{len(members)} run{'s' if len(members) > 1 else ''}"
+    print(f"demo: training {runs} (lr {', '.join(f'{lr:g}' for lr in lrs)}; {cfg.seeds} seed"
+          f"{'s' if cfg.seeds > 1 else ''} each) into {cfg.logdir}", flush=True)
 
     def _terminate(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
@@ -202,7 +222,7 @@ def run_sweep(cfg: DemoConfig, served: bool = False) -> int:
     finally:
         _stop(procs)
         signal.signal(signal.SIGTERM, old)
-    failed = [run_name(lr) for lr, c in zip(lrs, codes) if c != 0]
+    failed = [f"{run_name(lr, 0)[:-1]}*" for lr, c in zip(lrs, codes) if c != 0]
     if failed:
         print(f"demo: runs failed: {', '.join(failed)}", file=sys.stderr, flush=True)
         return 1
@@ -211,11 +231,15 @@ def run_sweep(cfg: DemoConfig, served: bool = False) -> int:
     return 0
 
 
-def train_run(cfg: DemoConfig, lr: float) -> dict[str, float]:
-    """Train one run at learning rate ``lr`` into ``<cfg.logdir>/<run_name(lr)>``; returns its final val metrics."""
+def train_run(cfg: DemoConfig, lr: float, seed: int = 0) -> dict[str, float]:
+    """Train one run at learning rate ``lr`` with seed index ``seed`` into ``<cfg.logdir>/<run_name(lr, seed)>``.
+
+    The seed index offsets ``cfg.seed`` (model init, data draw and shuffling). Returns the final val metrics.
+    """
     from .loop import train_one
 
-    return train_one(cfg, lr, os.path.join(cfg.logdir, run_name(lr)), run_name(lr))
+    name = run_name(lr, seed)
+    return train_one(replace(cfg, seed=cfg.seed + seed), lr, os.path.join(cfg.logdir, name), name)
 
 
 def _worker(cfg: DemoConfig, lr: float) -> int:
@@ -224,7 +248,8 @@ def _worker(cfg: DemoConfig, lr: float) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        train_run(cfg, lr)
+        for seed in range(cfg.seeds):
+            train_run(cfg, lr, seed)
     except KeyboardInterrupt:
         return 130
     return 0

@@ -26,7 +26,8 @@ def _font(size: int):  # noqa: ANN202 - a PIL font
 
 
 def confusion_image(cm: np.ndarray, names: Sequence[str], cell: int = 44) -> np.ndarray:
-    """An RGB uint8 [H, W, 3] picture of ``cm``: rows = true class, columns = predicted, shaded by row share, counts written in."""
+    """An RGB uint8 [H, W, 3] picture of ``cm``: rows = true class, columns = predicted,
+    shaded by row share, counts written in."""
     from PIL import Image, ImageDraw
 
     n = cm.shape[0]

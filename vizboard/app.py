@@ -26,7 +26,7 @@ import plotly
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from flask import Flask, Response, g, request
 
-from vizboard.api import register_api
+from vizboard.api import register_api, register_not_found_handlers
 from vizboard.components import header, ids, run_selector
 from vizboard.components import shell_ids as sid
 from vizboard.components.url_state import UrlParam, register_url_state, text_param
@@ -205,6 +205,7 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
         b.register_callbacks(app, provider)
     register_url_state(app, ids.URL, _url_params(boards))
     register_api(server, provider, config.max_points)
+    register_not_found_handlers(server)
     register_page_api(server, provider, config.max_points)
     return app
 

@@ -53,8 +53,8 @@ from vizboard.components.smoothing_cache import SmoothingCache
 from vizboard.data.downsample import MAX_POINTS_LIMIT, X_AXES, select_indices
 from vizboard.data.models import Kind
 from vizboard.data.provider import DataProvider
+from vizboard.data.serialize import dumps, series_csv, series_records
 from vizboard.data.smoothing import SMOOTHING_KINDS, smooth_series
-from vizboard.figures.scalars import lines_to_csv, series_records
 from vizboard.figures.theme import run_colors
 
 __all__ = ["register_page_api", "PageData", "pack_series", "select_runs", "FIRST_CARDS", "FIRST_SERIES"]
@@ -368,8 +368,8 @@ def register_page_api(server: Flask, provider: DataProvider, default_max_points:
         found = [provider.scalars(r, t) for r, t in items[:MAX_BATCH]]
         series = [s for s in found if s is not None]
         if fmt == "csv":
-            return Response(lines_to_csv(series), mimetype="text/csv")
-        return Response(json.dumps(series_records(series), allow_nan=False), mimetype="application/json")
+            return Response(series_csv(series), mimetype="text/csv")  # the one serializer (export, API, downloads)
+        return Response(dumps(series_records(series)), mimetype="application/json")
 
     server.register_blueprint(bp)
     return data

@@ -12,7 +12,7 @@ pytest.importorskip("torch")
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
-RUNS = ("lr_0.001", "lr_0.003", "lr_0.01")
+RUNS = tuple(f"lr_{lr}_seed{k}" for lr in ("0.001", "0.003", "0.01") for k in (0, 1))
 
 
 @pytest.fixture(scope="module")

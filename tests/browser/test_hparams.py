@@ -95,3 +95,20 @@ def test_filter_and_row_selection_drive_the_plots(page, serve, logdir: Path) -> 
     page.wait_for_function("() => document.querySelectorAll('#hparams-table td[data-dash-column=\"run\"]').length === 2")
     page.wait_for_function(f"() => {SCATTER}.data[0].customdata.length === 2")
     assert sorted(page.evaluate(f"() => {SCATTER}.data[0].customdata")) == ["torch/trial1", "torch/trial2"]
+
+
+def test_csv_download_and_table_within_the_page(page, serve, logdir: Path) -> None:
+    base = serve(logdir)
+    page.set_viewport_size({"width": 900, "height": 800})
+    _open(page, base)
+    with page.expect_download() as dl:
+        page.locator("#hparams-download-button").click()
+    lines = Path(dl.value.path()).read_text().splitlines()
+    assert lines[0].startswith("run,status,hparams/lr,hparams/optimizer")
+    assert len(lines) == 5 and any(line.startswith("logger_run,") and ",true," in line for line in lines)
+    # the page itself never scrolls sideways: a wide table scrolls inside its own box
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    # use_bn exists only in logger_run: the other sessions sit on an explicit "(missing)" tick
+    dims = page.evaluate("() => document.querySelector('#hparams-parcoords .js-plotly-plot').data[0].dimensions"
+                         ".filter(d => d.label === 'use_bn')[0]")
+    assert dims["ticktext"][0] == "(missing)" and all(v is not None for v in dims["values"])

@@ -21,7 +21,7 @@ from vizboard.data import load  # noqa: E402
 from vizboard.data.models import Kind  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-RUNS = {"lr_0.01": 0.01, "lr_0.003": 0.003, "lr_0.001": 0.001}
+RUNS = {f"lr_{lr:g}_seed{k}": lr for lr in (0.01, 0.003, 0.001) for k in (0, 1)}
 CLASSES = ("circle", "square", "triangle", "cross", "diamond", "ring")
 
 
@@ -149,11 +149,26 @@ def test_hparams_sessions(store) -> None:  # noqa: ANN001
         s = sessions[run]
         assert s.hparams["lr"] == pytest.approx(lr)
         assert s.hparams["optimizer"] == "AdamW"
+        assert s.hparams["seed"] == float(run[-1])
         assert 0 <= s.metrics["val/accuracy"] <= 1
         assert s.metrics["val/accuracy"] == pytest.approx(float(store.scalars(run, "val/accuracy").value[-1]))
         assert s.status.lower() == "success"
     assert {"val/accuracy", "val/loss"} <= set(hp.metric_tags)
     assert "lr" in hp.hparam_names
+
+
+def test_seeds_group_by_learning_rate(store) -> None:  # noqa: ANN001
+    from vizboard.data.groups import aggregate_groups, group_runs
+
+    groups = group_runs(store, sorted(RUNS), "regex", r"(.*)_seed\d+")
+    assert groups == {f"lr_{lr:g}": (f"lr_{lr:g}_seed0", f"lr_{lr:g}_seed1") for lr in (0.001, 0.003, 0.01)}
+    assert group_runs(store, sorted(RUNS), "hparam", "lr") == {
+        "0.001": ("lr_0.001_seed0", "lr_0.001_seed1"), "0.003": ("lr_0.003_seed0", "lr_0.003_seed1"),
+        "0.01": ("lr_0.01_seed0", "lr_0.01_seed1")}
+    seed0, seed1 = (store.scalars(f"lr_0.01_seed{k}", "train/loss").value for k in (0, 1))
+    assert not np.array_equal(seed0, seed1)  # different seeds train differently
+    for agg in aggregate_groups(store, groups, "train/loss"):
+        assert list(agg.count) == [2] * len(agg) and bool(np.all(agg.upper > agg.lower))
 
 
 def test_profiler_traces(logdir: Path) -> None:

@@ -20,7 +20,7 @@ pytest.importorskip("torch")
 psutil = pytest.importorskip("psutil")
 
 REPO = Path(__file__).resolve().parents[2]
-RUNS = {"lr_0.01", "lr_0.003"}
+RUNS = {"lr_0.01_seed0", "lr_0.003_seed0"}  # each process trains seed 1 after seed 0's 500 epochs
 
 
 def _free_port() -> int:
@@ -71,7 +71,7 @@ def test_demo_trains_serves_and_stops_cleanly_on_sigint() -> None:
                      "both training runs listed by /api/runs", proc)
         assert runs
         # The training curves grow while we watch.
-        url = f"{base}/api/scalars?run=lr_0.01&tag=train/loss"
+        url = f"{base}/api/scalars?run=lr_0.01_seed0&tag=train/loss"
         first = _wait(lambda: len(_get_json(url)["step"]) if _get_json(url).get("step") else 0, 120,
                       "train/loss points", proc)
         _wait(lambda: len(_get_json(url)["step"]) > first, 120, "more train/loss points", proc)

@@ -85,6 +85,14 @@ def test_offset_figure_one_filled_trace_per_step_newest_last() -> None:
     assert "step" in last.hovertemplate and "count" in last.hovertemplate
 
 
+def test_offset_ticks_only_at_logged_steps_with_every_digit() -> None:
+    steps = [0, 50_000, 100_000, 150_000, 180_000]
+    fig = histogram_figure(_series(_normal_hists(5), steps=steps), mode="offset")
+    assert fig.layout.yaxis.tickmode == "array"
+    assert set(fig.layout.yaxis.tickvals) <= set(steps) and min(fig.layout.yaxis.tickvals) >= 0  # no "-50k"
+    assert "180,000" in fig.layout.yaxis.ticktext
+
+
 def test_overlay_figure_counts_are_rebinned_totals() -> None:
     s = _series(_normal_hists(3))
     fig = histogram_figure(s, mode="overlay", num_bins=25)

@@ -71,11 +71,24 @@ def test_parcoords_maps_categories_to_ticks(data: HParamsData) -> None:
     assert list(dims) == ["lr", "optimizer", "dropout_on", "loss", "accuracy"]
     assert list(dims["lr"].values) == [0.1, 0.01, 0.001] and dims["lr"].tickvals is None
     assert list(dims["optimizer"].ticktext) == ["adam", "sgd"] and list(dims["optimizer"].values) == [1, 0, 0]
-    assert list(dims["dropout_on"].ticktext) == ["false", "true"]
-    assert math.isnan(dims["dropout_on"].values[2])
+    assert list(dims["dropout_on"].ticktext) == ["(missing)", "false", "true"]
+    assert list(dims["dropout_on"].values) == [2, 1, 0]  # run-c has no dropout_on: an explicit tick, no stray line
     assert list(trace.line.color)[:2] == [0.5, 0.3]
     empty = hf.parcoords_figure([], (), ())
     assert not empty.data and empty.layout.annotations
+
+
+def test_parcoords_numeric_axis_gives_missing_values_their_own_tick(data: HParamsData) -> None:
+    _, rows = hf.table(data)
+    fig = hf.parcoords_figure(rows, data.hparam_names, data.metric_tags)
+    dims = {d.label: d for d in fig.data[0].dimensions}
+    acc = dims["accuracy"]  # only run-a has it
+    assert all(math.isfinite(v) for v in acc.values)
+    assert acc.values[0] == 0.8 and acc.values[1] == acc.values[2] < 0.8
+    assert acc.ticktext[0] == "(missing)" and acc.tickvals[0] == acc.values[1]
+    loss = dims["loss"]  # run-c's NaN loss: numeric axis, drawn at (missing)
+    assert list(loss.values[:2]) == [0.5, 0.3] and loss.values[2] < 0.3 and loss.ticktext[0] == "(missing)"
+    assert loss.range[0] < loss.values[2]
 
 
 def test_scatter_plots_metric_against_hparam(data: HParamsData) -> None:

@@ -20,7 +20,7 @@ from vizboard.data.provider import DataProvider
 from vizboard.figures.images import steps_of
 
 __all__ = ["StepView", "card_key", "kept_position", "register_step_cards", "slider_states", "step_at",
-           "step_slider"]
+           "step_label", "step_marks", "step_slider"]
 
 StepView = Callable[[list[BlobRef], str, "int | None"], list]
 """``view(refs, tag, position)``: the children of a card's view at slider ``position`` (newest if None)."""
@@ -50,10 +50,30 @@ def kept_position(old: tuple[Any, Any] | None, last: int) -> int:
     return last
 
 
+def step_label(step: int) -> str:
+    """A step as people read it: every digit, thousands separated (``180,000``, never ``180k`` or cut)."""
+    return f"{int(step):,}"
+
+
+def step_marks(steps: list[int]) -> dict[int, dict[str, Any]]:
+    """Slider marks for the first and last step, each kept inside the track.
+
+    rc-slider centres a mark label on its position, so the end labels stuck out of the card and
+    were clipped (step 180,000 read "18000"); the first label is anchored on its left edge and
+    the last on its right edge instead.
+    """
+    last = len(steps) - 1
+    nowrap = {"whiteSpace": "nowrap"}
+    if last <= 0:
+        return {0: {"label": step_label(steps[0]), "style": {**nowrap, "transform": "translateX(0)"}}}
+    return {0: {"label": step_label(steps[0]), "style": {**nowrap, "transform": "translateX(0)"}},
+            last: {"label": step_label(steps[last]), "style": {**nowrap, "transform": "translateX(-100%)"}}}
+
+
 def step_slider(slider_type: str, key: str, steps: list[int], value: int) -> dcc.Slider:
     """A keyboard-friendly slider over the indices of ``steps``, marked with the first and last step."""
     last = len(steps) - 1
-    marks = {0: str(steps[0]), last: str(steps[last])} if last > 0 else {0: str(steps[0])}
+    marks = step_marks(steps)
     return dcc.Slider(id={"type": slider_type, "index": key}, min=0, max=max(last, 0), step=1, value=value,
                       marks=marks, updatemode="drag", allow_direct_input=False, disabled=last == 0)
 

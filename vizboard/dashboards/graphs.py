@@ -22,7 +22,7 @@ from vizboard.data.provider import DataProvider
 from vizboard.figures import graphs as gf
 from vizboard.figures.graphdef_tree import graphdef_to_module_tree
 
-__all__ = ["DASHBOARD", "ID", "MAX_VISIBLE", "REVEAL_LIMIT", "load_view_tree"]
+__all__ = ["DASHBOARD", "ID", "MAX_VISIBLE", "REVEAL_LIMIT", "focus_view", "load_view_tree"]
 
 ID = "graphs"
 MAX_VISIBLE = 60
@@ -56,6 +56,7 @@ function(active, _elements) {
 """
 
 _VIEW_W = 900.0  # typical canvas width (px) for the initial zoom; the user pans and zooms from there
+_VIEW_H = 560.0  # typical canvas height (px): 75vh of a laptop screen
 _PANEL = {"width": "300px", "flex": "0 0 300px", "fontSize": "13px", "overflowWrap": "anywhere",
           "borderLeft": "1px solid rgba(128,128,128,.3)", "paddingLeft": "10px"}
 
@@ -109,6 +110,22 @@ def _graph_runs(provider: DataProvider) -> list[str]:
     return [r.name for r in provider.runs() if provider.graph(r.name) is not None]
 
 
+def focus_view(elements: list[dict], zoom: Any, view_w: float = _VIEW_W,
+               view_h: float = _VIEW_H) -> tuple[float, dict[str, float]] | None:
+    """(zoom, pan) that centres the first drawn search match (class ``match``, else ``match-inside``).
+
+    The zoom is kept unless it is below 0.8 (a match too small to read), then 0.8. None when
+    no drawn node matches. ``view_w``/``view_h`` are the canvas size in px.
+    """
+    for wanted in ("match", "match-inside"):
+        for el in elements:
+            pos = el.get("position")
+            if pos is not None and wanted in str(el.get("classes", "")).split():
+                z = max(float(zoom) if isinstance(zoom, (int, float)) and zoom > 0 else 1.0, 0.8)
+                return round(z, 3), {"x": round(view_w / 2 - pos["x"] * z, 1), "y": round(view_h / 2 - pos["y"] * z, 1)}
+    return None
+
+
 def _collapse(tree: gf.ViewTree, expanded: set[str], vid: str) -> set[str]:
     """``expanded`` without ``vid`` and everything below it."""
     out = set(expanded)
@@ -148,10 +165,11 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         Output(CYTO, "pan"),
         Input(RUN, "value"), Input(DEPTH, "value"), Input(CYTO, "tapNodeData"), Input(SEARCH, "value"),
         Input(ids.THEME, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
-        State(EXPANDED, "data"), State(KEY, "data"),
+        State(EXPANDED, "data"), State(KEY, "data"), State(CYTO, "zoom"),
     )
     def draw(run: str | None, depth: int | None, tap: dict | None, query: str | None, theme: str | None,
-             _version: Any, active: str | None, expanded_in: list[str] | None, key: Any) -> tuple:
+             _version: Any, active: str | None, expanded_in: list[str] | None, key: Any,
+             zoom_now: float | None = None) -> tuple:
         if active != ID:
             raise PreventUpdate
         tree, source = load_view_tree(provider, run)
@@ -187,6 +205,10 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         if reset_view:  # top of the graph, whole width when it fits at a readable scale; taps keep the view
             zoom = round(max(0.35, min(1.0, (_VIEW_W - 40) / max(width, 1.0))), 3)
             pan = {"x": round(max(20.0, (_VIEW_W - width * zoom) / 2), 1), "y": 20}
+        if query and query != state.get("query", ""):  # a new search: bring the first match into view
+            focus = focus_view(elements, zoom_now if zoom is no_update else zoom)
+            if focus is not None:
+                zoom, pan = focus
         drawn = sum(1 for e in elements if "source" not in e["data"])
         info = f"{drawn} nodes shown · {len(tree.nodes)} in the model · from the {source}"
         if query:

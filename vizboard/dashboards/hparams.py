@@ -2,7 +2,9 @@
 
 Metric columns show the last logged value or the best one (min or max over every step).
 The plots follow the table's filter. Ticking rows selects those runs in the shell's run
-selector (through ``ids.RUN_SELECTION_REQUEST``), so every other tab follows.
+selector (through ``ids.RUN_SELECTION_REQUEST``), so every other tab follows. The table
+stays within the page (long names wrap, wide tables scroll inside their box) and "Download
+CSV" saves the rows as filtered and sorted.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import HParamsData, Kind
 from vizboard.data.provider import DataProvider
 from vizboard.figures import hparams as hf
+from vizboard.figures.runs_table import to_csv
 
 __all__ = ["DASHBOARD", "ID", "SELECTED_RUNS", "metric_values"]
 
@@ -32,6 +35,8 @@ Y = f"{ID}-y"
 PARCOORDS = f"{ID}-parcoords"
 SCATTER = f"{ID}-scatter"
 EMPTY = f"{ID}-empty"
+DOWNLOAD = f"{ID}-download"
+DOWNLOAD_BUTTON = f"{ID}-download-button"
 
 _ROW = {"display": "flex", "gap": "16px", "alignItems": "center", "flexWrap": "wrap", "margin": "6px 0"}
 
@@ -49,16 +54,19 @@ def layout() -> html.Div:
             dcc.RadioItems(id=MODE, value="last", inline=True, inputStyle={"marginLeft": "8px"},
                            options=[{"label": " last", "value": "last"}, {"label": " min", "value": "min"},
                                     {"label": " max", "value": "max"}]),
+            html.Button("Download CSV", id=DOWNLOAD_BUTTON, n_clicks=0),
+            dcc.Download(id=DOWNLOAD),
             html.Span(id=EMPTY, style={"fontSize": "12px", "opacity": 0.8}),
         ]),
         dcc.Store(id=SELECTED_RUNS, data=[]),
         dash_table.DataTable(
             id=TABLE, columns=[], data=[], row_selectable="multi", selected_rows=[], sort_action="native",
             filter_action="native", sort_mode="multi", page_action="native", page_size=50,
-            merge_duplicate_headers=True, style_table={"overflowX": "auto"},
-            style_cell={"fontFamily": "inherit", "fontSize": "13px", "padding": "4px 8px", "textAlign": "right"},
+            merge_duplicate_headers=True, style_table={"overflowX": "auto", "maxWidth": "100%", "minWidth": "0"},
+            style_cell={"fontFamily": "inherit", "fontSize": "13px", "padding": "4px 8px", "textAlign": "right",
+                        "maxWidth": "180px", "overflow": "hidden", "textOverflow": "ellipsis"},
             style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"} for c in ("run", "status")],
-            style_header={"fontWeight": "bold"},
+            style_header={"fontWeight": "bold", "whiteSpace": "normal", "height": "auto", "overflowWrap": "anywhere"},
         ),
         html.Div(style=_ROW, children=[_picker("Colour by ", COLOR)]),
         dcc.Graph(id=PARCOORDS, config={"displaylogo": False}, style={"height": "420px"}),
@@ -139,6 +147,18 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         if new == (current or []):
             return no_update, no_update
         return new, (new or no_update)
+
+    @app.callback(
+        Output(DOWNLOAD, "data"),
+        Input(DOWNLOAD_BUTTON, "n_clicks"), State(TABLE, "derived_virtual_data"), State(TABLE, "data"),
+        State(TABLE, "columns"), prevent_initial_call=True,
+    )
+    def download(n: int | None, shown: list[dict] | None, rows: list[dict] | None,
+                 columns: list[dict] | None) -> Any:
+        if not n:
+            raise PreventUpdate
+        data = shown if shown is not None else (rows or [])
+        return dcc.send_string(to_csv(data, columns or []), "hparams.csv", type="text/csv")
 
 
 DASHBOARD = Dashboard(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, dcc, html
 
 from vizboard.components.card_grid import card_style, grid_style
-from vizboard.components.step_slider import register_step_cards, step_at
+from vizboard.components.step_slider import register_step_cards, step_at, step_label
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import BlobRef, Kind
 from vizboard.data.provider import DataProvider
@@ -71,7 +71,7 @@ def _view(refs: list[BlobRef], tag: str, position: int | None) -> list:
         return [html.P("no images")]
     step = step_at(steps, position)
     items = items_at(refs, step)
-    out: list = [html.Div(f"step {step}" + (f" · {len(items)} images" if len(items) > 1 else ""),
+    out: list = [html.Div(f"step {step_label(step)}" + (f" · {len(items)} images" if len(items) > 1 else ""),
                           className=f"{ID}-step", style={"fontSize": "12px"})]
     for ref in items:
         size = f"{ref.width}×{ref.height}" if ref.width and ref.height else ""

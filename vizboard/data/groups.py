@@ -272,7 +272,7 @@ def aggregate(
 
     ``line`` is one of :data:`LINES`, ``band`` one of :data:`BANDS`. ``transform`` maps a
     member series to the values to aggregate (same length; e.g. smoothing with
-    ``query.smooth``), applied before alignment. With ``max_points`` (>= 8) the result is
+    ``smoothing.smooth``), applied before alignment. With ``max_points`` (>= 8) the result is
     downsampled after aggregating: the kept steps are the union of each bucket's extremes
     of the line, the lower and the upper edge (so at most ``max_points`` points per edge,
     up to ``3 * max_points`` in total). See the module docstring for step alignment.

@@ -183,7 +183,11 @@ def histogram_figure(
                 customdata=custom, hovertemplate=_HOVER, name=f"step {int(step)}",
             ))
         fig = _figure(traces, title, theme)
-        fig.update_yaxes(autorange="reversed", title_text="step")
+        # Ticks only at drawn steps, with every digit: the oldest ridge rises above its step, and
+        # automatic ticks then labelled that space with steps never logged ("-50k").
+        picks = np.unique(np.linspace(0, n - 1, min(n, 6)).round().astype(int))
+        fig.update_yaxes(autorange="reversed", title_text="step", tickmode="array",
+                         tickvals=[int(steps[i]) for i in picks], ticktext=[f"{int(steps[i]):,}" for i in picks])
     else:
         for k, (step, row) in enumerate(zip(steps, counts)):
             custom = np.column_stack([np.full(num_bins, int(step)), edges[:-1], edges[1:], row])

@@ -25,6 +25,7 @@ __all__ = [
     "metric_value",
     "table",
     "parcoords_figure",
+    "MISSING_LABEL",
     "scatter_figure",
 ]
 
@@ -104,14 +105,44 @@ def _num(v: Any) -> float:
     return math.nan
 
 
+MISSING_LABEL = "(missing)"
+"""Where a session without a value of an axis is drawn in parallel coordinates (its own tick)."""
+
+
+def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    if hi <= lo:
+        return [lo]
+    return [float(f"{v:.4g}") for v in np.linspace(lo, hi, n)]
+
+
 def _dimension(label: str, col: list[Any]) -> dict[str, Any]:
-    """A parcoords dimension: numbers as they are, anything else as categories on tick values 0..k-1."""
+    """A parcoords dimension: numbers as they are, anything else as categories on tick values 0..k-1.
+
+    A session without a value (or with a NaN/inf metric) gets an explicit ``(missing)``
+    position below the axis' values (Plotly draws NaN as a stray line to an arbitrary
+    height, which reads as a value).
+    """
     present = [v for v in col if v is not None and v != ""]
-    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        return {"label": label, "values": [_num(v) if v is not None else math.nan for v in col]}
+    if present and all((isinstance(v, (int, float)) and not isinstance(v, bool))
+                       or (isinstance(v, str) and not math.isnan(_num(v)) or v in ("nan", "NaN")) for v in present):
+        vals = [_num(v) if v is not None and v != "" else math.nan for v in col]
+        fin = [v for v in vals if math.isfinite(v)]
+        if len(fin) == len(vals) or not fin:
+            return {"label": label, "values": vals}
+        lo, hi = min(fin), max(fin)
+        span = (hi - lo) or max(abs(hi), 1.0)
+        pos = lo - 0.15 * span
+        ticks = _nice_ticks(lo, hi)
+        return {"label": label, "values": [v if math.isfinite(v) else pos for v in vals],
+                "tickvals": [pos, *ticks], "ticktext": [MISSING_LABEL, *(f"{t:.4g}" for t in ticks)],
+                "range": [pos - 0.03 * span, hi + 0.03 * span]}
+    missing = len(present) < len(col)
     cats = sorted({str(v) for v in present}, key=lambda s: (_num(s) if not math.isnan(_num(s)) else math.inf, s))
+    if missing:
+        cats = [MISSING_LABEL, *cats]
     index = {c: i for i, c in enumerate(cats)}
-    return {"label": label, "values": [index.get(str(v), math.nan) if v is not None else math.nan for v in col],
+    gap = index.get(MISSING_LABEL, math.nan)
+    return {"label": label, "values": [index.get(str(v), gap) if v is not None and v != "" else gap for v in col],
             "tickvals": list(range(len(cats))), "ticktext": cats, "range": [-0.5, max(len(cats) - 0.5, 0.5)]}
 
 
