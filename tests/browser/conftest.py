@@ -105,6 +105,8 @@ def page(browser) -> Iterator[object]:
     """A fresh page in its own context (no shared cookies), 1280x900, closed after the test."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(20_000)
+    # the load event waits for every bundle (plotly.js included): give navigation more room on a busy machine
+    context.set_default_navigation_timeout(60_000)
     pg = context.new_page()
     try:
         yield pg

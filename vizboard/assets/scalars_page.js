@@ -37,7 +37,7 @@
     theme: document.documentElement.getAttribute("data-theme") || "light",
     activeTab: q0.get("tab") || "scalars",
     series: new Map(), cards: new Map(), openSec: new Map(), shown: [], selected: [], selectedSet: new Set(),
-    pending: new Map(), flushTimer: null, maxPoints: 1500, ready: false, liveBusy: false, nextVersion: null,
+    pending: new Map(), absent: new Set(), flushTimer: null, maxPoints: 1500, ready: false, liveBusy: false, nextVersion: null,
     lastPushed: null
   };
   if (isNaN(S.w)) { S.w = 0.6; }
@@ -288,6 +288,7 @@
       wantSecs.forEach(function (e) { scalarsEl.appendChild(e); });
     }
     S.cards.forEach(function (card) { if (card.visible && !card.hidden) { ensureDrawn(card); } });
+    noteDrawn();
   }
   function refreshCards() { buildSections(); }
 
@@ -300,7 +301,7 @@
     var lines = cardLines(card.spec), missing = [];
     lines.forEach(function (l) {
       var s = seriesFor(l.run, l.tag);
-      if (!s || s.stale) { missing.push([l.run, l.tag]); }
+      if ((!s && !S.absent.has(skey(l.run, l.tag) + "|" + settingsKey())) || (s && s.stale)) { missing.push([l.run, l.tag]); }
     });
     return missing;
   }
@@ -323,11 +324,16 @@
       (function (chunk) {
         chunk.forEach(function (it) { inflight.add(skey(it[0], it[1]) + "|" + sk); });
         api("/api/page/series", {items: chunk, smooth: S.smooth, w: S.w, max_points: S.maxPoints})
-          .then(function (res) { store(res.series, sk); })
+          .then(function (res) {
+            store(res.series, sk);
+            var got = new Set(res.series.map(function (o) { return skey(o.run, o.tag); }));
+            chunk.forEach(function (it) { var k = skey(it[0], it[1]); if (!got.has(k)) { S.absent.add(k + "|" + sk); } });
+          })
           .catch(function (e) { console.warn("vizboard:", e); })
           .then(function () {
             chunk.forEach(function (it) { inflight.delete(skey(it[0], it[1]) + "|" + sk); });
             S.cards.forEach(function (card) { if (card.visible && !card.hidden) { ensureDrawn(card); } });
+            noteDrawn();  /* also when nothing needed drawing (the data had come another way) */
           });
       })(items.slice(i, i + 600));
     }
@@ -498,7 +504,7 @@
     var missing = need(card);
     if (card.zoom && card.zoom.pending) { return; }
     if (missing.length) { request(missing); }
-    var have = lines.filter(function (l) { return dataOf(card, l); });
+    var have = lines.filter(function (l) { return dataOf(card, l) || S.absent.has(skey(l.run, l.tag) + "|" + settingsKey()); });
     if (missing.length && have.length < lines.length) { return; }  // wait until every line can be drawn
     var sig = cardSig(card, lines);
     if (sig === card.sig) { return; }
@@ -596,6 +602,7 @@
     });
   }
   function applyStructure(st) {
+    S.absent = new Set();  /* series the server did not know may exist now */
     S.runs = st.runs; S.colors = st.colors; S.hash = st.hash;
     S.runIdx = new Map(); S.runs.forEach(function (r, i) { S.runIdx.set(r, i); });
     var oldEls = new Map(); S.sections.forEach(function (s) { if (s._el) { oldEls.set(s.key, s._el); } });
@@ -649,6 +656,7 @@
       card.visible = e.isIntersecting;
       if (card.visible) { ensureDrawn(card); }
     });
+    noteDrawn();
   }, {rootMargin: "150px 0px"});
   mark("vb:script");
   initPromise.then(function (res) {
