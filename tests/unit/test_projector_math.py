@@ -15,8 +15,9 @@ def _data(n: int = 200, d: int = 12, seed: int = 0) -> np.ndarray:
     return (rng.normal(size=(n, d)) * np.linspace(5, 0.5, d)).astype(np.float32)
 
 
-def test_pca_matches_numpy_svd_up_to_sign() -> None:
-    x = _data()
+@pytest.mark.parametrize("shape", [(200, 12), (8, 30)])  # tall (eigh of the scatter matrix) and wide (SVD)
+def test_pca_matches_numpy_svd_up_to_sign(shape: tuple[int, int]) -> None:
+    x = _data(*shape)
     coords, ratio = pm.pca(x, 3)
     c = x.astype(np.float64) - x.mean(axis=0)
     u, s, _vt = np.linalg.svd(c, full_matrices=False)

@@ -53,8 +53,12 @@ _METHODS = [{"label": " PCA", "value": "pca"}, {"label": " t-SNE", "value": "tsn
 
 
 def _fs(provider: DataProvider) -> FileSystem:
-    fs = getattr(provider, "fs", None)
-    return fs if fs is not None else open_fs(provider.logdir)  # type: ignore[no-any-return]
+    """The Store's file system (keeps remote storage options); through a ServedProvider's ``base`` too."""
+    for obj in (provider, getattr(provider, "base", None)):
+        fs = getattr(obj, "fs", None)
+        if fs is not None:
+            return fs  # type: ignore[no-any-return]
+    return open_fs(provider.logdir)
 
 
 def service_of(app_or_none: Any = None) -> ProjectorService | None:

@@ -199,32 +199,28 @@ def find_configs(fs: FileSystem) -> list[ConfigFile]:
 def resolve_inside(fs: FileSystem, base_dir: str, ref: str, what: str) -> str:
     """``ref`` (relative to ``base_dir``, or absolute) resolved to a real path inside the logdir.
 
-    Local paths are resolved with :func:`os.path.realpath` (every symlink followed) and
-    compared with the logdir's real path; remote URLs are normalised (``..`` removed).
-    Raises :class:`ProjectorError` naming ``what`` when the result lies outside the logdir.
+    The check is :func:`vizboard.data.safe_paths.resolve_within` (local paths: every
+    symlink followed and compared with the logdir's real path; URLs: ``..`` removed, same
+    prefix). Raises :class:`ProjectorError` naming ``what`` when the result lies outside.
     """
+    from vizboard.data.safe_paths import OutsideLogdirError, resolve_within
+
     if not ref:
         raise ProjectorError(f"{what}: empty path")
     if fs.remote:
-        scheme, _, rest = fs.root.partition("://")
-        root_path = posixpath.normpath("/" + rest.lstrip("/")).rstrip("/")
         if "://" in ref:
-            ref_scheme, _, ref_rest = ref.partition("://")
-            target = posixpath.normpath("/" + ref_rest.lstrip("/")) if ref_scheme == scheme else ""
+            candidate = ref
         else:
+            scheme = fs.root.partition("://")[0]
             base = _strip_scheme(base_dir) if "://" in base_dir else "/" + base_dir.lstrip("/")
-            target = posixpath.normpath(posixpath.join(base, ref))
-        if not target.startswith(root_path + "/"):
-            raise ProjectorError(f"{what} {ref!r} lies outside the logdir {fs.root}; refused")
-        return f"{scheme}://{target.lstrip('/')}"
-    path = os.path.expanduser(ref)
-    if not os.path.isabs(path):
-        path = os.path.join(base_dir, path)
-    real = os.path.realpath(path)
-    root = os.path.realpath(fs.root)
-    if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
-        raise ProjectorError(f"{what} {ref!r} resolves to {real}, outside the logdir {fs.root}; refused")
-    return real
+            candidate = f"{scheme}://{posixpath.join(base, ref).lstrip('/')}"
+    else:
+        path = os.path.expanduser(ref)
+        candidate = path if os.path.isabs(path) else os.path.join(base_dir, path)
+    try:
+        return resolve_within(fs.root, candidate)
+    except OutsideLogdirError as exc:
+        raise ProjectorError(f"{what} {ref!r} lies outside the logdir {fs.root}; refused ({exc})") from None
 
 
 def read_file(fs: FileSystem, path: str, what: str) -> bytes:
