@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, request
 
-from vizboard.data.colors import run_color
+from vizboard.data.colors import run_colors
 from vizboard.data.downsample import MAX_POINTS_LIMIT, X_AXES
 from vizboard.data.models import BlobRef, Kind
 from vizboard.data.provider import DataProvider
@@ -152,10 +152,12 @@ class _Routes:
         }
 
     def runs(self) -> Any:
+        runs = list(self.p.runs())
+        colors = run_colors([r.name for r in runs])  # by run order, as the page colours them
         return [
             {"name": r.name, "version": r.version, "last_wall_time": r.last_wall_time,
-             "num_files": r.num_files, "num_problems": r.num_problems, "color": run_color(r.name)}
-            for r in self.p.runs()
+             "num_files": r.num_files, "num_problems": r.num_problems, "color": c}
+            for r, c in zip(runs, colors)
         ]
 
     def tags(self) -> Any:
