@@ -1,6 +1,6 @@
 """``python -m bench``: run every side-by-side benchmark, each in its own process, and write the report.
 
-Usage: ``python -m bench [--quick] [--only writer,loader,serve,scale] [--out docs/benchmarks.md]``.
+Usage: ``python -m bench [--quick] [--only writer,loader,serve,scale,ui [--update]] [--out docs/benchmarks.md]``.
 
 Each module runs in a child process (fresh interpreter: import times and memory are not
 polluted by the other modules; a hang is stopped at ``--timeout``; a crash costs one module).
@@ -27,11 +27,11 @@ from pathlib import Path
 
 from bench import machine as machine_mod
 from bench.common import Measurement
-from bench.report import NotMeasured, preamble, render
+from bench.report import NotMeasured, preamble, previous_sections, render
 
 __all__ = ["MODULES", "ModuleOutcome", "main", "run_module"]
 
-MODULES: tuple[str, ...] = ("writer", "loader", "serve", "scale", "groups")
+MODULES: tuple[str, ...] = ("writer", "loader", "serve", "scale", "hostile", "groups", "ui")
 """Benchmark modules in run order; each is ``bench.<name>`` exposing ``run(quick) -> list[Measurement]``."""
 
 COMPETITOR_PACKAGES = frozenset(
@@ -43,6 +43,8 @@ _REPO = Path(__file__).resolve().parent.parent
 _DEFAULT_OUT = _REPO / "docs" / "benchmarks.md"
 _QUICK_TIMEOUT_S = 240.0
 _FULL_TIMEOUT_S = 2400.0
+_FULL_TIMEOUT_OVERRIDES = {"ui": 3600.0}  # bench.ui keeps to its per-logdir budgets (about 35 min)
+_QUICK_TIMEOUT_OVERRIDES = {"ui": 720.0}  # bench.ui stops starting trials after its own budget
 _STOP_GRACE_S = 20.0
 
 
@@ -201,7 +203,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(MODULES)}")
     parser.add_argument("--out", type=Path, help="Markdown file to write (default: docs/benchmarks.md; "
                         "with --quick a temporary file)")
-    parser.add_argument("--timeout", type=float, help="seconds allowed per module (default 240 quick, 2400 full)")
+    parser.add_argument("--timeout", type=float, help="seconds allowed per module (default 240 quick, 2400 full; "
+                        "ui: 720 quick, 3600 full)")
+    parser.add_argument("--update", action="store_true",
+                        help="with --only: keep the other modules' sections of the existing --out file "
+                             "(marked with their date) instead of dropping them")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
     parser.add_argument("--_result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -218,7 +224,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if args._child:
         return _child(args._child, args.quick, args._result)
-    timeout = args.timeout or (_QUICK_TIMEOUT_S if args.quick else _FULL_TIMEOUT_S)
+    def timeout_for(name: str) -> float:
+        if args.timeout:
+            return float(args.timeout)
+        if args.quick:
+            return _QUICK_TIMEOUT_OVERRIDES.get(name, _QUICK_TIMEOUT_S)
+        return _FULL_TIMEOUT_OVERRIDES.get(name, _FULL_TIMEOUT_S)
+
     if args.out is not None:
         out = args.out
     elif args.quick:
@@ -233,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.names:
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
         try:
-            outcome = run_module(name, args.quick, timeout)
+            outcome = run_module(name, args.quick, timeout_for(name))
         except KeyboardInterrupt:
             print(f"[bench] interrupted during {name}; its servers were stopped; no report written",
                   file=sys.stderr)
@@ -247,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
             for o in outcomes if o.status != "ok"]
     gaps += [NotMeasured(f"{m.group} / {m.figure}", (m.note or "no samples").split("not measured: ", 1)[-1])
              for m in measurements if not m.ours.values]
+    kept = ""
+    if args.update and out.exists():
+        kept = previous_sections(out.read_text(encoding="utf-8"), [m for m in MODULES if m not in args.names])
     minutes = max(1, math.ceil(duration / 60))
     text = render(
         measurements,
@@ -257,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         duration_s=duration,
         quick=args.quick,
         load_after=machine_mod.load_average(),
+        kept=kept,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -32,6 +32,8 @@ class Measurement:
     (same unit, same run, same machine). ``better`` says which direction wins.
     ``target`` is the DESIGN.md budget in words (e.g. ``">= 10x less than torch"``)
     and ``met`` whether this run met it (None when the budget is not checkable here).
+    ``no_ratio`` names competitors shown for context only: their figure measures a different
+    thing (e.g. a default setting against another default), so the report gives no ratio.
     """
 
     group: str
@@ -43,6 +45,7 @@ class Measurement:
     target: str | None = None
     met: bool | None = None
     note: str = ""
+    no_ratio: tuple[str, ...] = ()
 
 
 def repeat(fn: Callable[[], float], times: int) -> Sample:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -16,11 +17,15 @@ __all__ = [
     "format_sample",
     "format_ratio",
     "format_verdict",
+    "load_line",
+    "module_of_title",
+    "previous_sections",
+    "ratio_cell",
     "preamble",
     "render",
 ]
 
-GROUP_ORDER: tuple[str, ...] = ("writer", "loader", "serve", "scale")
+GROUP_ORDER: tuple[str, ...] = ("writer", "loader", "serve", "scale", "ui")
 """Groups are shown in this order (the order a user meets them), matched on the text before any
 ``:``; other groups follow in the order the modules returned them."""
 
@@ -29,7 +34,9 @@ _GROUP_TITLES = {
     "loader": "Loading event files",
     "serve": "Serving (live latency, chart requests)",
     "scale": "Scale (many runs and tags)",
+    "ui": "In the browser (what a user feels)",
 }
+_NO_RATIO = "no ratio (not the same thing)"
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,13 @@ def format_ratio(ours: Sample | None, theirs: Sample | None, better: str = "lowe
     return f"{_sig(1 / r)}x worse"
 
 
+def ratio_cell(m: Measurement, competitor: str, theirs: Sample | None) -> str:
+    """The ratio column of one competitor row: none for a competitor shown only for context."""
+    if competitor in m.no_ratio:
+        return _NO_RATIO
+    return format_ratio(m.ours, theirs, m.better)
+
+
 def format_verdict(met: bool | None) -> str:
     """Whether this run met the DESIGN.md target: a missed target is shown as missed."""
     if met is None:
@@ -144,7 +158,7 @@ _HOW_TO = """\
 python -m bench                 # every benchmark; writes docs/benchmarks.md{duration}
 python -m bench --quick         # CI-sized smoke run (a few minutes); writes a temporary file
 python -m bench --only scale --out /tmp/scale.md
-python -m bench.<name>          # one module alone, printing its table (writer, loader, serve, scale)
+python -m bench.<name>          # one module alone, printing its table (writer, loader, serve, scale, ui)
 ```
 
 Each module runs in a fresh Python process, one after the other, so import times and memory
@@ -168,18 +182,31 @@ shown as missed.
   stored point; and how soon an appended, fsynced record is visible in vizboard's store
   (watchdog and polling).
 - **Serving** (`bench/serve.py`; TensorBoard at its default reload interval and at
-  `--reload_interval 1`): live latency from the writer's `flush()` until the point is in the JSON
-  API, and until it is drawn on the page in headless Chromium (p50 and p95 over many flushes);
-  the server work of an idle open page; for one scalar chart over 10 runs x 1M points, the API's
-  time, the chart callback's time (first view, live update, zoom), the bytes sent and the points
-  per trace.
-- **Scale** (1,000 runs x 20 tags x 100 steps against TensorBoard on the same logdir,
-  `bench/scale.py`): seconds from launching the server until the first page answers and its run
-  list holds all 1,000 runs (TensorBoard: `/data/runs`), and until sampled runs serve every step;
-  the resident memory of the server's process tree after loading, and how much it grows over
-  100 rounds of requests (memory should grow with data, not with requests); the time from
-  entering a run regex in the run filter until the run list in Chromium shows exactly the
-  matching runs.
+  `--reload_interval 1`, all servers up at once and the points alternating between them): live
+  latency from the writer's `flush()` until the point is in the JSON API, and until it is drawn
+  on the page in headless Chromium (p50 and p95 over many flushes); the server work of an idle
+  open page; for one scalar chart over 10 runs x 1M points, the server time of the chart's data
+  (the page's `/api/page/series` route, or the Dash card callback on older pages) on first view
+  and on a live update where every run got a point (both must recompute smoothing; budget
+  0.3 s), asked again with no new data (cached), and zoomed; the bytes sent and the points per
+  trace.
+- **Scale** (1,000 runs x 20 tags x 50 steps written by tensorboardX, against TensorBoard on the
+  same logdir, `bench/scale.py`): fresh server processes alternating vizboard / TensorBoard;
+  seconds from launching the server until the first page answers and its run list holds all
+  1,000 runs (TensorBoard: `/data/runs`), and until every run serves every step; the resident
+  memory of the server's process tree after loading, and how much it grows over 100 rounds of
+  the same requests on both servers (memory should grow with data, not with requests).
+- **UI** (`bench/ui.py`; headless Chromium, vizboard's Scalars page against TensorBoard's Time
+  Series on the same tensorboardX logdirs, both servers up, trials alternating vizboard /
+  TensorBoard in fresh browser contexts): open the page until the first curve is drawn; type a
+  run regex until every chart in view shows only the matching runs; tick one run until its line
+  is drawn in every chart in view; scroll to each next section (opening it when collapsed) until
+  its charts in view are drawn; and, on the 1,000-run logdir, fresh launches until every run's
+  data is served. "Drawn" means painted: vizboard's card carries `data-vb-drawn` once Plotly's
+  draw promise resolved (pages without that hook: every Plotly trace rendered); TensorBoard's
+  chart worker reported a finished redraw after it received the series and their visibility
+  (`bench/ui_probes.py` says how this is observed). Targets are ratios of medians,
+  vizboard / TensorBoard.
 """
 
 
@@ -223,7 +250,7 @@ def _group_table(rows: Sequence[Measurement]) -> list[str]:
                         format_sample(m.ours, m.unit) if first else "″",
                         _cell(name),
                         format_sample(theirs, m.unit) if theirs is not None else "—",
-                        format_ratio(m.ours, theirs, m.better),
+                        ratio_cell(m, name, theirs),
                         _cell(m.target or "—") if first else "″",
                         format_verdict(m.met) if first else "″",
                     )
@@ -281,6 +308,68 @@ def _machine_section(machine: MachineFacts, load_after: tuple[float, float, floa
     return lines
 
 
+def load_line(machine: MachineFacts, load_after: tuple[float, float, float] | None) -> str:
+    """The machine's load during the run, for the header (empty when the OS does not report it)."""
+    if machine.load_average is None:
+        return ""
+    text = (f"Machine load: load average (1/5/15 min) {', '.join(f'{x:.2f}' for x in machine.load_average)} "
+            f"at start")
+    if load_after is not None:
+        text += f", {', '.join(f'{x:.2f}' for x in load_after)} at end"
+    return text + f", on {machine.logical_cores} logical cores."
+
+
+def module_of_title(title: str) -> str | None:
+    """Which module a report section (``### title``) belongs to, or None (e.g. "Not measured")."""
+    for module, text in _GROUP_TITLES.items():
+        if title == text:
+            return module
+    prefix = title.split(":", 1)[0].strip()
+    return prefix if prefix in GROUP_ORDER else None
+
+
+_KEPT_TITLE = "Kept from earlier runs (not rerun here)"
+_KEPT_RE = re.compile(r"^These figures were measured on (.+?) and copied unchanged", re.MULTILINE)
+
+
+def previous_sections(text: str, modules: Iterable[str]) -> str:
+    """The result sections of ``modules`` in an earlier report ``text``, verbatim, each under the
+    date (and load) of the run that measured it; empty when there are none.
+
+    Lets ``python -m bench --only X --update`` rerun some modules and keep the figures of the
+    others, clearly marked as older, instead of dropping them. Sections the earlier report had
+    itself kept keep their own, older date.
+    """
+    wanted = set(modules)
+    results = text.split("## Results", 1)[-1].split("\n## Machine", 1)
+    body = results[0]
+    when = re.search(r"^Run on ([^,.]+)", body, re.MULTILINE)
+    load = re.search(r"^- Load average \(1/5/15 min\) at start: (.+)$", results[1] if len(results) > 1 else "",
+                     re.MULTILINE)
+    run_date = (when.group(1) if when else "an earlier date") + (f" (load average at start: {load.group(1)})"
+                                                                 if load else "")
+    groups: dict[str, list[str]] = {}
+    for chunk in body.split("\n### ")[1:]:
+        title = chunk.split("\n", 1)[0].strip()
+        if title.startswith("Kept from"):
+            older = _KEPT_RE.findall(chunk)
+            for k, part in enumerate(re.split(r"^These figures were measured on .*$", chunk, flags=re.MULTILINE)[1:]):
+                for sub in part.split("\n#### ")[1:]:
+                    if module_of_title(sub.split("\n", 1)[0].strip()) in wanted:
+                        groups.setdefault(older[k] if k < len(older) else "an earlier date", []).append(
+                            "#### " + sub.rstrip())
+        elif module_of_title(title) in wanted:
+            groups.setdefault(run_date, []).append("#### " + chunk.rstrip())
+    if not groups:
+        return ""
+    out = [f"### {_KEPT_TITLE}"]
+    for date, chunks in groups.items():
+        out.append(f"These figures were measured on {date} and copied unchanged from that report; they were "
+                   "not measured in this run.")
+        out += chunks
+    return "\n\n".join(out)
+
+
 def render(
     measurements: Iterable[Measurement],
     *,
@@ -291,17 +380,21 @@ def render(
     duration_s: float | None = None,
     quick: bool = False,
     load_after: tuple[float, float, float] | None = None,
+    kept: str = "",
 ) -> str:
     """The whole Markdown document for one run.
 
     ``preamble`` (how to reproduce, what figures mean) goes first; ``header_note`` is a
     warning shown right under the title (e.g. the machine was busy). ``duration_s`` is the
-    wall time of the whole run in seconds.
+    wall time of the whole run in seconds. ``kept`` is a block of older sections
+    (:func:`previous_sections`) shown after this run's tables.
     """
     rows = list(measurements)
     out: list[str] = ["# vizboard benchmarks", ""]
-    if header_note:
-        out += [f"> {line}" if line else ">" for line in header_note.splitlines()] + [""]
+    load = load_line(machine, load_after)
+    if header_note or load:
+        lines = [x for x in (header_note, load) if x]
+        out += [f"> {line}" if line else ">" for line in "\n\n".join(lines).splitlines()] + [""]
     if quick:
         out += ["> **Quick (smoke) run**: CI-sized inputs and few repetitions; not a published comparison.", ""]
     if preamble:
@@ -320,6 +413,8 @@ def render(
     for group in _ordered_groups(rows):
         out += [f"### {_GROUP_TITLES.get(group, group)}", ""]
         out += _group_table([m for m in rows if m.group == group]) + [""]
+    if kept:
+        out += [kept.rstrip(), ""]
     if not_measured:
         out += ["### Not measured", ""]
         out += [f"- {_cell(item.module)}: not measured: {_cell(item.reason)}" for item in not_measured]

@@ -6,11 +6,14 @@ one point and ``flush()``es; the clock runs until the point is in ``/api/scalars
 5 ms) or drawn in the Scalars tab of a headless Chromium page (the Plotly graph's data polled
 every 10 ms). TensorBoard (``tensorboard --logdir X``, at its default reload interval and at
 ``--reload_interval 1``) is polled on ``/data/plugin/scalars/scalars``. Points are spaced by a
-random 0.2-0.5 s so they do not lock to any polling period.
+random 0.2-0.5 s so they do not lock to any polling period. vizboard and both TensorBoard
+settings run at once, each on its own logdir, and the API points alternate between them
+(A B C A B C ...), so a change in the machine's load hits every server alike.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import random
@@ -30,7 +33,7 @@ import numpy as np
 
 from bench.common import Measurement, Sample, summarize
 
-__all__ = ["run", "live_latency_ours", "live_latency_tensorboard", "chart_server_time"]
+__all__ = ["run", "live_api_interleaved", "chart_server_time"]
 
 REPO = Path(__file__).resolve().parents[1]
 RUN, TAG = "live", "live/x"
@@ -127,29 +130,10 @@ def _start_vizboard(logdir: Path) -> tuple[subprocess.Popen, str]:
     return proc, base
 
 
-def live_latency_ours(n: int, logdir: Path, idle: dict[str, float] | None = None) -> tuple[list[float], list[float]]:
-    """(API latencies, drawn-in-page latencies) in seconds for ``n`` points each; ``idle`` receives
-    the idle page's request rates."""
-    idle = {} if idle is None else idle
-    proc, base = _start_vizboard(logdir)
-    try:
-        url = f"{base}/api/scalars?run={RUN}&tag={TAG}&x_min=0"
-
-        def in_api(step: int) -> bool:
-            out = _get_json(url)
-            return isinstance(out, dict) and bool(out["step"]) and out["step"][-1] >= step
-
-        api = _measure_points(n, 10_000, in_api, logdir)
-        drawn = _page_latency(n, 20_000, base, logdir, idle)
-    finally:
-        _stop(proc)
-    return api, drawn
-
-
 def _page_latency(n: int, first_step: int, base: str, logdir: Path, idle: dict[str, float]) -> list[float]:
     from playwright.sync_api import sync_playwright
 
-    js = ("s => Array.from(document.querySelectorAll('.vb-card .js-plotly-plot')).some(g => (g._fullData || [])"
+    js = ("s => Array.from(document.querySelectorAll('.js-plotly-plot')).some(g => (g._fullData || [])"
           ".some(d => d.x && d.x.length && d.x[d.x.length - 1] >= s))")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
@@ -189,8 +173,8 @@ def _idle_cost(page, seconds: float = 10.0) -> dict[str, float]:
             "bytes_per_s": sum(b for _, b in seen) / seconds}
 
 
-def live_latency_tensorboard(n: int, logdir: Path, reload_interval: float | None) -> list[float]:
-    """API latencies (s) of TensorBoard's scalars route for ``n`` points."""
+def _start_tensorboard(logdir: Path, reload_interval: float | None) -> tuple[subprocess.Popen, Callable[[int], bool]]:
+    """Launch TensorBoard on ``logdir``; (process, "is step visible in its scalars route")."""
     exe = shutil.which("tensorboard")
     if exe is None:
         raise RuntimeError("tensorboard is not installed")
@@ -199,20 +183,48 @@ def live_latency_tensorboard(n: int, logdir: Path, reload_interval: float | None
     if reload_interval is not None:
         cmd += ["--reload_interval", str(reload_interval)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    url = f"{base}/data/plugin/scalars/scalars?run={RUN}&tag={urllib.request.quote(TAG, safe='')}"
-    try:
-        if not _wait(lambda: isinstance(_get_json(url), list), 120, 0.2):
-            raise RuntimeError("tensorboard did not serve the run within 120 s")
-
-        def visible(step: int) -> bool:
-            out = _get_json(url)
-            return isinstance(out, list) and bool(out) and max(p[1] for p in out) >= step
-
-        return _measure_points(n, 30_000 + (0 if reload_interval is None else 10_000), visible, logdir,
-                               timeout=60.0)
-    finally:
+    url = f"http://127.0.0.1:{port}/data/plugin/scalars/scalars?run={RUN}&tag={urllib.request.quote(TAG, safe='')}"
+    if not _wait(lambda: isinstance(_get_json(url), list), 120, 0.2):
         _stop(proc)
+        raise RuntimeError("tensorboard did not serve the run within 120 s")
+
+    def visible(step: int) -> bool:
+        out = _get_json(url)
+        return isinstance(out, list) and bool(out) and max(p[1] for p in out) >= step
+
+    return proc, visible
+
+
+def live_api_interleaved(n: int, targets: dict[str, tuple[Path, Callable[[int], bool]]],
+                         timeout: float = 60.0) -> dict[str, list[float]]:
+    """API latencies (s) per target, one point each in turn (A B C A B C ...) so load drift hits all alike.
+
+    ``targets`` maps a label to (run directory to write into, "is step visible"). Each point: a
+    random 0.2-0.5 s pause, ``add_scalar`` + ``flush()`` with logger's writer, then the clock runs
+    until the target's API shows the step (polled every 5 ms).
+    """
+    from logger import SummaryWriter
+
+    rng = random.Random(0)
+    writers = {label: SummaryWriter(str(d / RUN)) for label, (d, _) in targets.items()}
+    out: dict[str, list[float]] = {label: [] for label in targets}
+    try:
+        for k in range(n):
+            step = 10_000 + k
+            for label, (_, visible) in targets.items():
+                time.sleep(rng.uniform(0.2, 0.5))
+                writers[label].add_scalar(TAG, float(step), step)
+                writers[label].flush()
+                t0 = time.perf_counter()
+                while not visible(step):
+                    if time.perf_counter() - t0 > timeout:
+                        raise TimeoutError(f"{label}: step {step} not visible after {timeout} s")
+                    time.sleep(0.005)
+                out[label].append(time.perf_counter() - t0)
+    finally:
+        for w in writers.values():
+            w.close()
+    return out
 
 
 # -------------------------------------------------------------------------- chart server time
@@ -235,6 +247,17 @@ class _ArrayProvider:
             self.series[f"run{r:02d}"] = ScalarSeries(f"run{r:02d}", "loss", step, wall, v, 1)
 
     logdir = "/bench"
+
+    def append_point(self) -> None:
+        """Every run gets one more point and a new version, as when every run of a live sweep logs."""
+        from vizboard.data.models import ScalarSeries
+
+        for name, s in list(self.series.items()):
+            arrays = [np.append(s.step, s.step[-1] + 1), np.append(s.wall_time, s.wall_time[-1] + 0.01),
+                      np.append(s.value, s.value[-1])]
+            for a in arrays:
+                a.flags.writeable = False
+            self.series[name] = ScalarSeries(name, "loss", *arrays, s.version + 1)
 
     def version(self) -> int:
         return 1
@@ -317,11 +340,113 @@ def chart_server_time(runs: int, points: int, repeats: int) -> dict[str, Sample 
         return time.perf_counter() - t
 
     zoom = summarize([zoom_once() for _ in range(repeats)])
-    return {"api": api, "cold": cold, "warm": warm, "zoom": zoom, "api_bytes": float(api_bytes),
+
+    def live_once() -> float:
+        provider.append_point()  # every run changed: its smoothing must be recomputed, not cached
+        return figure_once(warm_cache)
+
+    live = summarize([live_once() for _ in range(repeats)])
+    return {"api": api, "cold": cold, "warm": warm, "zoom": zoom, "live": live, "api_bytes": float(api_bytes),
             "figure_bytes": float(fig_bytes), "points_per_trace": float(points_per_trace)}
 
 
+def page_series_time(runs: int, points: int, repeats: int) -> dict[str, Sample | float]:
+    """Server seconds of one chart's data on the browser-drawn Scalars page (``POST /api/page/series``
+    for ``runs`` x ``points``, as the page asks for it): first view (fresh server caches: smoothing
+    computed), live update of all runs (every run got a point: smoothing recomputed), the same
+    request again (cached) and a zoom to 5% of x; bytes (raw and gzip) and points per trace."""
+    from flask import Flask
+
+    from vizboard.page_api import register_page_api
+
+    provider = _ArrayProvider(runs, points)
+    items = [[n, "loss"] for n in sorted(provider.series)]
+
+    def new_client(prov: _ArrayProvider) -> tuple[object, int]:
+        server = Flask("bench")
+        data = register_page_api(server, prov)  # type: ignore[arg-type]
+        return server.test_client(), data.points_per_trace(runs)
+
+    client, per_trace = new_client(provider)
+    sizes: dict[str, float] = {}
+
+    def once(c: object, x_range: list[float] | None = None, key: str = "") -> float:
+        body = {"items": items, "smooth": "ema", "w": 0.6, "max_points": per_trace, "x_range": x_range}
+        t = time.perf_counter()
+        resp = c.post("/api/page/series", json=body, headers={"Accept-Encoding": "gzip"})  # type: ignore[attr-defined]
+        dt = time.perf_counter() - t
+        if resp.status_code != 200:
+            raise RuntimeError(f"/api/page/series answered {resp.status_code}: {resp.data[:200]!r}")
+        if key:
+            raw = gzip.decompress(resp.data) if resp.headers.get("Content-Encoding") == "gzip" else resp.data
+            payload = json.loads(raw)
+            sizes.update({"api_bytes": float(len(raw)), "gzip_bytes": float(len(resp.data)),
+                          "points_per_trace": float(max(s["k"] for s in payload["series"]))})
+        return dt
+
+    cold = summarize([once(new_client(provider)[0], key="x") for _ in range(repeats)])
+    once(client)
+    warm = summarize([once(client) for _ in range(repeats)])
+
+    def live_once() -> float:
+        provider.append_point()  # every run changed: its smoothing must be recomputed, not cached
+        return once(client)
+
+    live = summarize([live_once() for _ in range(repeats)])
+    rng = random.Random(0)
+
+    def zoom_once() -> float:
+        lo = rng.uniform(0, points * 0.9)
+        return once(client, [lo, lo + points * 0.05])
+
+    zoom = summarize([zoom_once() for _ in range(repeats)])
+    return {"cold": cold, "live": live, "warm": warm, "zoom": zoom, **sizes}
+
+
 # ------------------------------------------------------------------------------------- run
+
+def _live(n: int, tmp: Path, quick: bool, idle: dict[str, float]
+          ) -> tuple[list[float], list[float], dict[str, list[float]]]:
+    """(our API latencies, our drawn latencies, TensorBoard's API latencies per setting).
+
+    All servers run at once, each on its own logdir; API points alternate between them. Then,
+    TensorBoard stopped, Chromium measures our page on the same vizboard server.
+    """
+    ours_dir = tmp / "ours"
+    _seed_logdir(ours_dir)
+    proc, base = _start_vizboard(ours_dir)
+    procs: list[subprocess.Popen] = []
+    try:
+        url = f"{base}/api/scalars?run={RUN}&tag={TAG}&x_min=0"
+
+        def in_api(step: int) -> bool:
+            out = _get_json(url)
+            return isinstance(out, dict) and bool(out["step"]) and out["step"][-1] >= step
+
+        targets: dict[str, tuple[Path, Callable[[int], bool]]] = {"vizboard": (ours_dir, in_api)}
+        for label, interval in (("TensorBoard --reload_interval 1", 1.0), ("TensorBoard default", None)):
+            if quick and interval is None:
+                continue
+            d = tmp / ("tb-" + label.split()[-1].replace("-", ""))
+            _seed_logdir(d)
+            try:
+                tb_proc, visible = _start_tensorboard(d, interval)
+            except Exception as exc:  # a competitor problem is reported, not fatal
+                print(f"bench.serve: {label}: not measured: {exc}", file=sys.stderr)
+                continue
+            procs.append(tb_proc)
+            targets[label] = (d, visible)
+        lat = live_api_interleaved(n, targets)
+        for p in procs:
+            _stop(p)
+        procs.clear()
+        drawn = _page_latency(n, 20_000, base, ours_dir, idle)
+    finally:
+        for p in [*procs, proc]:
+            _stop(p)
+    api = lat.pop("vizboard")
+    return api, drawn, lat
+
 
 def run(quick: bool = False) -> list[Measurement]:
     """All serve measurements (``quick``: 5 live points, TensorBoard only at --reload_interval 1,
@@ -330,20 +455,8 @@ def run(quick: bool = False) -> list[Measurement]:
     out: list[Measurement] = []
     tmp = Path(tempfile.mkdtemp(prefix="vb-bench-serve-"))
     try:
-        ours_dir, tb_dir = tmp / "ours", tmp / "tb"
-        _seed_logdir(ours_dir)
         idle: dict[str, float] = {}
-        api, drawn = live_latency_ours(n, ours_dir, idle)
-        tb: dict[str, list[float]] = {}
-        for label, interval in (("TensorBoard --reload_interval 1", 1.0), ("TensorBoard default", None)):
-            if quick and interval is None:
-                continue
-            d = tb_dir / (label.split()[-1].replace("-", ""))
-            _seed_logdir(d)
-            try:
-                tb[label] = live_latency_tensorboard(n, d, interval)
-            except Exception as exc:  # a competitor problem is reported, not fatal
-                print(f"bench.serve: {label}: not measured: {exc}", file=sys.stderr)
+        api, drawn, tb = _live(n, tmp, quick, idle)
         for q, idx in (("p50", 0), ("p95", 1)):
             ours_api = _percentiles(api)[idx]
             theirs = {k: Sample((_percentiles(v)[idx],)) for k, v in tb.items()}
@@ -366,25 +479,51 @@ def run(quick: bool = False) -> list[Measurement]:
         shutil.rmtree(tmp, ignore_errors=True)
 
     runs, points = (10, 200_000) if quick else (10, 1_000_000)
-    res = chart_server_time(runs, points, 3 if quick else 5)
+    out += _chart_rows(runs, points, 3 if quick else 5)
+    return out
+
+
+def _chart_rows(runs: int, points: int, repeats: int) -> list[Measurement]:
+    """The scalar-chart rows: the browser-drawn page's series route when it exists, else the Dash
+    card callback (older pages); the JSON API's time for the same chart in both cases."""
+    import importlib.util
+
     size = f"{runs} runs x {points:,} points"
-    for key, what, target in (
-        ("api", f"/api/scalars for every run of one chart ({size})", "<= 0.3 s"),
-        ("cold", f"chart figure callback, first view: smoothing computed ({size})", None),
-        ("warm", f"chart figure callback, live update: smoothing cached ({size})", "<= 0.3 s"),
-        ("zoom", f"chart figure callback, zoom to 5% of x ({size})", None),
-    ):
+    group = "serve: scalar chart"
+    out: list[Measurement] = []
+    page = importlib.util.find_spec("vizboard.page_api") is not None
+    try:
+        res = page_series_time(runs, points, repeats) if page else chart_server_time(runs, points, repeats)
+    except ImportError as exc:  # the page's server-side path moved: say so, keep the rest
+        return [Measurement(group=group, figure="chart data for the page", unit="s", ours=Sample(()),
+                            note=f"not measured: {exc}")]
+    what = "POST /api/page/series (the page's chart data)" if page else "chart figure callback"
+    rows: list[tuple[str, str, str | None]] = [
+        ("cold", f"{what}, first view: smoothing computed ({size})", "<= 0.3 s"),
+        ("live", f"{what}, live update of all runs: every run got a point, smoothing recomputed ({size})",
+         "<= 0.3 s"),
+        ("warm", f"{what}, same data asked again (answered from the cache; no new data) ({size})", None),
+        ("zoom", f"{what}, zoom to 5% of x ({size})", None),
+    ]
+    if not page:
+        rows.insert(0, ("api", f"/api/scalars for every run of one chart ({size})", "<= 0.3 s"))
+    for key, figure, target in rows:
         s = res[key]
         assert isinstance(s, Sample)
-        out.append(Measurement(group="serve: scalar chart", figure=what, unit="s", ours=s, better="lower",
+        out.append(Measurement(group=group, figure=figure, unit="s", ours=s, better="lower",
                                target=target, met=(s.median <= 0.3) if target else None))
-    out.append(Measurement(group="serve: scalar chart", figure=f"payload: API JSON, all runs ({size})",
-                           unit="bytes", ours=Sample((res["api_bytes"],)), better="lower"))
-    out.append(Measurement(group="serve: scalar chart", figure=f"payload: figure JSON sent to the page ({size})",
-                           unit="bytes", ours=Sample((res["figure_bytes"],)), better="lower"))
-    out.append(Measurement(group="serve: scalar chart", figure="points per trace drawn", unit="points",
-                           ours=Sample((res["points_per_trace"],)), better="lower", target="<= 4000",
-                           met=res["points_per_trace"] <= 4000))
+    if page:
+        out.append(Measurement(group=group, figure=f"payload: packed series of one chart ({size})", unit="bytes",
+                               ours=Sample((res["api_bytes"],)), better="lower",
+                               note=f"{res['gzip_bytes']:.0f} bytes gzip-compressed as sent"))
+    else:
+        out.append(Measurement(group=group, figure=f"payload: API JSON, all runs ({size})",
+                               unit="bytes", ours=Sample((res["api_bytes"],)), better="lower"))
+        out.append(Measurement(group=group, figure=f"payload: figure JSON sent to the page ({size})",
+                               unit="bytes", ours=Sample((res["figure_bytes"],)), better="lower"))
+    ppt = float(res["points_per_trace"])  # type: ignore[arg-type]
+    out.append(Measurement(group=group, figure="points per trace drawn", unit="points",
+                           ours=Sample((ppt,)), better="lower", target="<= 4000", met=ppt <= 4000))
     return out
 
 

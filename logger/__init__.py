@@ -10,15 +10,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["SummaryWriter", "init", "log", "finish", "get_writer", "__version__"]
+__all__ = ["SummaryWriter", "ArgumentError", "init", "log", "finish", "get_writer", "__version__"]
 
 __version__ = "0.1.0"
 """The distribution's version (vizboard and logger ship together)."""
 
-_LAZY = {"SummaryWriter": "logger.writer", "init": "logger.api", "log": "logger.api", "finish": "logger.api",
+_LAZY = {"SummaryWriter": "logger.writer", "ArgumentError": "logger._convert", "init": "logger.api", "log": "logger.api", "finish": "logger.api",
          "get_writer": "logger.api"}
 
 if TYPE_CHECKING:
+    from logger._convert import ArgumentError
     from logger.api import finish, get_writer, init, log
     from logger.writer import SummaryWriter
 

@@ -2,8 +2,9 @@
 
 The training thread only appends small tuples to a deque (:meth:`EventFileWriter.put`).
 A daemon writer thread wakes at least every ``flush_secs`` (or early when the queue is
-half full or on :meth:`flush`), turns the queued items into Event payloads, frames them
-(:func:`logger.records.frame` layout, header CRCs cached per length) and appends them
+half full or on :meth:`flush`), turns the queued items into Event payloads (scalars by
+:mod:`logger.scalar_event`), frames them (:func:`logger.records.frame_into`, header
+bytes cached per length) and appends them
 to the file with ``os.write`` on an ``O_APPEND`` descriptor, many records per call.
 There is no user-space buffer: once ``os.write`` returned, the bytes are in the kernel
 and survive a SIGKILL of the process (``fsync`` only on ``flush(sync=True)``). For an
@@ -13,16 +14,15 @@ fsspec URL as logdir the bytes go to a :class:`logger.storage.RemoteSink` instea
 Queue items are tuples ``(encode, a, b, step, wall_time)``: ``encode(a, b, step,
 wall_time)`` runs on the writer thread and returns one payload (bytes) or a list of
 them. :data:`SCALAR` is a sentinel for the hand-encoded scalar fast path
-(``a`` = tag bytes, ``b`` = value). A failure on the writer thread is stored and raised
+(``a`` = tag str, ``b`` = value; queued by :meth:`EventFileWriter.put_scalar`).
+A failure on the writer thread is stored and raised
 by the next call on the training thread; the writer keeps unwritten bytes and retries.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import os
-import struct
 import threading
 import time
 import weakref
@@ -30,32 +30,21 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import google_crc32c
-
+from logger.records import frame_all, frame_into
+from logger.scalar_event import FILE_VERSION_KEY, SOURCE_METADATA_KEY, encode_event_header, encode_scalar_run, varint
 from logger.storage import Sink, open_sink
 
 __all__ = [
     "SCALAR",
     "EventFileWriter",
     "WriterThreadError",
-    "encode_scalar_event",
-    "encode_event_header",
     "event_file_name",
 ]
 
 _FILE_COUNTER = itertools.count()  # process-wide, like tensorboard's EventFileWriter
-_MASK_DELTA = 0xA282EAD8
-_U32 = struct.Struct("<I")
-_U64 = struct.Struct("<Q")
-_F32 = struct.Struct("<f")
-_F64 = struct.Struct("<d")
 _VERSION = b"brain.Event:2"
 _WRITER_NAME = b"vizboard.logger"
 _DEFAULT_MAX_BYTES = 256 << 20
-_SMALL = [bytes([i]) for i in range(0x80)]
-_STEP1 = [b"\x10" + b for b in _SMALL]
-_F64_TAGGED = struct.Struct("<Bd")
-crc32c = google_crc32c.value
 
 
 class _Scalar:
@@ -67,62 +56,6 @@ SCALAR: Any = _Scalar()
 
 class WriterThreadError(RuntimeError):
     """The writer thread failed (e.g. the disk is full); raised on the training thread."""
-
-
-def _masked(data: bytes) -> int:
-    crc = google_crc32c.value(data)
-    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
-
-
-def _varint(n: int) -> bytes:
-    if 0 <= n < 0x80:
-        return _SMALL[n]
-    if 0 < n < 0x4000:
-        return bytes(((n & 0x7F) | 0x80, n >> 7))
-    if 0 < n < 0x200000:
-        return bytes(((n & 0x7F) | 0x80, ((n >> 7) & 0x7F) | 0x80, n >> 14))
-    if n < 0:
-        n += 1 << 64
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _scalar_tail(tag: str) -> bytes:
-    """Event field 5 up to the simple_value's 4 bytes, for ``tag`` (its length is fixed per tag)."""
-    b = tag.encode("utf-8")
-    val_len = 1 + len(_varint(len(b))) + len(b) + 5
-    summ = b"\x0a" + _varint(val_len) + b"\x0a" + _varint(len(b)) + b + b"\x15"
-    return b"\x2a" + _varint(len(summ) + 4) + summ
-
-
-def encode_event_header(wall_time: float, step: int) -> bytes:
-    """Encode Event fields 1 (wall_time) and 2 (step, omitted at 0) as protobuf bytes."""
-    head = b"\x09" + _F64.pack(wall_time)
-    return head + b"\x10" + _varint(step) if step else head
-
-
-def _f32(value: float) -> bytes:
-    try:
-        return _F32.pack(value)
-    except OverflowError:  # finite but beyond float32: protobuf stores +-inf
-        return _F32.pack(math.copysign(math.inf, value))
-
-
-def encode_scalar_event(tag: bytes, value: float, step: int, wall_time: float, metadata: bytes = b"") -> bytes:
-    """Hand-encode ``Event{wall_time, step, summary{value{tag, simple_value, metadata}}}``.
-
-    Byte-identical to protobuf's serialization (fields in number order); ``metadata``
-    is an already serialized SummaryMetadata (empty = none).
-    """
-    val = b"\x0a" + _varint(len(tag)) + tag + b"\x15" + _f32(value)
-    if metadata:
-        val += b"\x4a" + _varint(len(metadata)) + metadata
-    summ = b"\x0a" + _varint(len(val)) + val
-    return encode_event_header(wall_time, step) + b"\x2a" + _varint(len(summ)) + summ
 
 
 def event_file_name(suffix: str = "") -> str:
@@ -148,7 +81,7 @@ class _Core:
 
     def __init__(self, path: str, max_queue: int, flush_secs: float, sink: Sink) -> None:
         self.path = path
-        self.queue: deque[tuple] = deque()
+        self.queue: deque[tuple[Any, ...]] = deque()
         self.max_items = max(1, int(max_queue))
         self.wake_at = max(1, self.max_items // 2)
         self.flush_secs = float(flush_secs)
@@ -199,34 +132,18 @@ class _Core:
                 if batch:
                     with self.space:
                         self.space.notify_all()
-            for item in batch:
+            i, nb = 0, len(batch)
+            while i < nb:
+                item = batch[i]
                 enc = item[0]
+                if enc is SCALAR:  # Event bytes: logger.scalar_event; framing: logger.records
+                    scalars, i, err = encode_scalar_run(batch, i, SCALAR, tags, _as_float)
+                    frame_all(pending, scalars, cache)
+                    if err is not None:
+                        self.error = err
+                    continue
+                i += 1
                 try:
-                    if enc is SCALAR:
-                        # Event{1: wall_time, 2: step, 5: Summary{1: Value{1: tag, 2: simple_value}}}
-                        tail = tags.get(item[1])
-                        if tail is None:
-                            tail = tags[item[1]] = _scalar_tail(item[1])
-                        value = item[2]
-                        try:
-                            v4 = _F32.pack(value)
-                        except (OverflowError, struct.error):
-                            v4 = _f32(_as_float(value))
-                        step = item[3]
-                        if step:
-                            payload = _F64_TAGGED.pack(9, item[4]) + (_STEP1[step] if 0 < step < 128 else b"\x10" + _varint(step)) + tail + v4
-                        else:
-                            payload = _F64_TAGGED.pack(9, item[4]) + tail + v4
-                        n = len(payload)
-                        head = cache.get(n)
-                        if head is None:
-                            h = _U64.pack(n)
-                            head = cache[n] = h + _U32.pack(_masked(h))
-                        crc = crc32c(payload)
-                        pending += head
-                        pending += payload
-                        pending += _U32.pack((((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF)
-                        continue
                     if type(enc) is _Marker:
                         markers.append(enc)
                         continue
@@ -236,14 +153,7 @@ class _Core:
                     self.error = exc
                     continue
                 for payload in (payloads,) if type(payloads) is bytes else payloads:
-                    n = len(payload)
-                    head = cache.get(n)
-                    if head is None:
-                        h = _U64.pack(n)
-                        head = cache[n] = h + _U32.pack(_masked(h))
-                    pending += head
-                    pending += payload
-                    pending += _U32.pack(_masked(payload))
+                    frame_into(pending, payload, cache)
             if len(pending) > (1 << 20):
                 self.write_pending(False)
         self.bytes_out += freed
@@ -309,9 +219,9 @@ class EventFileWriter:
         sink, path = open_sink(logdir, event_file_name(filename_suffix), lambda: event_file_name(filename_suffix),
                                storage_options)
         core = self._core = _Core(path, max_queue, flush_secs, sink)
-        first = encode_event_header(time.time(), 0) + b"\x1a" + _varint(len(_VERSION)) + _VERSION
-        src = b"\x0a" + _varint(len(_WRITER_NAME)) + _WRITER_NAME
-        core.queue.append((_raw, first + b"\x52" + _varint(len(src)) + src, None, 0, 0.0))
+        first = encode_event_header(time.time(), 0) + bytes([FILE_VERSION_KEY]) + varint(len(_VERSION)) + _VERSION
+        src = b"\x0a" + varint(len(_WRITER_NAME)) + _WRITER_NAME  # SourceMetadata.writer (field 1)
+        core.queue.append((_raw, first + bytes([SOURCE_METADATA_KEY]) + varint(len(src)) + src, None, 0, 0.0))
         core.thread.start()
         self._finalizer = weakref.finalize(self, _shutdown, core)
 
@@ -319,6 +229,11 @@ class EventFileWriter:
     def path(self) -> str:
         """Path of the event file being written."""
         return self._core.path
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called (nothing more can be queued)."""
+        return self._core.closed
 
     def get_logdir(self) -> str:
         """Directory holding the event file."""
@@ -339,7 +254,7 @@ class EventFileWriter:
         if core.closed:
             raise RuntimeError(f"this writer is closed ({core.path}); create a new SummaryWriter")
 
-    def put(self, item: tuple, nbytes: int = 0) -> None:
+    def put(self, item: tuple[Any, ...], nbytes: int = 0) -> None:
         """Queue one item; blocks while the queue is full (never drops).
 
         ``nbytes``: memory held by the item's arrays (must equal what the writer frees:
@@ -356,6 +271,21 @@ class EventFileWriter:
         if n >= core.wake_at:
             self._backpressure(n)
 
+    def put_scalar(self, tag: str, value: Any, step: int, wall_time: float) -> None:
+        """Queue one plain scalar (``simple_value``), encoded on the writer thread.
+
+        The training thread's fast path: ``tag`` a str, ``value`` a float (or anything with
+        ``.item()``, read on the writer thread), ``step`` an int, ``wall_time`` in seconds;
+        the caller has validated them. Blocks only while the queue is full.
+        """
+        core = self._core
+        if core.error is not None or core.closed:
+            self.check()
+        q = core.queue
+        q.append((SCALAR, tag, value, step, wall_time))
+        if len(q) >= core.wake_at:
+            self._backpressure(len(q))
+
     def put_raw(self, payload: bytes) -> None:
         """Queue an already serialized Event payload."""
         self.put((_raw, payload, None, 0, 0.0))
@@ -366,7 +296,8 @@ class EventFileWriter:
         if n < core.max_items and core.bytes_in - core.bytes_out < core.max_bytes:
             return
         with core.space:
-            while (len(core.queue) >= core.max_items or core.bytes_in - core.bytes_out >= core.max_bytes) and core.thread.is_alive():
+            while ((len(core.queue) >= core.max_items or core.bytes_in - core.bytes_out >= core.max_bytes)
+                   and core.thread.is_alive()):
                 core.wake.set()
                 core.space.wait(0.05)
 

@@ -226,7 +226,7 @@ def build(model: Any, input_to_model: Any = None, verbose: bool = False,
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.jit.trace's deprecation notice
             with contextlib.redirect_stdout(io.StringIO()):  # torch prints "Error occurs, No graph saved"
-                gd, rm = _torch_graph(model, input_to_model, verbose, use_strict_trace)
+                gd, rm = _torch_graph(model, input_to_model, verbose, use_strict_trace)  # type: ignore[no-untyped-call]
     except Exception as exc:  # the tracer raises many types (TracingCheckError, RuntimeError, ...)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         hint = " (use_strict_trace=False may help)" if use_strict_trace else ""
@@ -270,4 +270,5 @@ def onnx_graph_def(path: Any, wall_time: float) -> bytes:
         nodes.append(graph_pb2.NodeDef(name=node.output[0], op=node.op_type, input=list(node.input),
                                        attr={"parameters": graph_pb2.AttrValue(s=params.encode("utf-8"))}))
     gd = graph_pb2.GraphDef(node=nodes, versions=graph_pb2.VersionDef(producer=22))
-    return event_pb2.Event(wall_time=wall_time, graph_def=gd.SerializeToString()).SerializeToString()
+    data: bytes = event_pb2.Event(wall_time=wall_time, graph_def=gd.SerializeToString()).SerializeToString()
+    return data

@@ -164,8 +164,8 @@ def figure_to_chw(figure: Any, close: bool = True) -> Any:
     from matplotlib.backends import backend_agg
 
     canvas = backend_agg.FigureCanvasAgg(figure)
-    canvas.draw()
-    data = np.frombuffer(canvas.buffer_rgba(), dtype=np.uint8)
+    canvas.draw()  # type: ignore[no-untyped-call]
+    data = np.frombuffer(canvas.buffer_rgba(), dtype=np.uint8)  # type: ignore[no-untyped-call]
     w, h = figure.canvas.get_width_height()
     chw = np.moveaxis(data.reshape([h, w, 4])[:, :, 0:3], source=2, destination=0).copy()
     if close:

@@ -52,7 +52,8 @@ def remote_fs(url: str, storage_options: dict[str, Any] | None = None) -> tuple[
         raise ImportError(f"log_dir {url!r} is a URL: writing to {protocol}:// needs fsspec "
                           f"(pip install fsspec, plus the package for {protocol}://, e.g. s3fs for s3://)") from None
     try:
-        return fsspec.core.url_to_fs(url, **(storage_options or {}))
+        fs, path = fsspec.core.url_to_fs(url, **(storage_options or {}))
+        return fs, str(path)
     except ImportError as exc:
         from fsspec.registry import known_implementations
 

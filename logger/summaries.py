@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from logger._convert import ArgumentError
 from logger._pb import event_pb2, hparams_pb2, layout_pb2, plugins_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
 
 __all__ = [
@@ -47,7 +48,8 @@ MODULE_GRAPH_PLUGIN = "vizboard_module_graph"
 
 def event_bytes(summary: Summary, step: int, wall_time: float) -> bytes:
     """Serialize ``Event{wall_time, step, summary}``."""
-    return event_pb2.Event(wall_time=wall_time, step=step, summary=summary).SerializeToString()
+    data: bytes = event_pb2.Event(wall_time=wall_time, step=step, summary=summary).SerializeToString()
+    return data
 
 
 def _meta(plugin: str, content: bytes = b"") -> SummaryMetadata:
@@ -68,11 +70,54 @@ def scalar_tensor(tag: str, value: float, double_precision: bool = False) -> Sum
     return Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=_meta("scalars"))])
 
 
+# dtype name (torch's without "torch.", or numpy's) -> (TensorProto dtype, value field, kind), as torch's tensor_proto
+_TENSOR_DTYPES = {
+    "float16": ("DT_HALF", "half_val", "half"), "half": ("DT_HALF", "half_val", "half"),
+    "bfloat16": ("DT_BFLOAT16", "half_val", "half"),
+    "float32": ("DT_FLOAT", "float_val", "list"), "float64": ("DT_DOUBLE", "double_val", "list"),
+    "int8": ("DT_INT8", "int_val", "list"), "uint8": ("DT_UINT8", "uint32_val", "list"),
+    "qint8": ("DT_UINT8", "int_val", "list"), "int16": ("DT_INT16", "int_val", "list"),
+    "int32": ("DT_INT32", "int_val", "list"), "qint32": ("DT_INT32", "int_val", "list"),
+    "int64": ("DT_INT64", "int64_val", "list"), "bool": ("DT_BOOL", "bool_val", "list"),
+    "complex64": ("DT_COMPLEX64", "scomplex_val", "complex"), "complex128": ("DT_COMPLEX128", "dcomplex_val", "complex"),
+}
+
+
+def tensor_dtype_name(x: Any) -> str:
+    """``x``'s dtype as a key of the add_tensor table (``torch.float32`` and numpy ``float32`` -> ``float32``)."""
+    return str(x.dtype).removeprefix("torch.")
+
+
+def tensor_summary(tag: str, t: Any) -> Summary:
+    """torch ``tensor_proto``: the whole tensor, values in the dtype's ``*_val`` field, plugin ``tensor``.
+
+    Half and bfloat16 values are stored as torch stores them: the bits of each value as a
+    float32, read as int32. Complex values are interleaved (real, imaginary).
+    """
+    import struct
+
+    import numpy as np
+
+    dtype, field, kind = _TENSOR_DTYPES[tensor_dtype_name(t)]
+    if kind == "half":
+        flat = t.float().flatten().tolist() if hasattr(t, "float") else np.asarray(t, np.float32).reshape(-1).tolist()
+        values: list[Any] = [struct.unpack("i", struct.pack("f", f))[0] for f in flat]
+    elif kind == "complex":
+        arr = t.numpy() if hasattr(t, "numpy") else np.asarray(t)
+        values = np.stack([arr.real, arr.imag], -1).reshape(-1).tolist()
+    else:
+        values = t.flatten().tolist() if hasattr(t, "flatten") else np.asarray(t).reshape(-1).tolist()
+    proto = tensor_pb2.TensorProto(dtype=dtype, tensor_shape=_shape(*(int(d) for d in t.shape)))
+    getattr(proto, field).extend(values)
+    return Summary(value=[Summary.Value(tag=tag, metadata=_meta("tensor"), tensor=proto)])
+
+
 @functools.lru_cache(maxsize=256)
 def scalars_metadata(chart: str) -> bytes:
     """Serialized SummaryMetadata for an ``add_scalars`` member: plugin ``scalars`` + vizboard_chart."""
     content = plugins_pb2.ScalarPluginData(vizboard_chart=chart).SerializeToString()
-    return _meta("scalars", content).SerializeToString()
+    data: bytes = _meta("scalars", content).SerializeToString()
+    return data
 
 
 # ---------------------------------------------------------------------------- histograms

@@ -30,8 +30,9 @@ from typing import Any
 
 from logger import _convert, storage
 from logger._convert import capture, check_step, check_tag, check_walltime
-from logger.event_file import SCALAR, EventFileWriter, _nbytes, encode_scalar_event
+from logger.event_file import EventFileWriter, _nbytes
 from logger.file_writer import FileWriter
+from logger.scalar_event import encode_scalar_event
 from logger.system_metrics import sampler_for_writer
 from logger.timing import StepTimer
 
@@ -49,7 +50,7 @@ def _default_logdir(comment: str) -> str:
 
 
 # ---------------------------------------------------------------- writer-thread encoders
-def _enc_summary(build: Any, args: tuple, step: int, wall: float) -> bytes:
+def _enc_summary(build: Any, args: tuple[Any, ...], step: int, wall: float) -> bytes:
     from logger.summaries import event_bytes
 
     return event_bytes(build(*args), step, wall)
@@ -109,10 +110,11 @@ def _b_pr(tag: str, labels: Any, preds: Any, num_thresholds: int, weights: Any) 
     return pr_curve(tag, _convert.to_numpy(labels), _convert.to_numpy(preds), num_thresholds, w)
 
 
-def _b_pr_raw(tag: str, arrays: tuple, num_thresholds: int) -> Any:
+def _b_pr_raw(tag: str, arrays: tuple[Any, ...], num_thresholds: int) -> Any:
     from logger.summaries import pr_curve_raw
 
-    return pr_curve_raw(tag, *(_convert.to_numpy(a) for a in arrays), num_thresholds=num_thresholds)
+    tp, fp, tn, fn, precision, recall = (_convert.to_numpy(a) for a in arrays)
+    return pr_curve_raw(tag, tp, fp, tn, fn, precision, recall, num_thresholds=num_thresholds)
 
 
 def _b_mesh(tag: str, vertices: Any, colors: Any, faces: Any, config: Any) -> Any:
@@ -136,7 +138,7 @@ def _end_session(fw: EventFileWriter, hp: dict[str, Any], success: bool | None) 
     """Write ``_hparams_/session_end_info`` (and a deferred experiment) once; ``success=None``: decide at exit."""
     from logger import summaries
 
-    if hp["ended"] or fw._core.closed:
+    if hp["ended"] or fw.closed:
         return
     hp["ended"] = True
     if success is None:  # interpreter exit: an uncaught exception leaves sys.last_type behind
@@ -187,7 +189,6 @@ class SummaryWriter:
         self.filename_suffix = filename_suffix
         self._fw: EventFileWriter | None = None
         self._file: FileWriter | None = None  # torch-style wrapper handed out by the file_writer property
-        self._core: Any = None  # self._fw's queue state, for add_scalar's inlined put
         self._hparams: dict[str, Any] | None = None
         self._projector: Any = None
         self._system = sampler_for_writer(self, system_metrics)  # validated before any file exists
@@ -201,8 +202,7 @@ class SummaryWriter:
         fw = self._fw
         if fw is None:
             fw = self._fw = EventFileWriter(self.log_dir, self.max_queue, self.flush_secs, self.filename_suffix,
-                                           self.storage_options)
-            self._core = fw._core
+                                            self.storage_options)
             if self.purge_step is not None:
                 from logger._pb import event_pb2
 
@@ -233,7 +233,7 @@ class SummaryWriter:
         """Directory where event files are written."""
         return self.log_dir
 
-    def _put(self, build: Any, args: tuple, global_step: Any, walltime: Any) -> None:
+    def _put(self, build: Any, args: tuple[Any, ...], global_step: Any, walltime: Any) -> None:
         step = global_step if type(global_step) is int else check_step(global_step)
         wall = _time() if walltime is None else check_walltime(walltime)
         fw = self._fw or self._get_file_writer()
@@ -258,14 +258,7 @@ class SummaryWriter:
         if new_style:
             (self._fw or self._get_file_writer()).put((_enc_summary, _b_scalar_tensor, (tag, value, bool(double_precision)), step, wall))
             return
-        core = self._core  # fast path: EventFileWriter.put inlined
-        if core is None or core.error is not None or core.closed:
-            (self._fw or self._get_file_writer()).put((SCALAR, tag, value, step, wall))
-            return
-        q = core.queue
-        q.append((SCALAR, tag, value, step, wall))
-        if len(q) >= core.wake_at:
-            self._fw._backpressure(len(q))  # type: ignore[union-attr]
+        (self._fw or self._get_file_writer()).put_scalar(tag, value, step, wall)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: Mapping[str, Any], global_step: int | None = None,
                     walltime: float | None = None) -> None:
@@ -280,6 +273,18 @@ class SummaryWriter:
         fw = self._fw or self._get_file_writer()
         for tag, value in items:
             fw.put((_enc_scalar_meta, (tag, main_tag), value, step, wall))
+
+    def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None, walltime: float | None = None) -> None:
+        """The whole tensor (torch ``add_tensor``: dtype kept, plugin ``tensor``; TensorBoard shows no dashboard for it)."""
+        from logger.summaries import _TENSOR_DTYPES, tensor_dtype_name
+
+        tag = check_tag(tag)
+        snap = capture(tensor, "tensor", numeric=False)
+        if tensor_dtype_name(snap) not in _TENSOR_DTYPES:
+            raise _convert.ArgumentError(f"tensor has unsupported dtype {snap.dtype}; use a bool, int, float or complex tensor")
+        if _nbytes(snap) >= (1 << 31):
+            raise _convert.ArgumentError("tensor is bigger than protocol buffer's hard limit of 2GB in size")
+        self._put(_call("tensor_summary"), (tag, snap), global_step, walltime)
 
     # ------------------------------------------------------------------ histograms
     def add_histogram(self, tag: str, values: Any, global_step: int | None = None, bins: Any = "tensorflow",
@@ -538,7 +543,7 @@ class SummaryWriter:
                  global_step: int | None = None, walltime: float | None = None) -> None:
         """Mesh / point cloud as torch writes it: ``vertices``, ``colors``, ``faces`` each [B, N, 3]."""
         tag = check_tag(tag)
-        parts = []
+        parts: list[Any] = []
         for arr, name in ((vertices, "vertices"), (colors, "colors"), (faces, "faces")):
             if arr is None:
                 parts.append(None)
@@ -567,7 +572,7 @@ class SummaryWriter:
         try:
             self._end_hparams(sys.exc_info()[0] is None)
         finally:
-            fw, self._fw, self._core, self._file = self._fw, None, None, None
+            fw, self._fw, self._file = self._fw, None, None
             fw.close()
 
     def __enter__(self) -> SummaryWriter:

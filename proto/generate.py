@@ -1,4 +1,10 @@
-"""Regenerate the committed protobuf modules in logger/_pb/ from proto/logger/_pb/*.proto."""
+"""Regenerate the committed protobuf modules in logger/_pb/ from proto/logger/_pb/*.proto.
+
+Run it with grpcio-tools==1.62.3 (protoc 25.1) in a throwaway venv (it needs protobuf < 5):
+its gencode loads on every protobuf runtime from 3.20.3 to the newest (7.x), which newer
+protoc output does not (it checks the runtime is at least its own version).
+tests/integration/test_logger_envs.py checks the committed files are exactly its output.
+"""
 
 from __future__ import annotations
 

@@ -3,27 +3,28 @@
 Every route reads through the :class:`~vizboard.data.provider.DataProvider`; runs and
 tags are looked up by name there and never joined to file paths, so no request can
 reach a file outside the logdir. Unknown runs, tags and paths give a 404 JSON error.
-Non-finite floats travel as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``.
+Every response is encoded by :func:`vizboard.data.serialize.dumps`: every float, values and
+wall times alike, travels as a number or, if non-finite, as ``"NaN"``, ``"Infinity"`` or
+``"-Infinity"``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from flask import Blueprint, Flask, Response, request
 
-from vizboard.data.downsample import MAX_POINTS_LIMIT, X_AXES, select_indices
+from vizboard.data.colors import run_color
+from vizboard.data.downsample import MAX_POINTS_LIMIT, X_AXES
 from vizboard.data.models import BlobRef, Kind
 from vizboard.data.provider import DataProvider
-from vizboard.data.serialize import json_float
-from vizboard.figures.theme import run_color
+from vizboard.data.serialize import dumps, float_list
+from vizboard.data.served import served
 
-__all__ = ["register_api", "ApiError", "sniff_mime", "float_list", "API_VERSION"]
+__all__ = ["register_api", "register_not_found_handlers", "ApiError", "sniff_mime", "float_list", "API_VERSION"]
 
 API_VERSION = 1
 """Bumped when a response changes incompatibly."""
@@ -41,33 +42,11 @@ class ApiError(Exception):
         self.message = message
 
 
-def float_list(a: np.ndarray) -> list[float | str]:
-    """``a`` as a JSON-safe list: non-finite values become "NaN"/"Infinity"/"-Infinity"."""
-    arr = np.asarray(a, dtype=np.float64)
-    out: list[Any] = arr.tolist()
-    bad = np.nonzero(~np.isfinite(arr))[0]
-    for i in bad.tolist():
-        out[i] = json_float(out[i])
-    return out
-
-
 def _json(payload: Any, status: int = 200) -> Response:
-    body = json.dumps(payload, allow_nan=False, separators=(",", ":"), default=_default)
-    resp = Response(body, status=status, mimetype="application/json")
+    resp = Response(dumps(payload), status=status, mimetype="application/json")
     resp.headers["Cache-Control"] = "no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
-
-
-def _default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        v = o.item()
-        return json_float(v) if isinstance(v, float) else v
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Kind):
-        return o.value
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
 
 def sniff_mime(data: bytes) -> str:
@@ -193,9 +172,6 @@ class _Routes:
     def scalars(self) -> Any:
         run = self._run()
         tag = self._tag(run, (Kind.SCALARS,))
-        series = self.p.scalars(run, tag)
-        if series is None:
-            raise ApiError(404, f"unknown tag {tag!r} in run {run!r}")
         max_points = _int_arg("max_points", self.default_max_points)
         assert max_points is not None
         if not 10 <= max_points <= MAX_POINTS_LIMIT:
@@ -207,11 +183,14 @@ class _Routes:
         x_range = None
         if x_min is not None or x_max is not None:
             x_range = (-math.inf if x_min is None else x_min, math.inf if x_max is None else x_max)
-        idx = select_indices(series, max_points, x_axis, x_range)
+        got = self.p.read_scalars(runs=[run], tag=tag, max_points=max_points, x_range=x_range, x_axis=x_axis)
+        sel = got.get(run)
+        full = self.p.scalars(run, tag)
+        if sel is None or full is None:
+            raise ApiError(404, f"unknown tag {tag!r} in run {run!r}")
         return {
-            "run": run, "tag": tag, "version": series.version, "num_points": len(series),
-            "step": series.step[idx].tolist(), "wall_time": float_list(series.wall_time[idx]),
-            "value": float_list(series.value[idx]),
+            "run": run, "tag": tag, "version": sel.version, "num_points": len(full),
+            "step": sel.step.tolist(), "wall_time": float_list(sel.wall_time), "value": float_list(sel.value),
         }
 
     def problems(self) -> Any:
@@ -230,9 +209,8 @@ class _Routes:
         out = []
         for i in range(len(h)):
             left, right, count = h.buckets(i)
-            out.append({"step": int(h.step[i]), "wall_time": float(h.wall_time[i]), "min": json_float(float(h.minimum[i])),
-                        "max": json_float(float(h.maximum[i])), "num": json_float(float(h.num[i])),
-                        "sum": json_float(float(h.total[i])),
+            out.append({"step": int(h.step[i]), "wall_time": float(h.wall_time[i]), "min": float(h.minimum[i]),
+                        "max": float(h.maximum[i]), "num": float(h.num[i]), "sum": float(h.total[i]),
                         "buckets": [float_list(left), float_list(right), float_list(count)]})
         return {"run": run, "tag": tag, "version": h.version, "histograms": out}
 
@@ -278,6 +256,9 @@ class _Routes:
                 data = self.p.read_blob(ref)
             except (OSError, ValueError, KeyError) as exc:
                 raise ApiError(404, f"item at step {step} index {index} is unreadable: {exc}") from None
+            if not data:  # the provider refused (file resolves outside the logdir) or the record is damaged
+                raise ApiError(404, f"item at step {step} index {index} is unreadable, damaged or outside the logdir "
+                                    f"(see /api/problems?run=...)")
             resp = Response(data, status=200, mimetype=sniff_mime(data))
             resp.headers["Content-Length"] = str(len(data))
         resp.headers["ETag"] = f'"{etag}"'
@@ -317,9 +298,8 @@ class _Routes:
             "metric_tags": list(h.metric_tags),
             "hparam_domains": {k: list(v) for k, v in h.hparam_domains.items()},
             "sessions": [
-                {"run": s.run, "group": s.group, "hparams": {k: json_float(v) if isinstance(v, float) else v
-                                                              for k, v in s.hparams.items()},
-                 "metrics": {k: json_float(v) for k, v in s.metrics.items()}, "status": s.status,
+                {"run": s.run, "group": s.group, "hparams": dict(s.hparams), "metrics": dict(s.metrics),
+                 "status": s.status,
                  "start_time": s.start_time, "end_time": s.end_time}
                 for s in h.sessions
             ],
@@ -329,10 +309,13 @@ class _Routes:
 def _graph_def_summary(provider: DataProvider, ref: BlobRef) -> dict[str, Any]:
     summary: dict[str, Any] = {"step": ref.step, "wall_time": ref.wall_time, "bytes": ref.length}
     try:
-        from logger._pb import graph_pb2
+        from vizboard.data.graph_blobs import graph_blob_to_graphdef
 
-        gd = graph_pb2.GraphDef()
-        gd.ParseFromString(provider.read_blob(ref))
+        data = provider.read_blob(ref)
+        if not data:
+            summary["error"] = "the GraphDef record is unreadable, damaged or outside the logdir"
+            return summary
+        gd = graph_blob_to_graphdef(data)  # also a TF2 trace or a Keras model graph
         ops: dict[str, int] = {}
         for node in gd.node:
             ops[node.op] = ops.get(node.op, 0) + 1
@@ -351,7 +334,7 @@ def _qs(**params: Any) -> str:
 
 def register_api(server: Flask, provider: DataProvider, default_max_points: int = 1500) -> None:
     """Attach the ``/api/*`` routes for ``provider`` to the Flask ``server``."""
-    routes = _Routes(provider, default_max_points)
+    routes = _Routes(served(provider), default_max_points)
     bp = Blueprint("vizboard_api", __name__, url_prefix="/api")
 
     def wrap(fn: Callable[[], Any]) -> Callable[[], Response]:
@@ -375,3 +358,19 @@ def register_api(server: Flask, provider: DataProvider, default_max_points: int 
         return _json({"error": f"unknown API path /api/{rest}"}, 404)
 
     server.register_blueprint(bp)
+
+
+def register_not_found_handlers(server: Flask) -> None:
+    """Answer 404 (not 500 with a traceback in the log) for unknown ``/_dash-component-suites/...`` files.
+
+    Dash raises ``DependencyException`` for a package or path it has not registered; that is
+    a missing file, not a server error.
+    """
+    from dash.exceptions import DependencyException
+
+    def not_found(_exc: Exception) -> Response:
+        resp = Response("not found\n", status=404, mimetype="text/plain")
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        return resp
+
+    server.register_error_handler(DependencyException, not_found)

@@ -1,32 +1,76 @@
 """create_app(config, provider) -> the Dash app: shell layout, tabs from the registry, JSON API, token guard.
 
 Composition only: the shell's pieces live in ``vizboard.components``, each tab in
-``vizboard.dashboards``, the routes in ``vizboard.api``. Building the app starts no
-thread and reads no data (the provider is only called from requests).
+``vizboard.dashboards``, the routes in ``vizboard.api`` and ``vizboard.page_api``.
+Building the app starts no thread and reads no data (the provider is only called
+from requests).
+
+The page is fast by construction (DESIGN.md §3): the index page starts the Scalars
+page's first-screen request (``/api/page/init``) from an inline script in ``<head>``
+before any bundle has loaded; plotly.js is a plain ``<script>`` (served from the
+plotly package with a year-long cache, so ``window.Plotly`` exists before the first
+chart instead of arriving in dcc.Graph's lazy chunk); responses are gzip-compressed
+(flask-compress) and compressed fingerprinted bundles are kept in a per-app cache.
+Tab switching, the run list and URL state run in the browser (clientside callbacks),
+so interactions cost no server round trip.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from dash import Dash, Input, Output, dcc, html, no_update
+import plotly
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 from flask import Flask, Response, g, request
 
-from vizboard.api import register_api
+from vizboard.api import register_api, register_not_found_handlers
 from vizboard.components import header, ids, run_selector
 from vizboard.components import shell_ids as sid
-from vizboard.components.url_state import UrlParam, register_url_state, run_state_param, text_param
+from vizboard.components.url_state import UrlParam, register_url_state, text_param
 from vizboard.config import ServeConfig
 from vizboard.dashboards import registry
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.provider import DataProvider
+from vizboard.page_api import register_page_api
 
 __all__ = ["create_app", "TOKEN_COOKIE"]
 
 TOKEN_COOKIE = "vizboard_token"
 ASSETS = Path(__file__).resolve().parent / "assets"
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+_PLOTLY_ROUTE = "/_vb/plotly.min.js"
+_FINGERPRINT = re.compile(r"\.v[0-9a-z_]+m[0-9]+\.(js|css|map)$")
+_STATIC_CACHE = "public, max-age=31536000, immutable"
+
+_INDEX = """<!DOCTYPE html>
+<html>
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+        <script>
+        (function () {  /* the Scalars page's first request starts now, not after the bundles */
+            var q = new URLSearchParams(location.search); q.delete("token"); q.set("n", "2");
+            var p = location.pathname.replace(/\\/+$/, "");
+            window.__vbInit = fetch(p + "/api/page/init?" + q.toString(), {credentials: "same-origin", cache: "no-store"})
+                .then(function (r) { if (!r.ok) { throw new Error("init: HTTP " + r.status); } return r.json(); });
+            window.__vbInit.catch(function () {});
+        })();
+        </script>
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
 
 
 def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[Dashboard]) -> html.Div:
@@ -39,6 +83,7 @@ def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[
         dcc.Store(id=ids.ACTIVE_TAB, data=first),
         dcc.Store(id=ids.RUN_COLORS, data={}),
         dcc.Store(id=ids.RUN_SELECTION_REQUEST, data=None),
+        dcc.Store(id=sid.BOARD_IDS, data=[b.id for b in boards]),
         header.layout(provider.logdir, config.title, int(config.live_interval * 1000)),
         html.Div(className="vb-body", children=[
             html.Aside(run_selector.layout(), className="vb-sidebar"),
@@ -54,7 +99,7 @@ def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[
 
 def _register_shell(app: Dash, provider: DataProvider, boards: Sequence[Dashboard]) -> None:
     header.register_callbacks(app, provider)
-    run_selector.register_callbacks(app, provider)
+    run_selector.register_callbacks(app)
 
     @app.callback(Output(sid.TABS, "children"), Output(sid.NO_DATA, "hidden"), Input(ids.DATA_VERSION, "data"))
     def tabs(_version):
@@ -62,15 +107,16 @@ def _register_shell(app: Dash, provider: DataProvider, boards: Sequence[Dashboar
         return [dcc.Tab(label=b.title, value=b.id, className="vb-tab", selected_className="vb-tab--on")
                 for b in shown], bool(shown)
 
-    @app.callback(
+    # In the browser: show the page, and hand the server tabs the run selection (the run
+    # list lives in the browser and pushes SELECTED_RUNS only when a server tab needs it).
+    app.clientside_callback(
+        ClientsideFunction("vbpage", "active"),
         Output(ids.ACTIVE_TAB, "data"),
         *[Output(sid.PAGE_PREFIX + b.id, "style") for b in boards],
+        Output(ids.SELECTED_RUNS, "data"),
         Input(sid.TABS, "value"),
+        State(sid.BOARD_IDS, "data"),
     )
-    def active(value):
-        if value not in {b.id for b in boards}:
-            return (no_update,) * (1 + len(boards))
-        return (value, *[{"display": "block" if b.id == value else "none"} for b in boards])
 
 
 def _safe_available(board: Dashboard, provider: DataProvider) -> bool:
@@ -83,8 +129,6 @@ def _safe_available(board: Dashboard, provider: DataProvider) -> bool:
 def _url_params(boards: Sequence[Dashboard]) -> list[UrlParam]:
     params = [
         text_param("tab", sid.TABS, default=boards[0].id if boards else "", allowed=[b.id for b in boards]),
-        text_param("run_re", sid.RUN_FILTER),
-        run_state_param(sid.RUN_STATE),
     ]
     if any(b.id == "scalars" for b in boards):
         from vizboard.dashboards.scalars import url_params
@@ -142,6 +186,7 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
     server = Flask("vizboard")
     if config.token:
         install_token_guard(server, config.token)
+    _install_static(server)
     app = Dash(
         "vizboard",
         server=server,
@@ -150,7 +195,9 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
-        compress=False,
+        compress=False,  # configured by _install_static (gzip with a cache for immutable bundles)
+        external_scripts=[{"src": _PLOTLY_ROUTE.lstrip("/")}],  # relative: works under a path prefix
+        index_string=_INDEX,
     )
     app.layout = _shell_layout(config, provider, boards)
     _register_shell(app, provider, boards)
@@ -158,4 +205,47 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
         b.register_callbacks(app, provider)
     register_url_state(app, ids.URL, _url_params(boards))
     register_api(server, provider, config.max_points)
+    register_not_found_handlers(server)
+    register_page_api(server, provider, config.max_points)
     return app
+
+
+def _install_static(server: Flask) -> None:
+    """gzip responses (cached for immutable, fingerprinted bundles) and serve plotly.js eagerly."""
+    from flask_compress import Compress
+
+    server.config.update(
+        COMPRESS_ALGORITHM=["gzip"], COMPRESS_LEVEL=6, COMPRESS_MIN_SIZE=500,
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
+                            "application/json", "image/svg+xml", "text/csv"],
+    )
+    cache: dict[str, bytes] = {}  # one entry per immutable static file (a bounded set)
+
+    def cache_key(req) -> str:
+        immutable = req.path == _PLOTLY_ROUTE or (req.path.startswith("/_dash-component-suites/")
+                                                   and _FINGERPRINT.search(req.path) is not None)
+        return req.path if immutable else ""
+
+    server.config.update(COMPRESS_CACHE_KEY=cache_key, COMPRESS_CACHE_BACKEND=lambda: _DictCache(cache))
+    Compress(server)
+
+    @server.route(_PLOTLY_ROUTE)
+    def plotly_js() -> Response:
+        resp = Response(PLOTLY_JS.read_bytes(), mimetype="application/javascript")
+        resp.headers["Cache-Control"] = _STATIC_CACHE
+        return resp
+
+
+class _DictCache:
+    """The get/set interface flask-compress expects, over one app's dict; keys ending in ``;`` (not
+    an immutable file) are never stored."""
+
+    def __init__(self, d: dict[str, bytes]) -> None:
+        self._d = d
+
+    def get(self, key: str) -> bytes | None:
+        return None if key.endswith(";") else self._d.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        if not key.endswith(";"):
+            self._d[key] = value

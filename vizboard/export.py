@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
-import re
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -40,7 +38,9 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from vizboard.data.models import Kind, ScalarSeries, TagInfo
+from vizboard.data.patterns import name_filter
 from vizboard.data.provider import DataProvider
+from vizboard.data.serialize import COLUMNS, arrow_table, csv_bytes, csv_header, jsonl_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,8 +55,6 @@ __all__ = [
     "run_export",
 ]
 
-COLUMNS = ("run", "tag", "step", "wall_time", "value")
-"""Column names and order of every export and of ``read_scalars``."""
 
 FORMATS = ("csv", "parquet", "json")
 """Accepted export formats (``json`` writes JSON Lines)."""
@@ -65,7 +63,6 @@ _SUFFIX_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jso
                    ".jsonl": "json", ".ndjson": "json"}
 _ROW_GROUP_ROWS = 1 << 20
 _TEXT_BATCH_ROWS = 1 << 16
-_JSON_NONFINITE = {"nan": '"NaN"', "inf": '"Infinity"', "-inf": '"-Infinity"'}
 
 
 # --------------------------------------------------------------------------- selecting series
@@ -75,11 +72,7 @@ def _matcher(pattern: str | Sequence[str] | None, name: str) -> Callable[[str], 
     if pattern is None:
         return lambda _s: True
     if isinstance(pattern, str):
-        try:
-            rx = re.compile(pattern)
-        except re.error as e:
-            raise ValueError(f"{name} is not a valid regular expression ({pattern!r}: {e})") from None
-        return lambda s: rx.search(s) is not None
+        return name_filter(pattern, ignore_case=False, invalid="error", name=name)  # linear time (RE2)
     names = list(pattern)
     if not all(isinstance(n, str) for n in names):
         raise ValueError(f"{name} must be a regular expression or a list of exact names (got {pattern!r})")
@@ -99,7 +92,7 @@ def iter_scalars(
 ) -> Iterator[ScalarSeries]:
     """Every scalar series of ``provider`` matching ``runs``/``tags``, sorted by (run, tag).
 
-    ``runs`` and ``tags`` are regular expressions (matched with ``re.search``) or lists
+    ``runs`` and ``tags`` are regular expressions (searched anywhere, RE2 syntax: linear time, no look-around) or lists
     of exact names; None selects all. Each series is sorted by step.
     """
     for info in _selected(provider, runs, tags):
@@ -120,7 +113,7 @@ def _by_step(s: ScalarSeries) -> ScalarSeries:
 def _opened(logdir: str | os.PathLike[str] | DataProvider, progress: bool = False) -> Iterator[DataProvider]:
     """A provider for ``logdir``: the object itself if it is one, else a one-shot load
     (with a bytes-read progress bar on stderr if ``progress`` and stderr is a terminal)."""
-    if isinstance(logdir, DataProvider):
+    if not isinstance(logdir, (str, os.PathLike)):  # a provider (export needs only tags() and scalars())
         yield logdir
         return
     path = os.fspath(logdir)
@@ -191,7 +184,7 @@ def read_scalars(
 
     Columns ``run`` (str), ``tag`` (str), ``step`` (int64), ``wall_time`` (float64,
     seconds since the epoch), ``value`` (float64, NaN/±inf kept), sorted by run, tag,
-    step. ``runs``/``tags``: a regular expression (``re.search``) or a list of exact
+    step. ``runs``/``tags``: a regular expression (searched, RE2 syntax) or a list of exact
     names. ``logdir`` is a path or fsspec URL (loaded once), or an already loaded
     ``DataProvider``. Raises FileNotFoundError for a missing logdir.
     """
@@ -225,22 +218,6 @@ def read_scalars(
 # --------------------------------------------------------------------------- writers
 
 
-def _arrow_table(s: ScalarSeries) -> Any:
-    """One series as an Arrow table with the export schema."""
-    import pyarrow as pa
-
-    zeros = pa.array(np.zeros(len(s), dtype=np.int32))
-    return pa.table(
-        {
-            "run": pa.array([s.run], pa.string()).take(zeros),
-            "tag": pa.array([s.tag], pa.string()).take(zeros),
-            "step": pa.array(np.asarray(s.step, dtype=np.int64)),
-            "wall_time": pa.array(np.asarray(s.wall_time, dtype=np.float64)),
-            "value": pa.array(np.asarray(s.value, dtype=np.float64)),
-        }
-    )
-
-
 class _Batched:
     """Collects series as Arrow tables and hands them on in batches of about ``rows`` rows."""
 
@@ -250,7 +227,7 @@ class _Batched:
         self._rows = 0
 
     def write(self, s: ScalarSeries) -> None:
-        self._pending.append(_arrow_table(s))
+        self._pending.append(arrow_table(s))
         self._rows += len(s)
         if self._rows >= self._limit:
             self.flush()
@@ -268,20 +245,15 @@ class _CsvWriter:
     """CSV through Arrow's C++ writer (shortest round-trip floats, nan/inf, quoted strings)."""
 
     def __init__(self, sink: _Sink) -> None:
-        import pyarrow.csv as pcsv
-
-        self.sink, self.pcsv = sink, pcsv
-        self.options = pcsv.WriteOptions(include_header=False, quoting_style="needed")
+        self.sink = sink
         self.batches = _Batched(self._write, _TEXT_BATCH_ROWS)
-        sink.write((",".join(COLUMNS) + "\n").encode())
+        sink.write(csv_header())
 
     def write(self, s: ScalarSeries) -> None:
         self.batches.write(s)
 
     def _write(self, table: Any) -> None:
-        buf = io.BytesIO()
-        self.pcsv.write_csv(table, buf, self.options)
-        self.sink.write(buf.getvalue())
+        self.sink.write(csv_bytes(table))
 
     def close(self) -> None:
         self.batches.flush()
@@ -295,21 +267,8 @@ class _JsonLinesWriter:
         self.sink = sink
 
     def write(self, s: ScalarSeries) -> None:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        head = '{"run": ' + json.dumps(s.run) + ', "tag": ' + json.dumps(s.tag) + ', "step": '
         for lo in range(0, len(s), _TEXT_BATCH_ROWS):
-            sl = slice(lo, lo + _TEXT_BATCH_ROWS)
-            steps = np.asarray(s.step[sl], dtype=np.int64).tolist()
-            cols = []
-            for arr in (np.asarray(s.wall_time[sl], dtype=np.float64), np.asarray(s.value[sl], dtype=np.float64)):
-                texts = pc.cast(pa.array(arr), pa.string()).to_pylist()
-                for i in np.flatnonzero(~np.isfinite(arr)).tolist():
-                    texts[i] = _JSON_NONFINITE[texts[i]]
-                cols.append(texts)
-            rows = [f'{head}{a}, "wall_time": {b}, "value": {c}}}\n' for a, b, c in zip(steps, *cols)]
-            self.sink.write("".join(rows).encode())
+            self.sink.write(jsonl_text(s, lo, lo + _TEXT_BATCH_ROWS).encode())
 
     def close(self) -> None:
         pass
@@ -479,8 +438,8 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         "suffix (.parquet, .json/.jsonl), else csv",
     )
     parser.add_argument("-o", "--output", default="-", help="output file (default: - for stdout)")
-    parser.add_argument("--runs", default=None, metavar="REGEX", help="only runs whose name matches (re.search)")
-    parser.add_argument("--tags", default=None, metavar="REGEX", help="only tags that match (re.search)")
+    parser.add_argument("--runs", default=None, metavar="REGEX", help="only runs whose name matches (RE2 regex, searched)")
+    parser.add_argument("--tags", default=None, metavar="REGEX", help="only tags that match (searched; RE2 syntax, linear time)")
     parser.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bar on stderr")
 

@@ -73,20 +73,22 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 class VizboardServer:
-    """The running server: a Store kept fresh by an Ingestor, the Dash app, a threaded WSGI server."""
+    """The running server: a Store kept fresh by an Ingestor, the trace index (both threads owned
+    here), the Dash app over ``served(store)``, a threaded WSGI server."""
 
     def __init__(self, config: ServeConfig, provider: DataProvider | None = None, ingestor: Any = None) -> None:
         self.config = config
         self._provider = provider
         self._ingestor = ingestor
         self._owns_ingestor = False
+        self._traces: Any = None
         self.app: Dash | None = None
         self._httpd: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def provider(self) -> DataProvider:
-        """The data provider (the Store) being served."""
+        """The data provider being served (``served(store)``: the Store plus traces and batch reads)."""
         assert self._provider is not None, "call start() first"
         return self._provider
 
@@ -110,9 +112,15 @@ class VizboardServer:
             from vizboard.data import Ingestor, Store
 
             store = Store(self.config.logdir)
-            self._provider = store
             self._ingestor = Ingestor(store, poll=self.config.poll, reload_interval=self.config.reload_interval)
             self._owns_ingestor = True
+            self._provider = store
+        if not hasattr(self._provider, "traces"):
+            from vizboard.data.served import served
+            from vizboard.data.traces import TraceIndex
+
+            self._traces = TraceIndex(self._provider.logdir, interval=max(self.config.reload_interval or 5.0, 2.0))
+            self._provider = served(self._provider, self._traces)
         self.app = create_app(self.config, self._provider)
         sock = _bind(self.config.host, self.config.port)
         try:
@@ -122,6 +130,8 @@ class VizboardServer:
             sock.close()  # the server holds its own duplicate of the descriptor
         if self._ingestor is not None and self._owns_ingestor:
             self._ingestor.start()
+        if self._traces is not None:
+            self._traces.start()
         from vizboard.figures.scalars import warm_up
 
         warm_up()  # while the first load runs; requests wait in the listen backlog meanwhile
@@ -151,6 +161,8 @@ class VizboardServer:
             self._httpd = None
         if self._ingestor is not None and self._owns_ingestor:
             self._ingestor.stop()
+        if self._traces is not None:
+            self._traces.stop()
 
     def __enter__(self) -> VizboardServer:
         return self.start_background()

@@ -2,8 +2,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -27,7 +26,7 @@ class ImagePluginData(_message.Message):
     CONVERTED_TO_TENSOR_FIELD_NUMBER: _ClassVar[int]
     version: int
     converted_to_tensor: bool
-    def __init__(self, version: _Optional[int] = ..., converted_to_tensor: _Optional[bool] = ...) -> None: ...
+    def __init__(self, version: _Optional[int] = ..., converted_to_tensor: bool = ...) -> None: ...
 
 class AudioPluginData(_message.Message):
     __slots__ = ("version", "encoding", "converted_to_tensor")
@@ -43,7 +42,7 @@ class AudioPluginData(_message.Message):
     version: int
     encoding: AudioPluginData.Encoding
     converted_to_tensor: bool
-    def __init__(self, version: _Optional[int] = ..., encoding: _Optional[_Union[AudioPluginData.Encoding, str]] = ..., converted_to_tensor: _Optional[bool] = ...) -> None: ...
+    def __init__(self, version: _Optional[int] = ..., encoding: _Optional[_Union[AudioPluginData.Encoding, str]] = ..., converted_to_tensor: bool = ...) -> None: ...
 
 class TextPluginData(_message.Message):
     __slots__ = ("version",)

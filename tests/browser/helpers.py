@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WRITERS", "card_sel", "open_tab", "write_tf2_strings", "write_with_both"]
+__all__ = ["WRITERS", "card_sel", "open_tab", "wait_dash_idle", "write_tf2_strings", "write_with_both"]
 
 WRITERS = ("ours", "torch")
 """Run names written by :func:`write_with_both`: logger's SummaryWriter, then torch's."""
@@ -66,3 +66,15 @@ def card_sel(tab: str, run: str | None, tag: str) -> str:
     if run is None:
         return f'.{tab}-card[data-tag="{tag}"]'
     return f'.{tab}-card[data-run="{run}"][data-tag="{tag}"]'
+
+
+def wait_dash_idle(page: Any, timeout_ms: float = 30_000) -> None:
+    """Wait until the Dash renderer has no callback requested, queued or running (e.g. the
+    page's initial callbacks), so a test can then attribute later requests to its own actions."""
+    page.wait_for_function(
+        "() => { const st = (window.dash_stores || [])[0] || window.store; if (!st) return false;"
+        " const s = st.getState(), c = s.callbacks;"
+        " return !s.isLoading && ['requested', 'prioritized', 'blocked', 'executing', 'watched']"
+        "   .every(k => !c[k] || c[k].length === 0); }",
+        timeout=timeout_ms,
+    )

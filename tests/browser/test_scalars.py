@@ -14,7 +14,8 @@ CARDS_JS = """() => Array.from(document.querySelectorAll('.vb-card')).map(card =
   const gd = card.querySelector('.js-plotly-plot');
   const t = card.querySelector('.vb-card-title');
   return {title: t ? t.textContent : '',
-          traces: ((gd && gd._fullData) || []).map(d => ({name: d.name, role: d.meta ? d.meta.role : null,
+          traces: ((gd && gd._fullData) || []).map(d => ({name: d.meta && d.meta.label !== undefined ? d.meta.label : d.name,
+                   shown: d.name, role: d.meta ? d.meta.role : null,
                    x: Array.from(d.x || []), y: Array.from(d.y || []).map(v => v === null ? null : Number(v))})),
           yaxis: gd && gd._fullLayout ? gd._fullLayout.yaxis.type : null};
 })"""
@@ -45,7 +46,8 @@ def wait_cards(page, pred, timeout: float = 30.0) -> list[dict]:
         if last and pred(last):
             return last
         page.wait_for_timeout(100)
-    raise AssertionError(f"cards never satisfied the condition; last: {[(c['title'], [t['name'] for t in c['traces']]) for c in last]}")
+    seen = [(c["title"], [t["name"] for t in c["traces"]]) for c in last]
+    raise AssertionError(f"cards never satisfied the condition; last: {seen}")
 
 
 def lines(card: dict, role: str = "smoothed") -> dict[str, dict]:
@@ -151,6 +153,8 @@ def test_markup_in_run_and_tag_names_is_shown_as_plain_text(serve, page, tmp_pat
     cs = wait_cards(page, lambda cs: len(cs) == 1 and lines(cs[0]))
     assert cs[0]["title"] == evil_tag
     assert list(lines(cs[0])) == [evil_run]
+    # Plotly reads trace names as pseudo-HTML: the name it gets is escaped, so it shows literally
+    assert lines(cs[0])[evil_run]["shown"] == evil_run.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert page.locator("#shell-run-checklist .vb-run-label").first.text_content() == evil_run
     assert page.locator(".vb-card-title").first.text_content() == evil_tag
     assert page.locator(".vb-app img").count() == 0

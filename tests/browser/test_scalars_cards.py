@@ -37,22 +37,29 @@ def many_tags(tmp_path) -> Path:
     return tmp_path
 
 
-def test_only_open_sections_draw_cards_and_sections_paginate(serve, page, many_tags):
+def test_only_open_sections_hold_cards_and_only_cards_in_view_are_drawn(serve, page, many_tags):
     page.goto(serve(many_tags))
-    page.wait_for_selector(".vb-card .js-plotly-plot")
     heads = page.locator(".vb-section-head")
     _wait(page, "() => document.querySelectorAll('.vb-section-head').length === 8")
-    # the first 3 sections are open: 12 (first page of g0) + 3 + 3 cards; the rest are collapsed
-    _wait(page, "() => document.querySelectorAll('.vb-card').length === 18")
-    first_page = page.locator(".vb-section").first.locator(".vb-card-title").all_text_contents()
-    assert first_page == [f"g0/tag{t:02d}" for t in range(12)]
-    page.locator(".vb-section").first.get_by_text("next ›").click()
-    _wait(page, "() => document.querySelector('.vb-section .vb-card-title').textContent === 'g0/tag12'")
-    assert "page 2 of 3" in page.locator(".vb-section").first.locator(".vb-page-label").text_content()
-    # opening a collapsed section draws its cards
+    # the first 3 sections are open (30 + 3 + 3 cards); the rest are collapsed and hold no card
+    _wait(page, "() => document.querySelectorAll('.vb-chart-card').length === 36")
+    first = page.locator(".vb-section").first.locator(".vb-card-title").all_text_contents()
+    assert first == [f"g0/tag{t:02d}" for t in range(30)]
+    assert "g0 (30)" in heads.first.text_content()
+    _wait(page, "() => document.querySelector('[data-vb-card]').hasAttribute('data-vb-drawn')")
+    # cards far below the fold are not drawn until they are scrolled into view
+    last = page.locator(".vb-section").first.locator(".vb-chart-card").last
+    assert last.get_attribute("data-vb-drawn") is None
+    last.scroll_into_view_if_needed()
+    _wait(page, "() => { const c = document.querySelectorAll('.vb-section')[0].querySelectorAll('.vb-chart-card');"
+                " return c[c.length - 1].getAttribute('data-vb-drawn') === '[\"run\"]'; }")
+    # opening a collapsed section creates and draws its cards
     assert "▸" in heads.nth(5).text_content()
+    assert page.locator(".vb-section").nth(5).locator(".vb-chart-card").count() == 0
     heads.nth(5).click()
-    _wait(page, "() => document.querySelectorAll('.vb-section')[5].querySelectorAll('.vb-card .js-plotly-plot').length === 3")
+    page.locator(".vb-section").nth(5).scroll_into_view_if_needed()
+    _wait(page, "() => document.querySelectorAll('.vb-section')[5]"
+                ".querySelectorAll('.vb-chart-card[data-vb-drawn]').length === 3")
     # the tag filter narrows sections and cards
     page.fill("#scalars-tag-filter", "^g7/")
     page.press("#scalars-tag-filter", "Enter")
@@ -77,7 +84,8 @@ def test_zoom_requeries_the_window_at_full_resolution(serve, page, tmp_path):
     assert len(xs) <= 4000 and 12_345 in xs
     page.evaluate("() => Plotly.relayout(document.querySelector('.vb-card .js-plotly-plot'),"
                   " {'xaxis.range': [12000, 12600]})")
-    xs = _wait(page, f"() => {{ const x = ({js_points})(); return x && x.filter(s => s >= 12000 && s <= 12600).length === 601 ? x : null; }}")
+    xs = _wait(page, f"() => {{ const x = ({js_points})();"
+                     " return x && x.filter(s => s >= 12000 && s <= 12600).length === 601 ? x : null; }")
     assert 12_345 in xs
     # the zoom survives a live update (uirevision) and the update is drawn
     rng = page.evaluate("() => document.querySelector('.vb-card .js-plotly-plot')._fullLayout.xaxis.range")

@@ -45,22 +45,22 @@ def test_header_shows_logdir_and_status_and_only_tabs_with_data(serve, page, log
     _wait_text(page, "#shell-status-text", lambda t: t.startswith("updated "))
     page.wait_for_selector(".vb-card .js-plotly-plot")
     tabs = page.locator("#shell-tabs .tab, #shell-tabs [role=tab]").all_text_contents()
-    assert [t.strip() for t in tabs] == ["Scalars"]  # tabs without data stay hidden
+    assert [t.strip() for t in tabs] == ["Scalars", "Runs"]  # tabs without data (Histograms, ...) stay hidden
     assert page.locator("#shell-problems-button").is_hidden()
 
 
 def test_new_runs_appear_live_in_the_run_list_with_stable_colours(serve, page, logdir):
-    from vizboard.figures.theme import run_color
+    from vizboard.figures.theme import run_colors
 
     page.goto(serve(logdir))
     page.wait_for_selector(".vb-run-list input[value='r2']")
-    _wait_text(page, "#shell-run-count", lambda t: t == "2 of 2")
+    _wait_text(page, "#shell-run-count", lambda t: t == "2 of 2 runs · 2 selected")
     w = _writer(logdir / "r3")
     w.add_scalar("loss", 0.3, 0)
     w.close()
-    _wait_text(page, "#shell-run-count", lambda t: t == "3 of 3")
+    _wait_text(page, "#shell-run-count", lambda t: t == "3 of 3 runs · 3 selected")
     assert page.is_checked(".vb-run-list input[value='r3']")
-    hexcol = run_color("r3")
+    hexcol = run_colors(["r1", "r2", "r3"])[2]  # colours by run order: the first runs all differ
     rgb = "rgb({}, {}, {})".format(*(int(hexcol[i:i + 2], 16) for i in (1, 3, 5)))
     swatch = page.locator(".vb-run-list label", has=page.locator("input[value='r3']")).locator(".vb-run-label")
     page.wait_for_function(
@@ -69,10 +69,10 @@ def test_new_runs_appear_live_in_the_run_list_with_stable_colours(serve, page, l
     assert page.locator(".vb-run-list input[value='r3']").evaluate("e => getComputedStyle(e).accentColor") == rgb
     # select none / all
     page.click("#shell-run-none")
-    _wait_text(page, "#shell-run-count", lambda t: t == "0 of 3")
+    _wait_text(page, "#shell-run-count", lambda t: t == "3 of 3 runs · 0 selected")
     page.wait_for_function("() => location.search.includes('runs=none')")
     page.click("#shell-run-all")
-    _wait_text(page, "#shell-run-count", lambda t: t == "3 of 3")
+    _wait_text(page, "#shell-run-count", lambda t: t == "3 of 3 runs · 3 selected")
 
 
 def test_theme_follows_the_os_and_toggles(serve, browser, logdir):
@@ -142,10 +142,10 @@ def test_successive_filters_that_shrink_the_run_list_keep_working(serve, page, t
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(serve(logdir))
-    _wait_text(page, "#shell-run-count", lambda t: t == "200 of 200")
+    _wait_text(page, "#shell-run-count", lambda t: t.startswith("200 of 200 runs"))
     for pattern, expected in ((r"run00[0-4]\d", 100), (r"sweep1/run00[0-2]\d", 30), ("run0000", 2), (r"sweep0/run0000$", 1)):
         page.fill("#shell-run-filter", pattern)
-        _wait_text(page, "#shell-run-count", lambda t, n=expected: t == f"{n} of 200")
+        _wait_text(page, "#shell-run-count", lambda t, n=expected: t.startswith(f"{n} of 200 runs"))
         page.wait_for_function(
             "([n, rx]) => { const v = [...document.querySelectorAll('#shell-run-checklist input')].map(e => e.value);"
             " return (n < 100 ? v.length === n : v.length > 0 && v.length <= n) && v.every(x => new RegExp(rx).test(x)); }",

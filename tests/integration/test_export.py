@@ -122,6 +122,26 @@ def test_filters(logdir: tuple[Path, Expected]) -> None:
         read_scalars(root, tags="(")
 
 
+def test_filters_run_in_linear_time(logdir: tuple[Path, Expected], tmp_path: Path) -> None:
+    """Issue 16: a backtracking pattern must not stall export (Python's re needs ~2**24 steps here)."""
+    import threading
+
+    src, _ = logdir
+    root = tmp_path / "logs"
+    long_name = root / ("r" * 24)
+    long_name.mkdir(parents=True)
+    for f in (src / "a").iterdir():
+        if f.is_file():
+            (long_name / f.name).write_bytes(f.read_bytes())
+    got: list[int] = []
+    t = threading.Thread(target=lambda: got.append(len(read_scalars(root, runs=r"(\w|\w)*#"))), daemon=True)
+    t.start()
+    t.join(120)
+    assert got == [0]
+    with pytest.raises(ValueError, match=r"runs is not a valid regular expression.*look-around"):
+        read_scalars(root, runs="a(?=b)")
+
+
 def test_csv_export(logdir: tuple[Path, Expected], tmp_path: Path) -> None:
     root, expected = logdir
     out = tmp_path / "s.csv"

@@ -117,3 +117,28 @@ def test_s3_log_dir_is_read_back_by_vizboard(s3, tmp_path, monkeypatch):
     assert loss.value.tolist() == pytest.approx([1.0, 0.5, 1 / 3, 0.25, 0.2, 0.1])
     assert store.problems() == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_s3_log_dir_is_live_in_vizboard_while_training(s3):
+    """What `vizboard serve s3://...` shows: the ingest thread sees each flushed upload of the growing object."""
+    import time
+
+    from vizboard.data import Ingestor, Store
+
+    live = Store("s3://logs/live", storage_options=s3)
+    w = SummaryWriter("s3://logs/live/run", storage_options=s3, flush_secs=0.5)
+    try:
+        with Ingestor(live, reload_interval=0.2) as ing:
+            for step in range(3):
+                w.add_scalar("loss", float(step), step)
+                w.flush()
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    s = live.scalars("run", "loss") if ing is not None else None
+                    if s is not None and len(s) == step + 1:
+                        break
+                    time.sleep(0.05)
+                assert live.scalars("run", "loss").step.tolist() == list(range(step + 1))
+    finally:
+        w.close()
+    assert live.problems() == []

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,16 +15,11 @@ boto3 = pytest.importorskip("boto3")
 
 from logger._pb import event_pb2  # noqa: E402
 from logger.records import frame  # noqa: E402
+from tests.conftest import free_port, wait_json  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 CREDS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
          "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _records(steps) -> bytes:
@@ -41,25 +31,10 @@ def _records(steps) -> bytes:
     return b"".join(out)
 
 
-def _wait_json(url: str, pred, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                last = json.loads(r.read())
-                if pred(last):
-                    return last
-        except (OSError, ValueError) as exc:
-            last = exc
-        time.sleep(0.1)
-    raise AssertionError(f"{url}: condition not met; last {last!r}")
-
-
 def test_serve_s3_logdir_live(monkeypatch):
     for k, v in CREDS.items():
         monkeypatch.setenv(k, v)
-    port = _free_port()
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
@@ -68,17 +43,17 @@ def test_serve_s3_logdir_live(monkeypatch):
         client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
         client.create_bucket(Bucket="logs")
         client.put_object(Bucket="logs", Key="exp/run1/events.out.tfevents.1.h", Body=_records(range(5)))
-        web = _free_port()
+        web = free_port()
         env = dict(os.environ, **CREDS, AWS_ENDPOINT_URL=endpoint, PYTHONPATH=str(REPO))
         proc = subprocess.Popen([sys.executable, "-m", "vizboard", "serve", "s3://logs/exp", "--port", str(web),
                                  "--reload-interval", "0.5"], cwd=REPO, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         base = f"http://127.0.0.1:{web}"
-        out = _wait_json(f"{base}/api/scalars?run=run1&tag=loss", lambda o: isinstance(o, dict) and "step" in o)
+        out = wait_json(f"{base}/api/scalars?run=run1&tag=loss", lambda o: isinstance(o, dict) and "step" in o, timeout=60)
         assert out["value"] == [0.0, 2.0, 4.0, 6.0, 8.0]
         # a rewritten object with more points is picked up by polling
         client.put_object(Bucket="logs", Key="exp/run1/events.out.tfevents.1.h", Body=_records(range(8)))
-        _wait_json(f"{base}/api/scalars?run=run1&tag=loss", lambda o: o["step"][-1] == 7)
+        wait_json(f"{base}/api/scalars?run=run1&tag=loss", lambda o: o["step"][-1] == 7, timeout=60)
     finally:
         if proc is not None:
             proc.terminate()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import threading
 import time
 from collections.abc import Sequence
@@ -24,6 +23,8 @@ from vizboard.data.models import (
     TagInfo,
     TextEntry,
 )
+from vizboard.data.scalar_read import read_scalars
+from vizboard.data.traces import TraceFile, TraceParseError
 
 __all__ = ["FakeProvider"]
 
@@ -53,7 +54,8 @@ class FakeProvider:
         self._layouts: list[ChartLayout] = []
         self._hparams = HParamsData((), (), ())
         self._blob_kind: dict[tuple[str, str], Kind] = {}
-        self.side_files: dict[str, list[str]] = {}
+        self._traces: list[TraceFile] = []
+        self._trace_bytes: dict[str, bytes] = {}
         self.loading = False
         self.bytes_read = 0
         self.bytes_total = 0
@@ -83,29 +85,39 @@ class FakeProvider:
             self._charts[(run, tag)] = chart
 
     def add_blob(self, run: str, tag: str, step: int, data: bytes, kind: Kind = Kind.IMAGES, index: int = 0,
-                 content_type: str = "image/png") -> BlobRef:
+                 content_type: str = "image/png", wall_time: float | None = None) -> BlobRef:
         with self._lock:
             self._bump()
             offset = len(self._blob_bytes) * 100
-            ref = BlobRef(run, tag, step, 1_700_000_000.0 + step, f"{self._logdir}/{run}/events", offset,
+            wall = 1_700_000_000.0 + step if wall_time is None else wall_time
+            ref = BlobRef(run, tag, step, wall, f"{self._logdir}/{run}/events", offset,
                           len(data), index, content_type, 2, 2)
             self._blob_bytes[(ref.file, offset)] = data
             self._blobs.setdefault((run, tag), []).append(ref)
             self._blob_kind[(run, tag)] = kind
             return ref
 
-    def add_text(self, run: str, tag: str, step: int, text: str) -> None:
+    def add_text(self, run: str, tag: str, step: int, text: str, wall_time: float | None = None) -> None:
+        wall = 1_700_000_000.0 + step if wall_time is None else wall_time
         with self._lock:
             self._bump()
-            self._text.setdefault((run, tag), []).append(TextEntry(step, 1_700_000_000.0 + step, np.array(text)))
+            self._text.setdefault((run, tag), []).append(TextEntry(step, wall, np.array(text)))
 
-    def add_histogram(self, run: str, tag: str, step: int, left, right, count) -> None:
+    def add_pr_curve(self, run: str, tag: str, step: int, data, wall_time: float | None = None) -> None:
+        """One PR curve: ``data`` is the (6, thresholds) array tp, fp, tn, fn, precision, recall."""
+        wall = 1_700_000_000.0 + step if wall_time is None else wall_time
+        with self._lock:
+            self._bump()
+            self._pr.setdefault((run, tag), []).append(PrCurveEntry(step, wall, np.asarray(data, np.float64)))
+
+    def add_histogram(self, run: str, tag: str, step: int, left, right, count, wall_time: float | None = None) -> None:
         left, right, count = (np.asarray(x, dtype=np.float64) for x in (left, right, count))
         with self._lock:
             v = self._bump()
             n = len(left)
             self._hist[(run, tag)] = HistogramSeries(
-                run, tag, np.array([step]), np.array([1.0 * step]), np.array([0, n]), left, right, count,
+                run, tag, np.array([step]), np.array([1.0 * step if wall_time is None else wall_time]),
+                np.array([0, n]), left, right, count,
                 np.array([left.min()]), np.array([right.max()]), np.array([count.sum()]), np.array([np.nan]), v)
 
     def add_problem(self, problem: DataProblem) -> None:
@@ -156,10 +168,12 @@ class FakeProvider:
         out: list[TagInfo] = []
         blob_kind = self._blob_kind
         items = (
-            [((r, t), Kind.SCALARS, "scalars", len(s), s.version, self._charts.get((r, t))) for (r, t), s in self._scalars.items()]
+            [((r, t), Kind.SCALARS, "scalars", len(s), s.version, self._charts.get((r, t)))
+             for (r, t), s in self._scalars.items()]
             + [((r, t), Kind.HISTOGRAMS, "histograms", len(h), h.version, None) for (r, t), h in self._hist.items()]
             + [((r, t), blob_kind[(r, t)], blob_kind[(r, t)].value, len(b), 1, None) for (r, t), b in self._blobs.items()]
             + [((r, t), Kind.TEXT, "text", len(x), 1, None) for (r, t), x in self._text.items()]
+            + [((r, t), Kind.PR_CURVES, "pr_curves", len(x), 1, None) for (r, t), x in self._pr.items()]
         )
         for (r, t), k, plugin, n, v, chart in items:
             if kind is not None and k != kind:
@@ -200,8 +214,31 @@ class FakeProvider:
     def problems(self, run: str | None = None) -> list[DataProblem]:
         return [p for p in self._problems if run is None or p.run == run]
 
-    def run_files(self, run: str, pattern: str) -> list[str]:
-        return [f for f in self.side_files.get(run, []) if fnmatch.fnmatch(f.rsplit("/", 1)[-1], pattern)]
+    def read_scalars(self, *, runs: Sequence[str], tag: str, max_points: int,
+                     x_range: tuple[float, float] | None = None, x_axis: str = "step") -> dict[str, ScalarSeries]:
+        return read_scalars(self, runs=runs, tag=tag, max_points=max_points, x_range=x_range, x_axis=x_axis)
+
+    def add_trace(self, run: str, name: str, data: bytes, *, subdir: str = "plugins/profile") -> TraceFile:
+        """Publish an in-memory trace file ``name`` of profile run ``run`` (no disk involved)."""
+        base = self._logdir if run == "." else f"{self._logdir}/{run}"
+        path = f"{base}/{subdir}/{name}" if subdir else f"{base}/{name}"
+        worker, _, ts = name.split(".pt.trace")[0].rpartition(".")
+        trace = TraceFile(run, path, worker or name, int(ts) if ts.isdigit() else None, len(data),
+                          float(len(self._trace_bytes)))
+        with self._lock:
+            self._bump()
+            self._trace_bytes[path] = data
+            self._traces = sorted([t for t in self._traces if t.path != path] + [trace], key=lambda t: (t.run, t.path))
+        return trace
+
+    def traces(self) -> list[TraceFile]:
+        return list(self._traces)
+
+    def read_trace(self, trace: TraceFile) -> bytes:
+        data = self._trace_bytes.get(trace.path)
+        if data is None:
+            raise TraceParseError(f"the trace {trace.path} is no longer in the logdir")
+        return data
 
     def with_version(self, version: int) -> FakeProvider:
         """Force the version number (tests of the live check)."""

@@ -144,3 +144,16 @@ def test_text_histograms_problems_graph_hparams(client):
 ])
 def test_sniff_mime(data, mime):
     assert sniff_mime(data) == mime
+
+
+@pytest.mark.parametrize("path", ["dash/nope.js", "nopkg/x.js", "dash/dcc/nope.v3_0_0m1.js", "dash/../../etc/passwd"])
+def test_unknown_component_suite_files_answer_404(provider, path: str) -> None:
+    """Issue 16: Dash raised DependencyException (500) for these; create_app installs the handler."""
+    from vizboard.app import create_app
+    from vizboard.config import ServeConfig
+
+    app = create_app(ServeConfig(logdir=provider.logdir), provider)
+    c = app.server.test_client()
+    r = c.get(f"/_dash-component-suites/{path}")
+    assert r.status_code == 404 and b"registered" not in r.data
+    assert c.get("/_dash-component-suites/plotly/package_data/plotly.min.js").status_code == 200

@@ -176,3 +176,54 @@ def test_only_rejects_unknown_modules(capsys: pytest.CaptureFixture[str]) -> Non
         main(["--quick", "--only", "writer,nope"])
     assert exc.value.code == 2
     assert "unknown module(s) nope" in capsys.readouterr().err
+
+
+def test_competitor_shown_for_context_gets_no_ratio() -> None:
+    m = Measurement("loader", "points kept", "points", Sample((1e6,)),
+                    {"Rust (keep all)": Sample((1e6,)), "Rust (default sampling)": Sample((1e4,))},
+                    better="higher", no_ratio=("Rust (default sampling)",))
+    text = render([m], machine=FACTS)
+    context_row = _row("| ″ | ″ | Rust (default sampling)", text)
+    assert "no ratio" in context_row and "better" not in context_row
+    assert "same" in _row("| points kept", text)
+
+
+def test_header_states_the_machine_load_at_start_and_end() -> None:
+    text = render([], machine=FACTS, load_after=(2.5, 1.0, 0.5))
+    header = text.split("## Results")[0]
+    assert "0.10, 0.20, 0.30 at start" in header
+    assert "2.50, 1.00, 0.50 at end" in header
+
+
+def test_ui_groups_come_after_scale() -> None:
+    rows = [Measurement("ui: 30 runs", "first curve", "s", Sample((1.0,))),
+            Measurement("scale", "first page", "s", Sample((1.0,)))]
+    text = render(rows, machine=FACTS)
+    assert text.index("### Scale") < text.index("### ui: 30 runs")
+
+
+def test_ui_module_is_known_to_the_runner() -> None:
+    from bench.__main__ import MODULES
+
+    assert "ui" in MODULES
+
+
+def test_update_keeps_older_sections_of_modules_not_rerun_marked_with_their_date() -> None:
+    from bench.report import module_of_title, previous_sections
+
+    old = render([Measurement("writer", "add_scalar", "s", Sample((1e-6,))),
+                  Measurement("serve: live latency", "flush -> API", "s", Sample((0.01,))),
+                  Measurement("ui: 30 runs", "first curve", "s", Sample((1.0,)))],
+                 machine=FACTS)
+    kept = previous_sections(old, ["writer"])
+    assert "2026-11-22 12:00 UTC" in kept and "0.10, 0.20, 0.30" in kept
+    assert "#### Writing (training process)" in kept and "add_scalar" in kept
+    assert "flush -> API" not in kept and "first curve" not in kept
+    assert previous_sections(old, ["loader"]) == ""
+    assert module_of_title("serve: live latency") == "serve"
+    assert module_of_title("ui: 1,000 runs x 20 tags x 50 steps") == "ui"
+    assert module_of_title("Not measured") is None
+    new = render([Measurement("ui: 30 runs", "first curve", "s", Sample((0.5,)))], machine=FACTS, kept=kept)
+    assert new.index("### ui: 30 runs") < new.index("### Kept from earlier runs")
+    again = previous_sections(new, ["writer"])  # a second update keeps the first date
+    assert "2026-11-22 12:00 UTC" in again and "add_scalar" in again and again.count("#### Writing") == 1

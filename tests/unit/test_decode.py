@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from logger._pb import event_pb2, summary_pb2, tensor_pb2
-from logger.records import frame
+from logger.records import frame, masked_crc_rows
 from vizboard.data import decode as dec
+from vizboard.data.fast_scalars import fast_scalars, length_groups
 from vizboard.data.models import Kind
-from vizboard.data.reader import fast_scalars, frame_chunk, length_groups, masked_crc_rows, payload_crc_ok
+from vizboard.data.reader import frame_chunk
 
 
 def shape(*dims):
@@ -98,7 +99,6 @@ def test_fast_path_equals_protobuf_decode():
     assert consumed == len(data) and len(chunk) == 500
     got = {}
     for rows, mat in length_groups(chunk, np.arange(len(chunk))):
-        assert payload_crc_ok(chunk, rows, mat).all()
         if mat is None:
             continue
         fs = fast_scalars(mat)

@@ -9,7 +9,7 @@ from vizboard.figures.graph_layout import layered_layout
 
 torch = pytest.importorskip("torch")
 
-from test_figures_graphs_models import ResNet50, module_tree, transformer  # noqa: E402
+from graph_models import ResNet50, module_tree, transformer  # noqa: E402
 
 
 def _node(path: str, typ: str, children=(), params: int = 0, extra: str = "") -> dict:
@@ -114,7 +114,7 @@ def test_elements_have_positions_inside_their_groups(resnet_tree: dict) -> None:
     expanded = gf.expanded_for_depth(tree, 3)
     elements, width, height = gf.graph_elements(tree, expanded)
     nodes = _drawn_nodes(elements)
-    for vid, el in nodes.items():
+    for el in nodes.values():
         if "group" in el["classes"].split():
             assert "position" not in el  # compound boxes are sized by cytoscape from their children
         else:

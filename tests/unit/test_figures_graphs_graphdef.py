@@ -10,7 +10,7 @@ from vizboard.figures.graphdef_tree import graphdef_to_module_tree
 torch = pytest.importorskip("torch")
 pytorch_graph = pytest.importorskip("torch.utils.tensorboard._pytorch_graph")
 
-from test_figures_graphs_models import ResNet50  # noqa: E402
+from graph_models import ResNet50  # noqa: E402
 
 nn = torch.nn
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from vizboard.data.downsample import select_indices, x_values
 from vizboard.data.models import ScalarSeries
+from vizboard.data.serialize import dumps, series_csv, series_records
 from vizboard.data.smoothing import smooth, smooth_series
 from vizboard.figures import scalars as fs
 
@@ -126,14 +129,17 @@ def test_bad_options_are_rejected_with_the_argument_named():
         fs.ChartOptions(x_axis="epoch")
 
 
-def test_csv_and_records_are_full_resolution_with_nonfinite_strings():
-    s = _series([1.5, np.nan, np.inf], run="r,1", tag="t")
-    text = fs.lines_to_csv([s])
-    rows = text.strip().splitlines()
+def test_card_downloads_use_the_export_serializer_with_nonfinite_values_and_wall_times():
+    # Card downloads (vizboard.page_api) call vizboard.data.serialize, as export and the API do:
+    # one CSV spelling (nan/inf, as `vizboard export`), one JSON rule for every float.
+    s = _series([1.5, np.nan, np.inf], run="r,1", tag="t", wall=[1.0, np.nan, 3.0])
+    rows = series_csv([s]).strip().splitlines()
     assert rows[0] == "run,tag,step,wall_time,value"
-    assert rows[1].startswith('"r,1",t,0,') and rows[2].endswith(",NaN") and rows[3].endswith(",Infinity")
-    recs = fs.series_records([s])
+    assert rows[1].startswith('"r,1",') and rows[2].endswith(",nan,nan") and rows[3].endswith(",inf")
+    recs = series_records([s])
     assert [r["value"] for r in recs] == [1.5, "NaN", "Infinity"]
+    assert [r["wall_time"] for r in recs] == [1.0, "NaN", 3.0]
+    assert json.loads(dumps(recs))[1]["wall_time"] == "NaN"
 
 
 def test_hover_refers_to_the_step_and_the_raw_value():

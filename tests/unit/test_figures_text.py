@@ -42,6 +42,21 @@ def test_unsafe_inline_links_lose_their_destination(link: str) -> None:
     assert out == f"before {text} after"
 
 
+@pytest.mark.parametrize("link", ["[click](ftp://host/file)", "[click](java%0ascript:alert(1))", "[click](foo:bar)",
+                                  "[click](dir/file:1)"])
+def test_links_the_renderer_would_void_are_unlinked(link: str) -> None:
+    """Issue 16: dcc.Markdown turns targets it does not allow into javascript:void(0), an empty link."""
+    assert sanitize_markdown(f"before {link} after") == "before click after"
+
+
+def test_an_undelimitable_unsafe_link_leaves_no_link_at_all() -> None:
+    import mistune
+    out = sanitize_markdown("[a [b](https://ok) c](javascript:x)")
+    assert "javascript" not in out and "(#)" not in out
+    html_out = mistune.create_markdown(escape=False)(out)
+    assert html_out.count("<a ") == 1 and 'href="https://ok"' in html_out
+
+
 def test_unsafe_reference_definition_is_dropped() -> None:
     out = sanitize_markdown("[x][a]\n\n[a]: javascript:alert(1)\n[b]: https://ok\n")
     assert "javascript" not in out and out.startswith("[x][a]") and "[b]: https://ok" in out
@@ -58,7 +73,8 @@ def test_autolink_with_javascript_is_text() -> None:
 
 
 @pytest.mark.parametrize("link", ["[a](https://example.com/x_(y))", "[a](/rel/path)", "[a](#frag)",
-                                  "[a](mailto:me@example.com)", "[a](http://x.org \"title\")"])
+                                  "[a](mailto:me@example.com)", "[a](http://x.org \"title\")",
+                                  "[a](tel:+100)", "[a](page?x=a:b)"])
 def test_safe_links_are_kept(link: str) -> None:
     assert sanitize_markdown(link) == link
 
@@ -136,13 +152,14 @@ def test_display_tag() -> None:
 _TOKENS = ["<script>", "</script>", "<img src=x onerror=alert(1)>", "<a href='javascript:x'>", "[", "]", "(", ")",
            "](", "javascript:", "JaVaScRiPt:", "&#106;", "\\", "`", "```\n", "````\n", "~~~\n", "\n", " ", "x", "!",
            "<", ">", "data:", "[r]: ", "https://ok", "<javascript:y>", "\t", "*", "|", "- ", "> ", "    ", "1. ",
-           "\\`", "``", "<!--", "-->", "<![CDATA[", "<?", "</div>", "\r", "\r\n", "\u2028", "\x0c", "\x00"]
+           "\\`", "``", "<!--", "-->", "<![CDATA[", "<?", "</div>", "\r", "\r\n", "\u2028", "\x0c", "\x00",
+           "ftp:", "%0a", "tel:", "?", "#"]
 
 
 @settings(max_examples=1000, deadline=None)
 @given(st.lists(st.sampled_from(_TOKENS), max_size=30))
 def test_rendered_output_never_has_live_html_or_script_links(tokens: list[str]) -> None:
-    mistune = pytest.importorskip("mistune")
+    import mistune
     # A renderer that passes raw HTML through (escape=False): only our escaping stands in the way.
     render = mistune.create_markdown(escape=False, plugins=["table", "url"])
     tags: list[tuple[str, list[tuple[str, str | None]]]] = []

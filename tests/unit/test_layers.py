@@ -18,6 +18,7 @@ LAYERS: dict[str, int] = {
     "vizboard.components": 3,
     "vizboard.dashboards": 4,
     "vizboard.api": 5,
+    "vizboard.page_api": 5,
     "vizboard.app": 5,
     "vizboard.server": 5,
     "vizboard.demo": 5,

@@ -14,9 +14,7 @@ from vizboard.dashboards.profile import DASHBOARD, _visible_traces, is_available
 TRACE = {"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "aten::mm", "pid": 1, "tid": 1, "ts": 1.0, "dur": 2.0}]}
 
 
-def put_trace(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(TRACE))
+TRACE_BYTES = json.dumps(TRACE).encode()
 
 
 def test_hidden_without_traces_or_metrics(tmp_path: Path) -> None:
@@ -36,15 +34,25 @@ def test_shown_for_system_or_timing_scalars(tmp_path: Path) -> None:
 
 
 def test_shown_for_a_traces_only_logdir(tmp_path: Path) -> None:
-    put_trace(tmp_path / "job" / "plugins" / "profile" / "h_1.5.pt.trace.json")
-    assert is_available(FakeProvider(str(tmp_path)))
+    p = FakeProvider(str(tmp_path))
+    assert not is_available(p)
+    p.add_trace("job", "h_1.5.pt.trace.json", TRACE_BYTES)
+    assert is_available(p)
+
+
+def test_the_tab_reads_only_the_provider(tmp_path: Path) -> None:
+    """A trace file on disk that the provider does not list is not shown (no walking in Dash threads)."""
+    (tmp_path / "job").mkdir()
+    (tmp_path / "job" / "h_1.5.pt.trace.json").write_bytes(TRACE_BYTES)
+    assert not is_available(FakeProvider(str(tmp_path)))
+    assert _visible_traces(FakeProvider(str(tmp_path)), None) == []
 
 
 def test_traces_follow_run_selection_but_traces_only_dirs_always_show(tmp_path: Path) -> None:
-    put_trace(tmp_path / "a" / "plugins" / "profile" / "h_1.5.pt.trace.json")
-    put_trace(tmp_path / "b" / "h_1.6.pt.trace.json")
-    put_trace(tmp_path / "lonely" / "h_1.7.pt.trace.json")
     p = FakeProvider(str(tmp_path))
+    p.add_trace("a", "h_1.5.pt.trace.json", TRACE_BYTES)
+    p.add_trace("b", "h_1.6.pt.trace.json", TRACE_BYTES, subdir="")
+    p.add_trace("lonely", "h_1.7.pt.trace.json", TRACE_BYTES, subdir="")
     p.add_scalars("a", "loss", [0], [1.0])
     p.add_scalars("b", "loss", [0], [1.0])
     assert [t.run for t in _visible_traces(p, None)] == ["a", "b", "lonely"]
@@ -74,11 +82,41 @@ def test_layout_ids_are_prefixed_and_callbacks_register(tmp_path: Path) -> None:
         assert cid in outputs
 
 
-def test_remote_logdir_is_not_walked_for_availability() -> None:
+def test_remote_logdir_availability_comes_from_the_provider() -> None:
     p = FakeProvider("memory://nowhere/logdir")
     assert not is_available(p)
     p.add_scalars("run", "time/step", [0], [0.1])
     assert is_available(p)
+    q = FakeProvider("memory://nowhere/logdir")
+    q.add_trace("run", "h_1.5.pt.trace.json", TRACE_BYTES)
+    assert is_available(q)
+
+
+def _callback(app: Dash, output: str):
+    (spec,) = [s for k, s in app.callback_map.items() if output in k]
+    return spec["callback"].__wrapped__
+
+
+def test_download_and_show_go_through_the_provider(tmp_path: Path) -> None:
+    p = FakeProvider(str(tmp_path))
+    t = p.add_trace("run", "h_1.5.pt.trace.json", TRACE_BYTES)
+    app = Dash(__name__, suppress_callback_exceptions=True)
+    DASHBOARD.register_callbacks(app, p)
+    got = _callback(app, f"{profile.DOWNLOAD}.data")(1, t.path)
+    assert got["filename"] == "h_1.5.pt.trace.json"
+    import base64
+
+    assert base64.b64decode(got["content"]) == TRACE_BYTES
+    rows = _callback(app, f"{profile.OPS}.data")(t.path, "light", None)[0]
+    assert [r["name"] for r in rows] == ["aten::mm"]
+    # a path the provider does not list is never read
+    from dash.exceptions import PreventUpdate
+
+    try:
+        _callback(app, f"{profile.DOWNLOAD}.data")(1, str(tmp_path / "x.pt.trace.json"))
+        raise AssertionError("an unlisted path was served")
+    except PreventUpdate:
+        pass
 
 
 def test_trace_poll_runs_only_while_the_profile_tab_is_active(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ import pytest
 
 from vizboard.data.profile import (
     PHASES,
-    TraceCache,
     TraceFile,
     TraceParseError,
     find_traces,
@@ -21,6 +20,7 @@ from vizboard.data.profile import (
     profile_run_name,
     read_trace_bytes,
 )
+from vizboard.data.trace_cache import TraceCache
 
 T0 = 4_494_122_028_000.0  # realistic trace clock (microseconds)
 
@@ -204,3 +204,62 @@ def test_cache_parses_once_reparses_on_change_and_is_bounded(tmp_path: Path) -> 
     assert cache.parses == 3 and len(cache) == 2
     with pytest.raises(ValueError):
         TraceCache(0)
+
+
+def test_cache_is_bounded_in_bytes(tmp_path: Path) -> None:
+    write(tmp_path / "run/w.1.pt.trace.json", synthetic())
+    write(tmp_path / "run/w.2.pt.trace.json", synthetic())
+    t1, t2 = find_traces(str(tmp_path))
+    loader = lambda t: load_trace(str(tmp_path), t)  # noqa: E731
+    one = TraceCache(max_entries=100).get(t1, loader)
+    from vizboard.data.trace_cache import trace_nbytes
+
+    size = trace_nbytes(one)
+    cache = TraceCache(max_entries=100, max_bytes=size + size // 2)
+    cache.get(t1, loader)
+    cache.get(t2, loader)
+    assert len(cache) == 1 and cache.used <= cache.max_bytes
+    tiny = TraceCache(max_entries=100, max_bytes=10)
+    assert len(tiny.get(t1, loader).operators) > 0 and len(tiny) == 0  # returned, not kept
+
+
+def test_symlinked_trace_pointing_outside_is_neither_listed_nor_read(tmp_path: Path) -> None:
+    """Issue 16: a symlink named like a trace under <run>/plugins/profile/ must not expose its target."""
+    secret = write(tmp_path / "home/.ssh/id_rsa", b"PRIVATE KEY")
+    logdir = tmp_path / "logdir"
+    real = write(logdir / "run/plugins/profile/w.1.pt.trace.json", synthetic())
+    link = logdir / "run/plugins/profile/evil.2.pt.trace.json"
+    link.symlink_to(secret)
+    dirlink = logdir / "run/plugins/profile/sub"
+    dirlink.symlink_to(secret.parent, target_is_directory=True)
+    assert [t.path for t in find_traces(str(logdir))] == [str(real)]
+    forged = TraceFile("run", str(link), "evil", 2, 11, 0.0)
+    with pytest.raises(TraceParseError, match="outside"):
+        read_trace_bytes(str(logdir), forged)
+    # a link that stays inside the logdir is fine
+    inside = logdir / "run/plugins/profile/alias.3.pt.trace.json"
+    inside.symlink_to(real)
+    assert str(inside) in [t.path for t in find_traces(str(logdir))]
+
+
+def test_symlinked_logdir_itself_is_allowed(tmp_path: Path) -> None:
+    real = write(tmp_path / "real/run/w.1.pt.trace.json", synthetic())
+    (tmp_path / "alias").symlink_to(tmp_path / "real", target_is_directory=True)
+    (t,) = find_traces(str(tmp_path / "alias"))
+    assert read_trace_bytes(str(tmp_path / "alias"), t) == real.read_bytes()
+
+
+def test_remote_traces_are_contained() -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/contain/logdir/run/w.1.pt.trace.json", json.dumps(synthetic()).encode())
+    fs.pipe("/contain/secret/w.9.pt.trace.json", b"secret")
+    (t,) = find_traces("memory://contain/logdir")
+    assert read_trace_bytes("memory://contain/logdir", t)[:1] == b"{"
+    forged = TraceFile("run", "memory:///contain/logdir/../secret/w.9.pt.trace.json", "w", 9, 6, 0.0)
+    with pytest.raises(TraceParseError, match="outside"):
+        read_trace_bytes("memory://contain/logdir", forged)
+    other = TraceFile("run", "s3://contain/logdir/run/w.1.pt.trace.json", "w", 1, 6, 0.0)
+    with pytest.raises(TraceParseError, match="outside"):
+        read_trace_bytes("memory://contain/logdir", other)

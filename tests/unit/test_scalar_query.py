@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -12,7 +11,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from vizboard.data.downsample import downsample, value_range
-from vizboard.data.serialize import series_to_csv, series_to_records
 from vizboard.data.smoothing import gaussian_sigma, smooth, smoothing_window
 
 
@@ -362,25 +360,37 @@ def test_value_range() -> None:
     assert value_range(np.array([0.0])) == (-1.0, 1.0)
 
 
-def test_series_to_records_is_valid_json() -> None:
-    recs = series_to_records(
-        np.array([1, 2, 3]), np.array([10.0, 11.0, 12.5]), np.array([0.5, np.nan, -np.inf]),
-        smoothed=np.array([0.5, np.nan, np.inf]), run="a", tag="loss",
-    )
-    text = json.dumps(recs, allow_nan=False)
-    assert json.loads(text) == [
-        {"run": "a", "tag": "loss", "step": 1, "wall_time": 10.0, "value": 0.5, "smoothed": 0.5},
-        {"run": "a", "tag": "loss", "step": 2, "wall_time": 11.0, "value": "NaN", "smoothed": "NaN"},
-        {"run": "a", "tag": "loss", "step": 3, "wall_time": 12.5, "value": "-Infinity", "smoothed": "Infinity"},
-    ]
-    with pytest.raises(ValueError):
-        series_to_records(np.array([1]), np.array([1.0, 2.0]), np.array([1.0]))
+def test_batch_read_scalars_in_tensorboards_shape() -> None:
+    from tests.unit.fake_provider import FakeProvider
+    from vizboard.data.scalar_read import read_scalars
+
+    p = FakeProvider()
+    y = np.sin(np.arange(100_000) / 500.0)
+    y[77_777] = 50.0
+    p.add_scalars("a", "loss", np.arange(100_000), y)
+    p.add_scalars("b", "loss", [0, 1, 2], [3.0, 2.0, 1.0])
+    p.add_scalars("c", "acc", [0], [1.0])
+    got = p.read_scalars(runs=["a", "b", "c", "nope", "a"], tag="loss", max_points=500)
+    assert list(got) == ["a", "b"]
+    assert len(got["a"]) <= 4 * 500 and got["a"].value.max() == 50.0 and got["a"].version == p.scalars("a", "loss").version
+    assert got["b"].step.tolist() == [0, 1, 2]
+    win = read_scalars(p, runs=["a"], tag="loss", max_points=100, x_range=(1000.0, 2000.0))["a"]
+    assert 1000 <= win.step[1] and win.step[-2] <= 2000 and len(win) <= 400
+    with pytest.raises(ValueError, match="max_points"):
+        read_scalars(p, runs=["a"], tag="loss", max_points=0)
+    with pytest.raises(ValueError, match="x_axis"):
+        read_scalars(p, runs=["a"], tag="loss", max_points=10, x_axis="time")
+    with pytest.raises(TypeError, match="sequence"):
+        read_scalars(p, runs="a", tag="loss", max_points=10)
 
 
-def test_series_to_csv() -> None:
-    text = series_to_csv(
-        np.array([1, 2]), np.array([10.0, 11.5]), np.array([0.1, np.nan]),
-        smoothed=np.array([0.1, -np.inf]), run='a,"b"', tag="loss",
-    )
-    assert text == 'run,tag,step,wall_time,value,smoothed\n"a,""b""",loss,1,10.0,0.1,0.1\n"a,""b""",loss,2,11.5,nan,-inf\n'
-    assert series_to_csv(np.array([3]), np.array([1.0]), np.array([np.inf])) == "step,wall_time,value\n3,1.0,inf\n"
+def test_api_imports_nothing_from_figures() -> None:
+    import ast
+    from pathlib import Path
+
+    import vizboard.api
+
+    tree = ast.parse(Path(vizboard.api.__file__).read_text())
+    mods = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)] + \
+        [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in mods if m and m.startswith("vizboard.figures")]

@@ -7,7 +7,7 @@ import pytest
 
 from logger import images, summaries
 from logger._pb import event_pb2, hparams_pb2, plugins_pb2, summary_pb2
-from logger.event_file import encode_scalar_event
+from logger.scalar_event import encode_scalar_event
 
 ts = pytest.importorskip("torch.utils.tensorboard.summary")
 

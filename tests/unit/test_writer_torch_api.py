@@ -157,3 +157,20 @@ def test_add_onnx_graph_writes_the_graph_torch_writes(tmp_path):
 def test_add_onnx_graph_missing_file_is_a_clear_error(tmp_path):
     with SummaryWriter(tmp_path) as w, pytest.raises(FileNotFoundError, match="onnx"):
         w.add_onnx_graph(str(tmp_path / "missing.onnx"))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int8, torch.uint8,
+                                   torch.int16, torch.int32, torch.int64, torch.bool, torch.complex64, torch.complex128])
+def test_add_tensor_matches_torch_for_every_dtype(tmp_path, dtype):
+    t = (torch.arange(6, dtype=torch.float64).reshape(2, 3) * 1.5 - 2).to(dtype)
+    theirs, ours = both(tmp_path, "add_tensor", "t", t, 4, WALL)
+    assert len(ours) == 1 and ours == theirs
+
+
+def test_add_tensor_copies_at_call_time(tmp_path):
+    t = torch.zeros(3)
+    with SummaryWriter(tmp_path) as w:
+        w.add_tensor("t", t, 0)
+        t += 1
+    (v,) = [v for e in events(tmp_path) for v in e.summary.value]
+    assert list(v.tensor.float_val) == [0.0, 0.0, 0.0] and v.metadata.plugin_data.plugin_name == "tensor"

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vizboard.data.models import ChartLayout, Kind, TagInfo
+from vizboard.data.patterns import compile_union, name_filter
 from vizboard.data.provider import DataProvider
 
 __all__ = ["CardSpec", "Section", "build_sections", "compile_filter", "short_id", "ScalarIndex"]
@@ -52,29 +53,16 @@ class Section:
 
 
 def compile_filter(pattern: str | None) -> Callable[[str], bool]:
-    """A predicate for a user's regex (searched anywhere); an invalid regex matches as plain text."""
-    if not pattern:
-        return lambda _s: True
-    try:
-        rx = re.compile(pattern, re.IGNORECASE)
-    except re.error:
-        rx = re.compile(re.escape(pattern), re.IGNORECASE)
-    return lambda s: rx.search(s) is not None
+    """A predicate for a user's regex (searched anywhere, case-insensitive); an invalid regex matches as plain text.
+
+    Runs on RE2 (:func:`vizboard.data.patterns.name_filter`): linear time, so no filter a user
+    types can stall the server (issue 16).
+    """
+    return name_filter(pattern, ignore_case=True, invalid="literal", name="filter")
 
 
 def _section_of(title: str) -> str:
     return title.split("/", 1)[0] if "/" in title else title
-
-
-def _layout_regex(patterns: Sequence[str]) -> re.Pattern[str] | None:
-    valid = []
-    for p in patterns:
-        try:
-            re.compile(p)
-            valid.append(f"(?:{p})")
-        except re.error:
-            valid.append(re.escape(p))
-    return re.compile("|".join(valid)) if valid else None
 
 
 def build_sections(
@@ -102,7 +90,7 @@ def build_sections(
             continue
         # margin charts: the value, lower and upper tags (exact names) are drawn as lines
         patterns = list(lay.tags) + [re.escape(v) for m in lay.margin for v in m]
-        rx = _layout_regex(patterns)
+        rx = compile_union(patterns, name="custom scalars layout")  # RE2: linear time
         lines = tuple((t.run, t.tag, f"{t.run}: {t.tag}") for t in scalar if rx is not None and rx.fullmatch(t.tag))
         cat = lay.category or "Custom"
         by_category.setdefault(cat, []).append(

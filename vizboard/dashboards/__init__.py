@@ -25,6 +25,7 @@ DASHBOARD_MODULES: tuple[str, ...] = (
     "vizboard.dashboards.graphs",
     "vizboard.dashboards.hparams",
     "vizboard.dashboards.profile",
+    "vizboard.dashboards.projector",
 )
 
 

@@ -1,11 +1,13 @@
 """The Profile tab: torch.profiler traces (operators, step breakdown, timeline, download),
 system metrics on wall time, and step timing.
 
-Traces are found by walking the logdir (``vizboard.data.profile.find_traces``), so a
-directory that holds only traces is shown too (named like a run: its path relative to
-the logdir, ``plugins/profile`` removed). Traces of runs the Store knows are shown when
-the run is selected; traces-only directories are always shown. A parsed trace is kept
-in a small LRU (:class:`~vizboard.data.profile.TraceCache`) owned by this tab's
+Traces come only from the provider (``provider.traces()``, published by the server's trace
+discovery, :mod:`vizboard.data.traces`; bytes via ``provider.read_trace``, which refuses
+anything resolving outside the logdir), so this tab never walks or opens files itself. A
+directory that holds only traces is shown too (named like a run: its path relative to the
+logdir, ``plugins/profile`` removed). Traces of runs the Store knows are shown when the run is
+selected; traces-only directories are always shown. A parsed trace is kept in a small
+byte-bounded LRU (:class:`~vizboard.data.trace_cache.TraceCache`) owned by this tab's
 callbacks. A trace that cannot be parsed shows a message, never an error page.
 """
 
@@ -18,17 +20,11 @@ from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.dashboards.base import Dashboard
-from vizboard.data.fs import is_remote
 from vizboard.data.models import Kind, ScalarSeries
-from vizboard.data.profile import (
-    TraceCache,
-    TraceFile,
-    TraceParseError,
-    find_traces,
-    load_trace,
-    read_trace_bytes,
-)
+from vizboard.data.profile import parse_trace
 from vizboard.data.provider import DataProvider
+from vizboard.data.trace_cache import TraceCache
+from vizboard.data.traces import TraceFile, TraceParseError
 from vizboard.figures.profile import (
     OPERATOR_COLUMNS,
     message_figure,
@@ -80,17 +76,20 @@ def _is_timing(tag: str) -> bool:
 
 
 def is_available(provider: DataProvider) -> bool:
-    """Shown when any run has ``system/*`` or ``time/*`` scalars, or the logdir holds a trace.
+    """Shown when any run has ``system/*`` or ``time/*`` scalars, or the provider lists a trace.
 
-    The shell asks on every data-version change (about once a second while training
-    logs), so traces are looked for only in local logdirs (a walk of the tree); a remote
-    (fsspec) logdir shows the tab once it has system or timing scalars.
+    The shell asks on every data-version change; ``provider.traces()`` is a published
+    snapshot, so this walks nothing (local and remote logdirs alike).
     """
     if any(_is_system(t.tag) or _is_timing(t.tag) for t in provider.tags(Kind.SCALARS)):
         return True
-    if is_remote(provider.logdir):
-        return False
-    return bool(find_traces(provider.logdir))
+    return bool(_traces(provider))
+
+
+def _traces(provider: DataProvider) -> list[TraceFile]:
+    """The provider's traces (none from a provider without trace discovery)."""
+    traces = getattr(provider, "traces", None)
+    return list(traces()) if traces is not None else []
 
 
 def layout() -> html.Div:
@@ -146,7 +145,7 @@ def layout() -> html.Div:
 
 
 def _visible_traces(provider: DataProvider, selected: list[str] | None) -> list[TraceFile]:
-    traces = find_traces(provider.logdir)
+    traces = _traces(provider)
     if selected is None:
         return traces
     known = {r.name for r in provider.runs()}
@@ -171,7 +170,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     def lookup(path: str | None) -> TraceFile | None:
         if not path:
             return None
-        for t in find_traces(provider.logdir):  # only paths discovery returns (inside the logdir)
+        for t in _traces(provider):  # only traces the provider lists (inside the logdir)
             if t.path == path:
                 return t
         return None
@@ -180,7 +179,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         trace = lookup(path)
         if trace is None:
             raise TraceParseError(f"the trace {path} is no longer in the logdir")
-        return cache.get(trace, lambda t: load_trace(provider.logdir, t))
+        return cache.get(trace, lambda t: parse_trace(provider.read_trace(t), t))
 
     app.clientside_callback(
         f"function(active) {{ return active !== {ID!r}; }}",
@@ -257,7 +256,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         if not n or trace is None:
             raise PreventUpdate
         try:
-            data = read_trace_bytes(provider.logdir, trace)
+            data = provider.read_trace(trace)
         except TraceParseError:
             raise PreventUpdate from None
         name = trace.path.replace("\\", "/").rsplit("/", 1)[-1]

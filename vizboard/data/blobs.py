@@ -2,7 +2,9 @@
 
 The store indexes blobs by :class:`BlobRef` (file, offset, length of the framed
 record); :meth:`BlobCache.get` re-reads that record, checks both CRCs, decodes the
-Event and extracts the item. At most ``budget`` bytes of items are kept; the least
+Event and extracts the item. The record's file must resolve (symlinks followed) inside
+the logdir (:func:`vizboard.data.safe_paths.resolve_within`), else nothing is read.
+At most ``budget`` bytes of items are kept; the least
 recently used are evicted first. Thread-safe (Dash workers call it concurrently).
 """
 
@@ -16,6 +18,7 @@ from logger.records import scan
 from vizboard.data.decode import RUN_GRAPH_TAG, DecodeError, make_ndarray, parse_event
 from vizboard.data.fs import FileSystem
 from vizboard.data.models import BlobRef, Kind
+from vizboard.data.safe_paths import OutsideLogdirError, resolve_within
 
 __all__ = ["BlobCache", "extract_blob"]
 
@@ -40,13 +43,17 @@ class BlobCache:
     def get(self, ref: BlobRef, kind: Kind) -> tuple[bytes, str | None]:
         """Return (bytes, None), or (b"", reason) if the record cannot be read back."""
         key = (ref.file, ref.offset, ref.tag, ref.index)
+        try:  # checked on hits too: a file may have been swapped for a link since
+            path = resolve_within(self._fs.root, ref.file)
+        except OutsideLogdirError as exc:
+            return b"", f"refused: {exc}"
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
                 return hit, None
         try:
-            raw = self._fs.read(ref.file, ref.offset, ref.length)
+            raw = self._fs.read(path, ref.offset, ref.length)
         except OSError as exc:
             return b"", f"cannot read blob record: {exc}"
         res = scan(raw, ref.offset, final=True)
@@ -71,28 +78,28 @@ def extract_blob(event: event_pb2.Event, tag: str, index: int, kind: Kind) -> by
     """The encoded bytes of item ``index`` of ``tag`` (a series of ``kind``) in ``event``."""
     which = event.WhichOneof("what")
     if which == "graph_def" and tag == RUN_GRAPH_TAG:
-        return event.graph_def
+        return bytes(event.graph_def)
     if which == "meta_graph_def" and tag == RUN_GRAPH_TAG:
         return _raw_field(event.meta_graph_def, 2)  # MetaGraphDef.graph_def
     if which == "tagged_run_metadata" and event.tagged_run_metadata.tag == tag:
-        return event.tagged_run_metadata.run_metadata
+        return bytes(event.tagged_run_metadata.run_metadata)
     for v in event.summary.value:
         if (v.tag or v.node_name) != tag:
             continue
         form = v.WhichOneof("value")
         if form == "image":
-            return v.image.encoded_image_string
+            return bytes(v.image.encoded_image_string)
         if form == "audio":
-            return v.audio.encoded_audio_string
+            return bytes(v.audio.encoded_audio_string)
         if form == "tensor":
             arr = make_ndarray(v.tensor)
             if arr.dtype != object:
                 raise DecodeError("blob tensor is not DT_STRING")
             if kind is Kind.IMAGES:
-                return arr.reshape(-1)[2 + index]
+                return bytes(arr.reshape(-1)[2 + index])
             if arr.ndim == 2:
-                return arr[index, 0]
-            return arr.reshape(-1)[index]
+                return bytes(arr[index, 0])
+            return bytes(arr.reshape(-1)[index])
     raise DecodeError(f"tag {tag!r} not found in the record")
 
 

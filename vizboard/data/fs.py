@@ -15,6 +15,8 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from vizboard.data.safe_paths import is_within
+
 __all__ = ["FileEntry", "FileSystem", "LocalFS", "RemoteFS", "open_fs", "is_remote", "is_event_file"]
 
 
@@ -68,6 +70,10 @@ class FileSystem(Protocol):
         """The directory (path or URL) of run ``run``."""
         ...
 
+    def inside(self, path: str) -> bool:
+        """True if ``path`` resolves (symlinks, ``..``) to a location inside the root."""
+        ...
+
 
 def _run_name(rel_dir: str) -> str:
     rel = rel_dir.replace(os.sep, "/").strip("/")
@@ -85,28 +91,33 @@ class LocalFS:
         self.root = os.path.abspath(os.path.expanduser(root))
 
     def list_event_files(self) -> list[FileEntry]:
+        """Every event file under the root (see :class:`FileSystem`).
+
+        Runs on every full rescan, so it costs one ``stat`` per directory (loop detection by
+        device and inode, not ``realpath``, which stats every path component) plus one per
+        event file; run names are built while walking, not with ``relpath``.
+        """
         out: list[FileEntry] = []
-        seen: set[str] = set()
-        stack = [self.root]
+        seen: set[tuple[int, int]] = set()
+        stack: list[tuple[str, str]] = [(self.root, ".")]
         while stack:
-            d = stack.pop()
+            d, run = stack.pop()
             try:
-                real = os.path.realpath(d)
-                if real in seen:
+                st = os.stat(d)
+                ident = (st.st_dev, st.st_ino)
+                if ident in seen:
                     continue
-                seen.add(real)
+                seen.add(ident)
                 entries = list(os.scandir(d))
             except OSError:
                 continue
-            rel = os.path.relpath(d, self.root)
-            run = _run_name(rel)
             for e in entries:
                 try:
                     if e.is_dir(follow_symlinks=True):
-                        stack.append(e.path)
+                        stack.append((e.path, e.name if run == "." else f"{run}/{e.name}"))
                     elif is_event_file(e.name) and e.is_file(follow_symlinks=True):
-                        st = e.stat(follow_symlinks=True)
-                        out.append(FileEntry(run, e.path, st.st_size, (st.st_dev << 64) | st.st_ino))
+                        fst = e.stat(follow_symlinks=True)
+                        out.append(FileEntry(run, e.path, fst.st_size, (fst.st_dev << 64) | fst.st_ino))
                 except OSError:
                     continue
         out.sort(key=lambda f: (f.run, f.path))
@@ -127,9 +138,8 @@ class LocalFS:
         return self.root if run == "." else os.path.join(self.root, *run.split("/"))
 
     def inside(self, path: str) -> bool:
-        """True if ``path`` (after resolving ``..``) lies under the root."""
-        ap = os.path.abspath(path)
-        return ap == self.root or ap.startswith(self.root.rstrip(os.sep) + os.sep)
+        """True if ``path``'s real path (symlinks and ``..`` resolved) lies under the root's real path."""
+        return is_within(self.root, path)
 
     def glob(self, run: str, pattern: str) -> list[str]:
         base = self.run_dir(run)
@@ -197,6 +207,10 @@ class RemoteFS:
     def run_dir(self, run: str) -> str:
         return self.root if run == "." else f"{self.root}/{run}"
 
+    def inside(self, path: str) -> bool:
+        """True if ``path`` (``..`` removed) lies under the root URL."""
+        return is_within(self.root, path)
+
     def glob(self, run: str, pattern: str) -> list[str]:
         base = self._path(self.run_dir(run)).strip("/")
         if ".." in run.split("/"):
@@ -208,7 +222,7 @@ class RemoteFS:
         out = []
         for path in found:
             rel = posixpath.relpath(path.strip("/"), base)
-            if not rel.startswith("..") and fnmatch.fnmatchcase(rel, pattern):
+            if not rel.startswith("..") and fnmatch.fnmatchcase(rel, pattern) and self.inside(self._url(path)):
                 out.append(self._url(path))
         return sorted(out)
 

@@ -11,10 +11,12 @@
   already polls every second) and 2 s for remote (fsspec) logdirs, which have no
   notifications at all.
 - Each file is read from its saved offset in chunks of at most ``chunk_bytes``
-  (16 MiB) per file per round, round-robin over files, so one huge file does not
-  starve the others and progress is published during a long initial load.
+  (4 MiB), one chunk per run per round, round-robin over runs, so one huge (or junk)
+  file does not starve other runs and progress is published during a long initial
+  load. A run's files are read in name order (see ``_pass``).
 - Damage (bad CRCs, unparsable payloads, undecodable values, unreadable files) becomes
-  ``DataProblem`` records; reading continues after it. A file that shrinks below its
+  ``DataProblem`` records; reading continues after it. An unreadable file is reported
+  once, stays listed (its run is not hidden) and is retried when its size changes. A file that shrinks below its
   saved offset, or (local logdirs) is replaced under the same name by a new inode, is
   reported and re-read from offset 0; the store's restart rule (``vizboard.data.store``)
   then replaces the re-read steps. A file that disappears stops being read, its data
@@ -29,21 +31,15 @@ import threading
 import time
 from typing import Any
 
-import numpy as np
-
-from vizboard.data import decode as dec
+from vizboard.data.apply import ChunkApplier
 from vizboard.data.discovery import discover
-from vizboard.data.models import BlobRef, Kind, PrCurveEntry, TextEntry
-from vizboard.data.reader import Chunk, FileTail, fast_scalars, length_groups, payload_crc_ok
+from vizboard.data.reader import FileTail
 from vizboard.data.store import Store
 from vizboard.data.watcher import Watcher
 
 __all__ = ["Ingestor", "load"]
 
 _log = logging.getLogger(__name__)
-_SCALAR_META = dec.SeriesMeta(Kind.SCALARS, "scalars")
-_GRAPH_META = dec.SeriesMeta(Kind.GRAPHS, "graphs")
-_RUN_METADATA_META = dec.SeriesMeta(Kind.GRAPHS, "graph_tagged_run_metadata")
 
 
 class Ingestor:
@@ -55,7 +51,7 @@ class Ingestor:
     """
 
     def __init__(self, store: Store, *, poll: bool = False, reload_interval: float | None = None,
-                 chunk_bytes: int = 16 << 20, watch: bool = True) -> None:
+                 chunk_bytes: int = 4 << 20, watch: bool = True) -> None:
         if reload_interval is not None and reload_interval <= 0:
             raise ValueError(f"reload_interval must be > 0 seconds, got {reload_interval}")
         if chunk_bytes < 1024:
@@ -66,6 +62,7 @@ class Ingestor:
         default = 2.0 if remote else (1.0 if poll else 5.0)
         self.reload_interval = reload_interval if reload_interval is not None else default
         self.chunk_bytes = chunk_bytes
+        self._applier = ChunkApplier(store)
         self._tails: dict[str, dict[str, FileTail]] = {}  # run -> path -> tail
         self._by_path: dict[str, FileTail] = {}
         self._dirty: set[str] = set()
@@ -168,6 +165,8 @@ class Ingestor:
                     self.store.add_problem(run, t.path, 0, t.offset, "unreadable",
                                            "file was replaced under the same name; re-reading it from offset 0")
                     t.offset = 0
+                if t.failed and (e.ident != t.ident or e.size != t.size):
+                    t.failed = False  # it changed: try reading it again
                 t.ident = e.ident
                 self._check_shrink(t, e.size)
                 t.size = e.size
@@ -187,41 +186,70 @@ class Ingestor:
             tail.offset = 0
 
     def _pass(self, *, full: bool, dirty: set[str]) -> None:
+        """Read every run's new bytes, interleaving runs: one chunk of one file per run per round.
+
+        Within a run, files are read in name order (a later file only once the earlier ones
+        are caught up or wait on a torn tail), so the restart rule sees records in the same
+        order however the bytes are chunked. Runs notified during a long pass join it at the
+        next round, so one big file delays another run's new points by one chunk's work.
+        """
         self.store.drain_reader_problems()
         if full:
             self._sync_files()
             runs = list(self._tails)
         else:
-            runs = sorted(r for r in dirty if r in self._tails)
+            runs = self._restat(dirty)
+        stuck: set[str] = set()  # files that cannot progress until they grow (this pass)
+        while runs and not self._stop.is_set():
+            active: list[str] = []
             for run in runs:
-                for tail in list(self._tails[run].values()):
-                    size = self.fs.size(tail.path)
-                    if size is None:
-                        tail.gone = True
-                        continue
-                    self._check_shrink(tail, size)
-                    tail.size = size
-                self._drop_gone(run)
-        active = True
-        while active and not self._stop.is_set():
-            active = False
-            for run in runs:
-                for tail in list(self._tails.get(run, {}).values()):
-                    if tail.pending() <= 0 or self._stop.is_set():
-                        continue
-                    before = tail.offset
-                    try:
-                        chunk = tail.poll(self.fs, self.chunk_bytes, tail.size)
-                    except OSError as exc:
-                        self.store.add_problem(run, tail.path, tail.offset, 0, "unreadable", str(exc))
-                        tail.gone = True
-                        continue
-                    if chunk is not None:
-                        self._apply(run, chunk)
-                    if tail.offset > before and tail.pending() > 0:
-                        active = True
+                tail = next((t for _, t in sorted(self._tails.get(run, {}).items())
+                             if t.has_work() and t.path not in stuck and not t.failed), None)
+                if tail is None or self._stop.is_set():
+                    continue
+                if self._read_once(run, tail):
+                    active.append(run)
+                else:
+                    stuck.add(tail.path)
+                    active.append(run)  # its next file may have work
                 self._drop_gone(run)
             self._publish_progress()
+            with self._lock:
+                woken, self._dirty = self._dirty, set()
+            late = [r for r in self._restat(woken) if r not in active]
+            for r in late:
+                stuck.difference_update(self._tails.get(r, {}))
+            runs = [r for r in dict.fromkeys(active + late) if r in self._tails]
+
+    def _restat(self, runs: set[str]) -> list[str]:
+        """Refresh the sizes of the files of ``runs`` (dirty runs); return those still known."""
+        known = sorted(r for r in runs if r in self._tails)
+        for run in known:
+            for tail in list(self._tails[run].values()):
+                size = self.fs.size(tail.path)
+                if size is None:
+                    tail.gone = True
+                    continue
+                self._check_shrink(tail, size)
+                if tail.failed and size != tail.size:
+                    tail.failed = False  # it changed: try reading it again
+                tail.size = size
+            self._drop_gone(run)
+        return [r for r in known if r in self._tails]
+
+    def _read_once(self, run: str, tail: FileTail) -> bool:
+        """Read one chunk of ``tail`` and apply it; True if the file made progress."""
+        before = tail.progress()
+        try:
+            chunk = tail.poll(self.fs, self.chunk_bytes, tail.size)
+        except OSError as exc:
+            # Reported once; the file is kept (its run stays listed) and retried when it changes.
+            tail.failed = True
+            self.store.add_problem(run, tail.path, tail.offset, 0, "unreadable", f"cannot read the file: {exc}")
+            return False
+        if chunk is not None:
+            self._applier.apply(run, chunk)
+        return tail.progress() != before
 
     def _drop_gone(self, run: str) -> None:
         tails = self._tails.get(run)
@@ -244,142 +272,6 @@ class Ingestor:
                 total += t.size
         self.store.set_progress(bytes_read=done, bytes_total=total)
 
-    # ------------------------------------------------------------------ decoding
-    def _apply(self, run: str, chunk: Chunk) -> None:
-        store = self.store
-        store.run(run)
-        for d in chunk.damage:
-            store.add_problem(run, chunk.path, d.offset, d.length, d.kind.value,
-                              "record framing damaged; skipped to the next valid record")
-        scal: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
-        slow: list[np.ndarray] = []
-        metas: dict[str, dec.SeriesMeta] = {}
-        for rows, mat in length_groups(chunk, np.arange(len(chunk), dtype=np.int64)):
-            ok = payload_crc_ok(chunk, rows, mat)
-            for r in rows[~ok]:
-                store.add_problem(run, chunk.path, chunk.offset(int(r)), chunk.record_length(int(r)),
-                                  "payload_crc", "record payload CRC mismatch; record skipped")
-            if not ok.all():
-                rows = rows[ok]
-                mat = mat[ok] if mat is not None else None
-            if mat is None or rows.size == 0:
-                slow.append(rows)
-                continue
-            fs = fast_scalars(mat)
-            if fs.rows.size < rows.size:
-                rest = np.ones(rows.size, dtype=bool)
-                rest[fs.rows] = False
-                slow.append(rows[rest])
-            got = rows[fs.rows]
-            for t, grp in _split_by(fs.tag_index, len(fs.tags)):
-                tag = fs.tags[t]
-                meta = metas.get(tag) or store.series_meta(run, tag)
-                if meta is None:
-                    if t in fs.meta_rows:
-                        meta = _meta_of_record(chunk, int(rows[fs.meta_rows[t]]), tag)
-                    elif t not in fs.tensor_tags:
-                        meta = _SCALAR_META  # legacy simple_value: scalars by definition (§4.0)
-                    if meta is not None:
-                        metas[tag] = meta
-                if meta is None or meta.kind is not Kind.SCALARS:
-                    slow.append(got[grp])  # not a scalar series after all: decode one by one
-                    continue
-                scal.setdefault(tag, []).append((got[grp], fs.step[grp], fs.wall_time[grp], fs.value[grp]))
-        if slow:
-            slow_scal: dict[str, list[Any]] = {}
-            for r in np.sort(np.concatenate(slow)).tolist():
-                self._apply_slow(run, chunk, r, slow_scal, metas)
-            for tag, ((rs, steps, walls, values),) in slow_scal.items():
-                scal.setdefault(tag, []).append((np.asarray(rs, np.int64), np.asarray(steps, np.int64),
-                                                 np.asarray(walls, np.float64), np.asarray(values, np.float64)))
-        for tag, parts in scal.items():
-            meta = metas.get(tag) or store.series_meta(run, tag) or _SCALAR_META
-            if len(parts) == 1:
-                _, step, wall, value = parts[0]
-            else:
-                order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
-                step, wall, value = (np.concatenate([p[k] for p in parts])[order] for k in (1, 2, 3))
-            store.add_scalars(run, tag, meta, step, wall, value)
-
-    def _apply_slow(self, run: str, chunk: Chunk, r: int, scal: dict[str, list[Any]],
-                    metas: dict[str, dec.SeriesMeta]) -> None:
-        store = self.store
-        try:
-            ev = dec.parse_event(chunk.payload(r))
-        except dec.DecodeError as exc:
-            store.add_problem(run, chunk.path, chunk.offset(r), chunk.record_length(r), "unparsable", str(exc))
-            return
-        which = ev.WhichOneof("what")
-        step, wall = int(ev.step), float(ev.wall_time)
-        if which == "summary":
-            for value in ev.summary.value:
-                tag = value.tag or value.node_name
-                meta = metas.get(tag) or store.series_meta(run, tag)
-                own = dec.metadata_of(value)
-                if meta is None or (own is not None and not meta.from_metadata and meta.kind is Kind.OTHER):
-                    meta = own or dec.inferred_metadata(value)
-                    metas[tag] = meta
-                try:
-                    out = dec.decode_value(value, meta)
-                except dec.DecodeError as exc:
-                    store.add_problem(run, chunk.path, chunk.offset(r), chunk.record_length(r), "bad_value",
-                                      f"tag {tag!r} at step {step}: {exc}")
-                    continue
-                self._store_value(run, chunk, r, tag, meta, step, wall, out, scal)
-        elif which in ("graph_def", "meta_graph_def"):
-            if which == "meta_graph_def" and store.series_meta(run, dec.RUN_GRAPH_TAG) is not None:
-                return  # a real graph_def wins over a MetaGraphDef's graph
-            ref = self._ref(run, chunk, r, dec.RUN_GRAPH_TAG, step, wall, dec.BlobItem(0, "application/x-graphdef"))
-            store.add_entry(run, dec.RUN_GRAPH_TAG, _GRAPH_META, step, wall, (ref,))
-        elif which == "tagged_run_metadata":
-            tag = ev.tagged_run_metadata.tag
-            ref = self._ref(run, chunk, r, tag, step, wall, dec.BlobItem(0, "application/x-runmetadata"))
-            store.add_entry(run, tag, _RUN_METADATA_META, step, wall, (ref,))
-
-    def _ref(self, run: str, chunk: Chunk, r: int, tag: str, step: int, wall: float, item: dec.BlobItem) -> BlobRef:
-        return BlobRef(run, tag, step, wall, chunk.path, chunk.offset(r), chunk.record_length(r), item.index,
-                       item.content_type, item.width, item.height, item.sample_rate, item.num_channels,
-                       item.length_frames, item.label)
-
-    def _store_value(self, run: str, chunk: Chunk, r: int, tag: str, meta: dec.SeriesMeta, step: int,
-                     wall: float, out: Any, scal: dict[str, list[Any]]) -> None:
-        store = self.store
-        if isinstance(out, dec.ScalarValue):
-            lists = scal.setdefault(tag, [([], [], [], [])])[0]
-            lists[0].append(r)
-            lists[1].append(step)
-            lists[2].append(wall)
-            lists[3].append(out.value)
-        elif isinstance(out, dec.BlobValue):
-            refs = tuple(self._ref(run, chunk, r, tag, step, wall, it) for it in out.items)
-            store.add_entry(run, tag, meta, step, wall, refs)
-        elif isinstance(out, dec.TextValue):
-            store.add_entry(run, tag, meta, step, wall, TextEntry(step, wall, out.data))
-        elif isinstance(out, dec.PrCurveValue):
-            store.add_entry(run, tag, meta, step, wall, PrCurveEntry(step, wall, out.data))
-        elif isinstance(out, dec.HParamsValue):
-            store.set_hparams(run, out.which, out.message, wall)
-            store.add_entry(run, tag, meta, step, wall, out)
-        elif isinstance(out, dec.ModuleTreeValue):
-            store.set_module_tree(run, out.tree, wall)
-        elif isinstance(out, dec.LayoutValue):
-            store.set_layout(run, out.charts, wall)
-        else:  # histograms and other plugins
-            store.add_entry(run, tag, meta, step, wall, out)
-
-
-def _meta_of_record(chunk: Chunk, r: int, tag: str) -> dec.SeriesMeta | None:
-    """The series metadata carried by ``tag``'s value in record ``r`` (None if it does not parse)."""
-    try:
-        ev = dec.parse_event(chunk.payload(r))
-    except dec.DecodeError:
-        return None
-    for value in ev.summary.value:
-        if (value.tag or value.node_name) == tag:
-            return dec.metadata_of(value) or dec.inferred_metadata(value)
-    return None
-
-
 def _release_freed_memory() -> None:
     """Return freed heap pages to the OS after a big load (glibc keeps large freed buffers)."""
     try:
@@ -388,20 +280,6 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
-
-
-def _split_by(index: np.ndarray, k: int) -> list[tuple[int, np.ndarray]]:
-    """(value, positions) for each value of ``index`` in 0..k-1, positions in increasing order."""
-    if k <= 32:
-        out = []
-        for t in range(k):
-            pos = np.flatnonzero(index == t)
-            if pos.size:
-                out.append((t, pos))
-        return out
-    order = np.argsort(index, kind="stable")
-    cuts = np.flatnonzero(np.diff(index[order])) + 1
-    return [(int(index[g[0]]), g) for g in np.split(order, cuts) if g.size]
 
 
 def load(logdir: str, **store_kwargs: Any) -> Store:

@@ -1,46 +1,36 @@
-"""torch.profiler traces: discovery under a logdir, parsing into typed tables, and a bounded cache.
+"""torch.profiler traces: parsing into typed tables (operators, step phases, timeline) and a bounded cache.
 
-Discovery. ``torch.profiler.tensorboard_trace_handler(dir)`` writes
-``<worker>.<timestamp ns>.pt.trace.json`` (``.gz`` with ``use_gzip=True``) directly
-into ``dir``. Users pass either ``<run_dir>/plugins/profile`` (TensorBoard's layout,
-sometimes with one more sub-directory) or the run directory itself, so a trace's
-*profile run* is its directory with a trailing ``plugins/profile[/<name>]`` removed,
-relative to the logdir (``.`` for the logdir itself). A profile run need not hold an
-event file: :func:`find_traces` walks the whole logdir (the Store's runs are only
-directories with tfevents files), through :func:`vizboard.data.fs.open_fs`, so local
-paths and fsspec URLs both work and nothing outside the logdir is listed.
+Discovery and contained reads of trace files live in :mod:`vizboard.data.traces` (re-exported
+here for callers of the old module). :func:`parse_trace` turns the Chrome-trace JSON into an
+operator table (calls, self/total CPU time, device time), a per-step breakdown (data loading,
+forward, backward, optimizer, other) from ``ProfilerStep#N`` spans, and compact columnar events
+for a timeline. All times are microseconds, as in the trace. Corrupt or partial JSON raises
+:class:`TraceParseError` with a readable message.
 
-Parsing. :func:`parse_trace` turns the Chrome-trace JSON into an operator table
-(calls, self/total CPU time, device time), a per-step breakdown (data loading,
-forward, backward, optimizer, other) from ``ProfilerStep#N`` spans, and compact
-columnar events for a timeline. All times are microseconds, as in the trace.
-Corrupt or partial JSON raises :class:`TraceParseError` with a readable message.
-
-Caching. :class:`TraceCache` keeps a few parsed traces keyed by (path, mtime, size),
-so a big trace is parsed once and a rewritten one is parsed again. Its owner (the
-Profile dashboard) creates it; nothing here keeps module-level state.
-
-(Over 500 lines on purpose: the record types, the discovery naming rule and the parser
-describe one file format and change together.)
+The parsed-trace cache is :class:`vizboard.data.trace_cache.TraceCache`. Nothing here keeps
+module-level state.
 """
 
 from __future__ import annotations
 
 import gc
 import json
-import os
-import posixpath
 import re
-import threading
 import zlib
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from vizboard.data.fs import open_fs
+from vizboard.data.traces import (
+    MAX_TRACE_BYTES,
+    TRACE_SUFFIXES,
+    TraceFile,
+    TraceParseError,
+    find_traces,
+    profile_run_name,
+    read_trace_bytes,
+)
 
 __all__ = [
     "TRACE_SUFFIXES",
@@ -57,47 +47,16 @@ __all__ = [
     "read_trace_bytes",
     "parse_trace",
     "load_trace",
-    "TraceCache",
 ]
-
-TRACE_SUFFIXES: tuple[str, ...] = (".pt.trace.json", ".pt.trace.json.gz")
-"""File name endings of torch.profiler traces (what ``tensorboard_trace_handler`` writes)."""
 
 PHASES: tuple[str, ...] = ("data", "forward", "backward", "optimizer", "other")
 """The parts of a step in :class:`StepBreakdown`, in drawing order."""
-
-MAX_TRACE_BYTES = 1 << 30
-"""Largest (decompressed) trace read, in bytes; bigger ones are reported, not loaded."""
 
 _CPU_CATS = frozenset({"cpu_op", "user_annotation", "cuda_runtime", "cuda_driver", "operator", "runtime"})
 _DEVICE_CATS = frozenset({"kernel", "gpu_memcpy", "gpu_memset", "memcpy", "memset", "gpu_user_annotation"})
 _TABLE_CATS = frozenset({"cpu_op", "user_annotation", "cuda_runtime", "cuda_driver", "operator", "runtime"})
 _STEP_RE = re.compile(r"^ProfilerStep#(\d+)$")
 _EPS_US = 0.002  # timestamps carry 3 decimals (ns); allow rounding at span edges
-
-
-@dataclass(frozen=True, slots=True)
-class TraceFile:
-    """One trace file: its profile ``run``, absolute ``path`` (or URL), ``worker`` (host_pid),
-    ``timestamp`` from the name (an integer the profiler chose, or None), ``size`` (bytes) and
-    ``mtime`` (seconds since the epoch; 0.0 when the file system cannot tell)."""
-
-    run: str
-    path: str
-    worker: str
-    timestamp: int | None
-    size: int
-    mtime: float
-
-    @property
-    def key(self) -> tuple[str, float, int]:
-        """Cache key: changes whenever the file is rewritten."""
-        return (self.path, self.mtime, self.size)
-
-    @property
-    def label(self) -> str:
-        """Short human-readable name: ``run · worker (file name)``."""
-        return f"{self.run} · {self.worker} ({posixpath.basename(self.path.replace(os.sep, '/'))})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +103,8 @@ class StepBreakdown:
         """The column of phase ``name`` (one of :data:`PHASES`)."""
         if name not in PHASES:
             raise ValueError(f"phase must be one of {PHASES}, got {name!r}")
-        return getattr(self, f"{name}_us")
+        col: np.ndarray = getattr(self, f"{name}_us")
+        return col
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,87 +147,7 @@ class ProfileTrace:
     warnings: tuple[str, ...] = ()
 
 
-class TraceParseError(ValueError):
-    """A trace file that is not (yet) a readable torch.profiler trace; the message says why."""
-
-
-# -- discovery -----------------------------------------------------------------------------------
-
-
-def profile_run_name(rel_dir: str) -> str:
-    """The profile run of a trace directory ``rel_dir`` (relative to the logdir, ``/``-separated).
-
-    A trailing ``plugins/profile`` or ``plugins/profile/<name>`` is removed; the logdir itself is ``.``.
-    """
-    parts = [p for p in rel_dir.replace(os.sep, "/").split("/") if p and p != "."]
-    if len(parts) >= 2 and parts[-2:] == ["plugins", "profile"]:
-        parts = parts[:-2]
-    elif len(parts) >= 3 and parts[-3:-1] == ["plugins", "profile"]:
-        parts = parts[:-3]
-    return "/".join(parts) if parts else "."
-
-
-def _worker_and_time(basename: str) -> tuple[str, int | None]:
-    stem = basename
-    for suffix in sorted(TRACE_SUFFIXES, key=len, reverse=True):
-        if stem.endswith(suffix):
-            stem = stem[: -len(suffix)]
-            break
-    worker, _, ts = stem.rpartition(".")
-    if worker and ts.isdigit():
-        return worker, int(ts)
-    return stem, None
-
-
-def find_traces(logdir: str, storage_options: dict[str, Any] | None = None) -> list[TraceFile]:
-    """Every torch.profiler trace under ``logdir``, sorted by (run, path). Never raises for a
-    missing or unreadable logdir (returns what it could list)."""
-    try:
-        fs = open_fs(logdir, storage_options)
-        paths = fs.glob(".", "*.pt.trace.json*")
-    except (OSError, ValueError, ImportError):
-        return []
-    out: list[TraceFile] = []
-    for path in paths:
-        norm = path.replace(os.sep, "/")
-        base = posixpath.basename(norm)
-        if not base.endswith(TRACE_SUFFIXES):
-            continue
-        root = fs.root.replace(os.sep, "/").rstrip("/")
-        rel_dir = posixpath.dirname(norm[len(root) :].lstrip("/")) if norm.startswith(root) else ""
-        mtime = 0.0
-        if not fs.remote:
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            size, mtime = int(st.st_size), float(st.st_mtime)
-        else:
-            got = fs.size(path)
-            if got is None:
-                continue
-            size = got
-        worker, ts = _worker_and_time(base)
-        out.append(TraceFile(profile_run_name(rel_dir), path, worker, ts, size, mtime))
-    out.sort(key=lambda t: (t.run, t.path))
-    return out
-
-
-def read_trace_bytes(logdir: str, trace: TraceFile, storage_options: dict[str, Any] | None = None) -> bytes:
-    """The file's bytes as stored (still gzipped for ``.gz``); raises TraceParseError if it lies
-    outside ``logdir``, cannot be read, or exceeds :data:`MAX_TRACE_BYTES`."""
-    fs = open_fs(logdir, storage_options)
-    inside = getattr(fs, "inside", None)
-    if inside is not None and not inside(trace.path):
-        raise TraceParseError(f"{trace.path} is outside the logdir {logdir}")
-    if fs.remote and not trace.path.startswith(fs.root.rstrip("/") + "/"):
-        raise TraceParseError(f"{trace.path} is outside the logdir {logdir}")
-    if trace.size > MAX_TRACE_BYTES:
-        raise TraceParseError(f"{trace.path} is {trace.size} bytes, more than the {MAX_TRACE_BYTES} read")
-    try:
-        return fs.read(trace.path, 0, trace.size)
-    except OSError as exc:
-        raise TraceParseError(f"cannot read {trace.path}: {exc}") from exc
+# -- reading ---------------------------------------------------------------------------------------
 
 
 def _decompress(data: bytes) -> bytes:
@@ -301,13 +181,18 @@ def _h(v: Any) -> Any:
     return v if v is None or isinstance(v, (int, float, str)) else json.dumps(v, sort_keys=True)
 
 
+def _args(event: dict[str, Any]) -> dict[str, Any]:
+    raw = event.get("args")
+    return raw if isinstance(raw, dict) else {}
+
+
 def _thread_names(events: list[Any]) -> tuple[dict[tuple[Any, Any], str], dict[Any, str]]:
     threads: dict[tuple[Any, Any], str] = {}
     procs: dict[Any, str] = {}
     for e in events:
         if not isinstance(e, dict) or e.get("ph") != "M":
             continue
-        args = e.get("args") if isinstance(e.get("args"), dict) else {}
+        args = _args(e)
         if e.get("name") == "thread_name" and isinstance(args.get("name"), str):
             threads[(_h(e.get("pid")), _h(e.get("tid")))] = args["name"]
         elif e.get("name") == "process_name" and isinstance(args.get("name"), str):
@@ -316,17 +201,18 @@ def _thread_names(events: list[Any]) -> tuple[dict[tuple[Any, Any], str], dict[A
 
 
 def _union_len(intervals: list[tuple[float, float]]) -> float:
-    total, cur_s, cur_e = 0.0, None, None
-    for s, e in sorted(intervals):
-        if cur_e is None or s > cur_e:
-            if cur_e is not None:
-                total += cur_e - cur_s
+    if not intervals:
+        return 0.0
+    ordered = sorted(intervals)
+    total = 0.0
+    cur_s, cur_e = ordered[0]
+    for s, e in ordered[1:]:
+        if s > cur_e:
+            total += cur_e - cur_s
             cur_s, cur_e = s, e
         elif e > cur_e:
             cur_e = e
-    if cur_e is not None:
-        total += cur_e - cur_s
-    return total
+    return total + (cur_e - cur_s)
 
 
 def _phase_of(name: str) -> str | None:
@@ -385,21 +271,21 @@ def _parse(data: bytes | str, file: TraceFile) -> ProfileTrace:
         if not isinstance(e, dict) or e.get("ph") != "X":
             continue
         cat = str(e.get("cat", "")).lower()
-        is_cpu, is_dev = cat in _CPU_CATS, cat in _DEVICE_CATS
-        if not (is_cpu or is_dev):
+        ev_cpu, ev_dev = cat in _CPU_CATS, cat in _DEVICE_CATS
+        if not (ev_cpu or ev_dev):
             continue
-        ts, dur = _num(e.get("ts")), _num(e.get("dur"))
-        if ts is None or dur is None or dur < 0:
+        ev_ts, ev_dur = _num(e.get("ts")), _num(e.get("dur"))
+        if ev_ts is None or ev_dur is None or ev_dur < 0:
             skipped += 1
             continue
         name = str(e.get("name", ""))
         key = (_h(e.get("pid")), _h(e.get("tid")))
-        args = e.get("args") if isinstance(e.get("args"), dict) else {}
+        args = _args(e)
         rows.append((
             names.setdefault(name, len(names)),
             cats.setdefault(cat, len(cats)),
             threads.setdefault(key, len(threads)),
-            ts, dur, is_cpu, is_dev, _h(args.get("External id")), _h(args.get("correlation")),
+            ev_ts, ev_dur, ev_cpu, ev_dev, _h(args.get("External id")), _h(args.get("correlation")),
         ))
     if skipped:
         warnings.append(f"{skipped} events without a numeric ts/dur were skipped")
@@ -535,7 +421,9 @@ def _steps(name_list: list[str], name_idx: np.ndarray, thread_idx: np.ndarray, t
     step_rows = np.nonzero(step_name[name_idx] & is_cpu)[0]
     step_rows = step_rows[np.argsort(ts[step_rows], kind="stable")]
     cols: dict[str, list[float]] = {p: [] for p in PHASES}
-    nums, starts, durs = [], [], []
+    nums: list[int] = []
+    starts: list[float] = []
+    durs: list[float] = []
     order = np.argsort(ts, kind="stable")
     ts_sorted = ts[order]
     end = ts + dur
@@ -551,7 +439,8 @@ def _steps(name_list: list[str], name_idx: np.ndarray, thread_idx: np.ndarray, t
         spans = {
             "data": ok & (pc == 0), "optimizer": ok & (pc == 1), "backward": ok & (pc == 2), "forward": fwd,
         }
-        covered, acc = 0.0, []
+        covered = 0.0
+        acc: list[tuple[float, float]] = []
         for ph in ("data", "optimizer", "backward", "forward"):
             m = spans[ph]
             acc.extend(zip(a[m].tolist(), b[m].tolist()))
@@ -564,7 +453,9 @@ def _steps(name_list: list[str], name_idx: np.ndarray, thread_idx: np.ndarray, t
         nums.append(int(m.group(1)) if m else len(nums))
         starts.append(s0)
         durs.append(total)
-    f = lambda v: _ro(np.asarray(v, np.float64))  # noqa: E731
+    def f(v: list[float]) -> np.ndarray:
+        return _ro(np.asarray(v, np.float64))
+
     return StepBreakdown(
         step=_ro(np.asarray(nums, np.int64)), start_us=f(starts), duration_us=f(durs),
         data_us=f(cols["data"]), forward_us=f(cols["forward"]), backward_us=f(cols["backward"]),
@@ -581,47 +472,3 @@ def _ro(a: np.ndarray) -> np.ndarray:
 def load_trace(logdir: str, trace: TraceFile, storage_options: dict[str, Any] | None = None) -> ProfileTrace:
     """Read and parse ``trace`` (a file under ``logdir``); raises TraceParseError on any problem."""
     return parse_trace(read_trace_bytes(logdir, trace, storage_options), trace)
-
-
-class TraceCache:
-    """A small thread-safe LRU of parsed traces (or their parse errors), keyed by (path, mtime, size).
-
-    ``max_entries`` bounds how many traces are kept (a parsed trace holds roughly 40 bytes
-    per event). A file that changes gets a new key and is parsed again; the old entry ages out.
-    """
-
-    def __init__(self, max_entries: int = 4) -> None:
-        if max_entries < 1:
-            raise ValueError(f"max_entries must be >= 1, got {max_entries}")
-        self.max_entries = max_entries
-        self._lock = threading.Lock()
-        self._items: OrderedDict[tuple[str, float, int], ProfileTrace | TraceParseError] = OrderedDict()
-        self.parses = 0
-        """How many times a loader ran (cache misses), for tests and diagnostics."""
-
-    def get(self, trace: TraceFile, loader: Callable[[TraceFile], ProfileTrace]) -> ProfileTrace:
-        """The parsed ``trace``, running ``loader`` on a miss; a cached failure is re-raised."""
-        key = trace.key
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-        if hit is None:
-            try:
-                hit = loader(trace)
-            except TraceParseError as exc:
-                hit = exc
-            with self._lock:
-                self.parses += 1
-                self._items[key] = hit
-                self._items.move_to_end(key)
-                while len(self._items) > self.max_entries:
-                    self._items.popitem(last=False)
-        if isinstance(hit, TraceParseError):
-            raise TraceParseError(str(hit))
-        return hit
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
-

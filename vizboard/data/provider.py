@@ -2,7 +2,8 @@
 
 Modelled on TensorBoard's ``DataProvider``: dashboards never touch files, the store
 or the ingest thread; they call these methods, which return immutable snapshots
-(see ``vizboard.data.models``). ``vizboard.data.store.Store`` implements it.
+(see ``vizboard.data.models``). ``vizboard.data.served.ServedProvider`` implements it
+over a ``vizboard.data.store.Store`` plus the trace index (``served(store)``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from vizboard.data.models import (
     TagInfo,
     TextEntry,
 )
+from vizboard.data.traces import TraceFile
 
 __all__ = ["DataProvider"]
 
@@ -99,10 +101,22 @@ class DataProvider(Protocol):
         """Damage found while reading (all runs if None), oldest first."""
         ...
 
-    def run_files(self, run: str, pattern: str) -> list[str]:
-        """Files under the run directory whose path relative to it matches glob ``pattern``.
+    def read_scalars(self, *, runs: Sequence[str], tag: str, max_points: int,
+                     x_range: tuple[float, float] | None = None,
+                     x_axis: str = "step") -> dict[str, ScalarSeries]:
+        """Batch read in TensorBoard's shape: run -> ``tag``'s series reduced to about ``max_points``
+        points (every bucket's min/max kept), restricted to ``x_range`` (units of ``x_axis``) if given.
+        See :func:`vizboard.data.scalar_read.read_scalars`."""
+        ...
 
-        Used for side files such as torch.profiler traces (``plugins/profile/*/*.pt.trace.json*``).
-        Returned paths are absolute (or fsspec URLs) and always inside the logdir.
-        """
+    def traces(self) -> list[TraceFile]:
+        """torch.profiler trace files under the logdir (resolving inside it), sorted by (run, path).
+
+        A snapshot published by the server's trace discovery; cheap to call."""
+        ...
+
+    def read_trace(self, trace: TraceFile) -> bytes:
+        """The stored bytes of a listed ``trace`` (gzipped if the file is); raises
+        :class:`~vizboard.data.traces.TraceParseError` if it is gone, unreadable, too big
+        or resolves outside the logdir."""
         ...

@@ -1,59 +1,78 @@
-"""Per-file tailing of event files from saved byte offsets, with batch framing checks.
+"""Per-file tailing of event files from saved byte offsets, and the vectorised framing of what was read.
 
 A :class:`FileTail` remembers how far one event file has been settled (``offset``:
 every byte before it is a complete record or reported damage). :meth:`FileTail.poll`
 reads at most ``max_bytes`` new bytes and frames them into a :class:`Chunk`.
 
-Framing is ``logger.records.scan``'s, with a fast path: a tight loop walks the
-length fields, and the header CRCs are then checked for all records at once
-(one CRC per distinct length). At the first header that fails, the rest of the
-buffer is handed to ``logger.records.scan``, which resynchronises and reports the
-damage. Payload CRCs are checked in batches by :func:`payload_crc_ok` (records of
-equal length are checked together with per-position CRC tables, since CRC-32C of a
-fixed-length message is an affine function of its bytes). A torn last record is
-not consumed, so it is retried on the next poll.
+:func:`frame_chunk` applies the framing rules of :func:`logger.records.scan` (the
+reference) at numpy speed: a loop follows the length fields (predicting repeating
+record-size cycles), then header and payload CRCs of every record are checked at
+once (:func:`logger.records.length_crcs`, :func:`logger.records.masked_crc_rows`). At
+the first record that fails, :func:`logger.records.settle` reports the damage and finds
+the next valid record (vectorised search, starting right after the bad header), and
+the fast walk resumes there. A torn last record is not consumed, so it is retried on
+the next poll; a torn record followed by more data is damage. A record larger than
+``max_bytes`` is checked in pieces before it is read whole, so a header claiming a
+huge length never makes the reader allocate it.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import google_crc32c
 import numpy as np
+import numpy.typing as npt
 
-from logger.records import FOOTER_SIZE, HEADER_SIZE, MAX_RECORD_BYTES, Damage, masked_crc32c, scan
+from logger.records import (
+    FOOTER_SIZE,
+    HEADER_SIZE,
+    MAX_RECORD_BYTES,
+    Damage,
+    DamageKind,
+    crc_ok_streaming,
+    header_length,
+    length_crcs,
+    length_header,
+    mask_crc,
+    masked_crc_rows,
+    resync,
+    settle,
+)
 from vizboard.data.fs import FileSystem
 
-__all__ = ["Chunk", "FileTail", "frame_chunk", "payload_crc_ok", "length_groups", "masked_crc_rows"]
+__all__ = ["Chunk", "FileTail", "frame_chunk", "windows"]
 
 _U64 = struct.Struct("<Q")
+_I64 = npt.NDArray[np.int64]
 _GROUP_ROWS = 1 << 14
 _MAX_VECTOR_LEN = 512
+_PLAIN_BATCH = 64
+_MAX_PERIOD = 32
+_SPEC_RECORDS = 1 << 16
 
 
 @dataclass(slots=True)
 class Chunk:
-    """Records framed from ``data`` (file bytes starting at file offset ``base``).
+    """CRC-checked records framed from ``data`` (file bytes starting at file offset ``base``).
 
-    Record ``i`` has its header at ``data[starts[i]]`` and ``lengths[i]`` payload
-    bytes; ``verified[i]`` is True when its payload CRC was already checked.
+    Record ``i`` has its header at ``data[starts[i]]`` and ``lengths[i]`` payload bytes;
+    ``damage`` lists the regions that were not records.
     """
 
     path: str
     data: bytes
     base: int
-    starts: np.ndarray
-    lengths: np.ndarray
-    verified: np.ndarray
+    starts: _I64
+    lengths: _I64
     damage: list[Damage] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.starts.shape[0])
 
     def payload(self, i: int) -> bytes:
+        """Payload bytes of record ``i``."""
         s = int(self.starts[i]) + HEADER_SIZE
         return self.data[s : s + int(self.lengths[i])]
 
@@ -66,12 +85,7 @@ class Chunk:
         return HEADER_SIZE + int(self.lengths[i]) + FOOTER_SIZE
 
 
-@lru_cache(maxsize=4096)
-def _length_crc(length: int) -> int:
-    return masked_crc32c(_U64.pack(length))
-
-
-def _windows(arr: np.ndarray, width: int) -> np.ndarray:
+def windows(arr: npt.NDArray[np.uint8], width: int) -> npt.NDArray[np.uint8]:
     """Zero-copy view of every ``width``-byte window of ``arr`` (row i = arr[i:i+width])."""
     if arr.shape[0] < width:
         return np.zeros((0, width), dtype=np.uint8)
@@ -79,32 +93,21 @@ def _windows(arr: np.ndarray, width: int) -> np.ndarray:
                                            writeable=False)
 
 
-def _gather(arr: np.ndarray, offsets: np.ndarray, width: int) -> np.ndarray:
-    """Copy ``width`` bytes at each offset into an (n, width) uint8 matrix."""
-    return _windows(arr, width)[offsets]
-
-
-_PLAIN_BATCH = 64
-_MAX_PERIOD = 32
-_SPEC_RECORDS = 1 << 16
-
-
-def _walk(data: bytes, arr: np.ndarray) -> tuple[np.ndarray, int]:
-    """Record start offsets reachable by following length fields from 0, and where the walk stopped.
+def _walk(data: bytes, arr: npt.NDArray[np.uint8], pos: int) -> tuple[_I64, int]:
+    """Record start offsets reachable by following length fields from ``pos``, and where the walk stopped.
 
     A plain loop reads length fields one by one; whenever the last record sizes repeat
     with a period P <= 32 (a training loop logging the same tags every step), the next
     records are predicted by repeating that cycle and checked all at once against the
     length fields at the predicted offsets; the matching prefix is exactly what the
-    plain loop would have found.
+    plain loop would have found. CRCs are not checked here.
     """
     n = len(data)
     unpack = _U64.unpack_from
     limit = n - HEADER_SIZE
-    parts: list[np.ndarray] = []
+    parts: list[_I64] = []
     cur: list[int] = []
     sizes: list[int] = []
-    pos = 0
     windows8 = None
     while True:
         k = 0
@@ -130,6 +133,9 @@ def _walk(data: bytes, arr: np.ndarray) -> tuple[np.ndarray, int]:
                        if sizes[-p:] == sizes[-2 * p : -p]), 0)
         if not period:
             continue
+        if any(length_header(sz - (HEADER_SIZE + FOOTER_SIZE)) != data[p : p + HEADER_SIZE]
+               for p, sz in zip(cur[-period:], sizes[-period:])):
+            break  # the repeating "records" are junk (e.g. zeros): let the caller settle it
         cyc = np.asarray(sizes[-period:], dtype=np.int64)
         total = int(cyc.sum())
         cycles = min((n - pos) // total, max(1, _SPEC_RECORDS // period))
@@ -138,7 +144,7 @@ def _walk(data: bytes, arr: np.ndarray) -> tuple[np.ndarray, int]:
         within = np.concatenate(([0], np.cumsum(cyc)[:-1]))
         offs = (pos + np.arange(cycles, dtype=np.int64)[:, None] * total + within[None, :]).ravel()
         if windows8 is None:
-            windows8 = _windows(arr, 8)
+            windows8 = windows(arr, 8)
         found = windows8[offs].copy().view("<u8").ravel()
         bad = np.flatnonzero(found != np.tile(cyc - (HEADER_SIZE + FOOTER_SIZE), cycles).astype(np.uint64))
         good = int(bad[0]) if bad.size else offs.size
@@ -154,110 +160,81 @@ def _walk(data: bytes, arr: np.ndarray) -> tuple[np.ndarray, int]:
     return starts, pos
 
 
-def frame_chunk(path: str, data: bytes, base: int, *, final: bool = False) -> tuple[Chunk, int]:
-    """Frame ``data``; return the chunk and how many bytes are settled (the rest is a torn tail)."""
-    n = len(data)
-    arr = np.frombuffer(data, dtype=np.uint8)
-    st, pos = _walk(data, arr)
-    if st.size:
-        head = _gather(arr, st, HEADER_SIZE)
-        lens = head[:, :8].copy().view("<u8").ravel().astype(np.int64)
-        stored = head[:, 8:].copy().view("<u4").ravel()
-        uniq, inv = np.unique(lens, return_inverse=True)
-        expect = np.fromiter((_length_crc(int(u)) for u in uniq), dtype=np.uint32, count=uniq.size)[inv.ravel()]
-        bad = np.flatnonzero(expect != stored)
-        if bad.size:
-            pos = int(st[bad[0]])
-            st, lens = st[: bad[0]], lens[: bad[0]]
-    else:
-        lens = np.zeros(0, dtype=np.int64)
-    verified = np.zeros(st.size, dtype=bool)
-    damage: list[Damage] = []
-    consumed = pos
-    if pos < n and (final or n - pos >= HEADER_SIZE):
-        res = scan(memoryview(data)[pos:], base + pos, final=final)
-        damage = res.damage
-        consumed = pos + res.consumed
-        if res.records:
-            extra = np.asarray([r.offset - base for r in res.records], dtype=np.int64)
-            elen = np.asarray([len(r.payload) for r in res.records], dtype=np.int64)
-            st = np.concatenate((st, extra))
-            lens = np.concatenate((lens, elen))
-            verified = np.concatenate((verified, np.ones(extra.size, dtype=bool)))
-    return Chunk(path, data, base, st, lens, verified, damage), consumed
-
-
-@lru_cache(maxsize=256)
-def _position_tables(length: int) -> tuple[np.ndarray, int]:
-    """Per-position CRC-32C contribution tables (length x 256, flattened) and the constant term."""
-    poly = 0x82F63B78
-    base = np.arange(256, dtype=np.uint32)
-    for _ in range(8):
-        base = np.where(base & 1, (base >> 1) ^ poly, base >> 1).astype(np.uint32)
-    tables = np.empty((length, 256), dtype=np.uint32)
-    cur = base.copy()
-    for j in range(length - 1, -1, -1):
-        tables[j] = cur
-        cur = base[cur & 0xFF] ^ (cur >> 8)
-    const = google_crc32c.value(bytes(length))  # CRC of zeros = init/final-xor contribution
-    return tables.reshape(-1), const
-
-
-def masked_crc_rows(mat: np.ndarray) -> np.ndarray:
-    """Masked CRC-32C of each row of a uint8 matrix (all rows the same length)."""
-    n, length = mat.shape
-    tables, const = _position_tables(length)
-    idx = mat.astype(np.int32)
-    idx += (np.arange(length, dtype=np.int32) * 256)[None, :]
-    crc = np.bitwise_xor.reduce(tables[idx], axis=1) ^ np.uint32(const)
-    crc = crc.astype(np.uint64)
-    rot = ((crc >> 15) | (crc << 17)) & 0xFFFFFFFF
-    return ((rot + 0xA282EAD8) & 0xFFFFFFFF).astype(np.uint32)
-
-
-def length_groups(chunk: Chunk, rows: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-    """Yield (row indices, payload matrix) for ``rows`` grouped by payload length.
-
-    Small groups and long payloads yield ``None`` instead of a matrix (decode them
-    one by one). Groups are cut at 65,536 rows to bound memory.
-    """
-    if rows.size == 0:
-        return
-    lens = chunk.lengths[rows]
-    order = np.argsort(lens, kind="stable")
-    sorted_lens = lens[order]
-    cuts = np.flatnonzero(np.diff(sorted_lens)) + 1
-    arr = np.frombuffer(chunk.data, dtype=np.uint8)
-    for grp in np.split(order, cuts):
+def _verified_prefix(data: bytes, arr: npt.NDArray[np.uint8], starts: _I64) -> tuple[_I64, int]:
+    """Payload lengths of ``starts`` and how many leading records have both CRCs right."""
+    if starts.size == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    head = windows(arr, HEADER_SIZE)
+    lens = head[starts, :8].copy().view("<u8").ravel().astype(np.int64)
+    upto = int(starts.size)
+    for lo, hi in ((0, 64), (64, upto)):  # a walk through junk is cut at its first bad header, cheaply
+        if lo >= upto:
+            break
+        part = starts[lo:hi]
+        bad_head = np.flatnonzero(length_crcs(lens[lo:hi]) != head[part, 8:].copy().view("<u4").ravel())
+        if bad_head.size:
+            upto = lo + int(bad_head[0])  # payloads after a bad header don't matter
+            break
+    ok = np.ones(upto, dtype=bool)
+    ends = starts[:upto] + HEADER_SIZE + lens[:upto]
+    stored = windows(arr, 4)[ends].copy().view("<u4").ravel()
+    order = np.argsort(lens[:upto], kind="stable")
+    cuts = np.flatnonzero(np.diff(lens[:upto][order])) + 1
+    for grp in np.split(order, cuts) if upto else []:
         length = int(lens[grp[0]])
-        g = rows[grp]
-        if length == 0 or length > _MAX_VECTOR_LEN or g.size < 16:
-            yield g, None
-            continue
-        windows = _windows(arr, length)
-        for lo in range(0, g.size, _GROUP_ROWS):
-            part = g[lo : lo + _GROUP_ROWS]
-            yield part, windows[chunk.starts[part] + HEADER_SIZE]
+        if 0 < length <= _MAX_VECTOR_LEN and grp.size >= 16:
+            win = windows(arr, length)
+            for lo in range(0, grp.size, _GROUP_ROWS):
+                part = grp[lo : lo + _GROUP_ROWS]
+                ok[part] &= masked_crc_rows(win[starts[part] + HEADER_SIZE]) == stored[part]
+        else:
+            crc = google_crc32c.value
+            for r in grp.tolist():
+                s = int(starts[r]) + HEADER_SIZE
+                ok[r] &= mask_crc(crc(data[s : s + length])) == int(stored[r])
+    bad = np.flatnonzero(~ok)
+    return lens, int(bad[0]) if bad.size else upto
 
 
-def payload_crc_ok(chunk: Chunk, rows: np.ndarray, mat: np.ndarray | None) -> np.ndarray:
-    """Bool mask over ``rows``: payload CRC matches (or was already verified)."""
-    arr = np.frombuffer(chunk.data, dtype=np.uint8)
-    ends = chunk.starts[rows] + HEADER_SIZE + chunk.lengths[rows]
-    stored = _gather(arr, ends, 4).view("<u4").ravel()
-    if mat is not None:
-        ok = masked_crc_rows(mat) == stored
-    else:
-        ok = np.fromiter(
-            (masked_crc32c(chunk.payload(int(r))) for r in rows), dtype=np.uint32, count=rows.size
-        ) == stored
-    return ok | chunk.verified[rows]
+def frame_chunk(path: str, data: bytes, base: int, *, final: bool = False,
+                known_bad: bool = False) -> tuple[Chunk, int]:
+    """Frame ``data``; return the chunk and how many bytes are settled (the rest is a torn tail).
+
+    Same result as :func:`logger.records.scan` (see module docstring). ``known_bad``:
+    the record at offset 0 was found damaged by the caller.
+    """
+    arr = np.frombuffer(data, dtype=np.uint8)
+    starts: list[_I64] = []
+    lengths: list[_I64] = []
+    damage: list[Damage] = []
+    pos = 0
+    while True:
+        if known_bad:
+            rec, dmg, pos, stop = settle(data, pos, base, final=final, known_bad=True)
+            known_bad = False
+        else:
+            st, stopped_at = _walk(data, arr, pos)
+            lens, good = _verified_prefix(data, arr, st)
+            starts.append(st[:good])
+            lengths.append(lens[:good])
+            at = int(st[good]) if good < st.size else stopped_at
+            rec, dmg, pos, stop = settle(data, at, base, final=final)
+        if rec is not None:
+            starts.append(np.asarray([rec.offset - base], dtype=np.int64))
+            lengths.append(np.asarray([len(rec.payload)], dtype=np.int64))
+        if dmg is not None:
+            damage.append(dmg)
+        if stop:
+            break
+    st_all = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+    len_all = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+    return Chunk(path, data, base, st_all, len_all, damage), pos
 
 
 class FileTail:
     """Reading state of one event file: ``offset`` = bytes settled so far."""
 
-    __slots__ = ("path", "run", "offset", "size", "gone", "ident")
+    __slots__ = ("path", "run", "offset", "size", "gone", "ident", "failed", "_search", "_open")
 
     def __init__(self, path: str, run: str, ident: int = 0) -> None:
         self.path = path
@@ -266,10 +243,23 @@ class FileTail:
         self.size = 0
         self.gone = False
         self.ident = ident
+        self.failed = False  # the last read raised OSError (reported; retried when the file changes)
+        self._search: tuple[int, int] | None = None  # (offset, file position searched up to)
+        self._open: Damage | None = None  # damage reaching the end of the last read, to be continued
 
     def pending(self) -> int:
         """Bytes known to exist beyond ``offset`` (from the last stat)."""
         return max(0, self.size - self.offset)
+
+    def progress(self) -> tuple[int, int]:
+        """Where reading stands: (offset, how far a search past a torn record got); grows as it reads."""
+        return self.offset, self._search[1] if self._search is not None and self._search[0] == self.offset else 0
+
+    def has_work(self) -> bool:
+        """True if bytes past ``offset`` (from the last stat) may still be settled."""
+        if self._search is not None and self._search[0] == self.offset:
+            return self._search[1] <= self.size - HEADER_SIZE
+        return self.size > self.offset
 
     def poll(self, fs: FileSystem, max_bytes: int, size: int | None = None) -> Chunk | None:
         """Read and frame up to ``max_bytes`` new bytes; None if there is nothing new.
@@ -283,186 +273,83 @@ class FileTail:
             self.gone = True
             return None
         self.size = size
-        if size <= self.offset:
+        base = self.offset
+        chunk = self._poll(fs, max_bytes, size)
+        return self._merge_damage(chunk, base)
+
+    def _merge_damage(self, chunk: Chunk | None, base: int) -> Chunk | None:
+        """Report a run of junk spanning several reads as one damage region.
+
+        Damage that reaches the end of a read that progressed (``base`` = offset before it)
+        and left a header's worth of bytes unread is held back (``_open``) and joined with
+        the next read's leading damage.
+        """
+        open_, self._open = self._open, None
+        if chunk is None:
+            if open_ is not None:
+                return Chunk(self.path, b"", self.offset, np.zeros(0, np.int64), np.zeros(0, np.int64), [open_])
             return None
-        want = min(max_bytes, size - self.offset)
-        data = fs.read(self.path, self.offset, want)
-        if len(data) >= HEADER_SIZE and len(data) < size - self.offset:
-            # One record larger than max_bytes: read the whole record.
-            need = _U64.unpack_from(data, 0)[0] + HEADER_SIZE + FOOTER_SIZE
-            if len(data) < need <= size - self.offset and need <= MAX_RECORD_BYTES:
-                data = fs.read(self.path, self.offset, need)
-        chunk, consumed = frame_chunk(self.path, data, self.offset)
+        dmg = chunk.damage
+        if open_ is not None:
+            if dmg and dmg[0].offset == open_.offset + open_.length:
+                dmg[0] = Damage(open_.offset, open_.length + dmg[0].length, open_.kind)
+            else:
+                dmg.insert(0, open_)
+        more = self.offset > base and self.size - self.offset >= HEADER_SIZE and self._search is None
+        if more and dmg and dmg[-1].offset + dmg[-1].length == self.offset:
+            self._open = dmg.pop()
+        return chunk
+
+    def _poll(self, fs: FileSystem, max_bytes: int, size: int) -> Chunk | None:
+        avail = size - self.offset
+        if avail <= 0:
+            return None
+        data = fs.read(self.path, self.offset, min(max_bytes, avail))
+        known_bad = False
+        length = header_length(data) if len(data) < avail else None
+        if length is not None and HEADER_SIZE + length + FOOTER_SIZE > len(data):
+            need = HEADER_SIZE + length + FOOTER_SIZE
+            if need > avail:  # runs past the end of the file, and the file goes on past what we read
+                return self._search_after_torn(fs, max_bytes)
+
+            def read(off: int, n: int) -> bytes:
+                return fs.read(self.path, off, n)
+
+            if crc_ok_streaming(read, self.offset, length, max_bytes):
+                data = fs.read(self.path, self.offset, need)  # a real record bigger than max_bytes
+            else:
+                known_bad = True
+        self._search = None
+        chunk, consumed = frame_chunk(self.path, data, self.offset, known_bad=known_bad)
         self.offset += consumed
         return chunk
 
-
-@dataclass(slots=True)
-class FastScalars:
-    """Scalars recognised by :func:`fast_scalars`: ``rows`` index the input matrix rows.
-
-    ``meta_rows[t]`` is the first row of tag ``t`` that carries a metadata field (parse it
-    to learn the series' plugin); ``tensor_tags`` are tags seen in tensor form (which are
-    scalars only if their metadata says so).
-    """
-
-    rows: np.ndarray
-    tags: list[str]
-    tag_index: np.ndarray
-    step: np.ndarray
-    wall_time: np.ndarray
-    value: np.ndarray
-    meta_rows: dict[int, int] = field(default_factory=dict)
-    tensor_tags: set[int] = field(default_factory=set)
-
-
-# Summary.Value bytes after the tag: (prefix, value dtype, value offset, end offset, tensor form)
-_VALUE_FORMS = (
-    (b"\x15", "<f4", 1, 5, False),  # simple_value
-    (b"\x42\x06\x08\x01\x2a\x04", "<f4", 6, 10, True),  # DT_FLOAT float_val, no shape (torch new_style)
-    (b"\x42\x08\x08\x01\x12\x00\x2a\x04", "<f4", 8, 12, True),  # DT_FLOAT rank 0 (TF2, TB scalar_pb)
-    (b"\x42\x0c\x08\x02\x32\x08", "<f8", 6, 14, True),  # DT_DOUBLE double_val (torch double_precision)
-    (b"\x42\x0e\x08\x02\x12\x00\x32\x08", "<f8", 8, 16, True),  # DT_DOUBLE rank 0
-)
-
-
-_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _group_rows(tagmat: np.ndarray) -> tuple[np.ndarray, list[int]]:
-    """Group identical rows of a byte matrix: (group index per row, one representative row per group)."""
-    n, width = tagmat.shape
-    words = -(-width // 8)
-    padded = np.zeros((n, words * 8), dtype=np.uint8)
-    padded[:, :width] = tagmat
-    w = padded.view("<u8")
-    h = w[:, 0].copy()
-    for j in range(1, words):
-        h = (h * _HASH_MULT) ^ w[:, j]
-    inv = np.full(n, -1, dtype=np.int64)
-    reps: list[int] = []
-    todo = np.arange(n)
-    while todo.size and len(reps) < 16:  # few distinct tags: linear passes beat sorting
-        r = int(todo[0])
-        hit = todo[h[todo] == h[r]]
-        inv[hit] = len(reps)
-        reps.append(r)
-        todo = todo[inv[todo] < 0]
-    if todo.size:
-        uh, first, sub = np.unique(h[todo], return_index=True, return_inverse=True)
-        inv[todo] = len(reps) + sub.ravel()
-        reps.extend(int(todo[f]) for f in first)
-    rep_arr = np.asarray(reps, dtype=np.int64)
-    if not np.array_equal(tagmat, tagmat[rep_arr[inv]]):  # hash collision: exact but slow path
-        uniq, first, inv2 = np.unique(np.ascontiguousarray(tagmat).view(f"V{width}").ravel(),
-                                      return_index=True, return_inverse=True)
-        return inv2.ravel().astype(np.int64), [int(f) for f in first]
-    return inv, reps
-
-
-def _take(mat: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(indices, rows) selected by ``mask``, without copying when every row is selected."""
-    if mask.all():
-        return np.arange(mask.shape[0]), mat
-    idx = np.flatnonzero(mask)
-    return idx, mat[idx]
-
-
-def fast_scalars(mat: np.ndarray) -> FastScalars:
-    """Vectorised decode of the dominant event shapes: one scalar value per event.
-
-    Layout (event-format §2-3; proto3 writes fields in number order): ``09 wall_time(8)``
-    ``[10 step-varint]`` ``2a len 0a len 0a taglen tag`` then one of ``_VALUE_FORMS``
-    (simple_value, or a rank-0 DT_FLOAT/DT_DOUBLE tensor), optionally followed by one
-    metadata field ``4a len ...`` that runs to the end. Rows that do not match exactly
-    are left out (the caller decodes them with protobuf).
-    """
-    n, length = mat.shape
-    empty = FastScalars(np.zeros(0, np.int64), [], np.zeros(0, np.int64), np.zeros(0, np.int64),
-                        np.zeros(0), np.zeros(0))
-    if n == 0 or length < 9 + 2 + 2 + 3 + 5:
-        return empty
-    ok = mat[:, 0] == 0x09
-    has_step = mat[:, 9] == 0x10
-    vlen = np.zeros(n, dtype=np.int64)
-    step = np.zeros(n, dtype=np.uint64)
-    done = ~has_step
-    for k in range(10):  # the step varint: 1..10 bytes
-        col = 10 + k
-        if col >= length or done.all():
-            break
-        b = mat[:, col].astype(np.uint64)
-        live = ~done
-        step |= np.where(live, (b & 0x7F) << np.uint64(7 * k), np.uint64(0))
-        ends = live & (b < 0x80)
-        vlen[ends] = k + 1
-        done |= ends
-    ok &= done
-    p = np.where(has_step, 10 + vlen, 9)
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # rows, tag idx, value, has_meta
-    tags: list[str] = []
-    tag_ids: dict[bytes, int] = {}
-    tensor_tags: set[int] = set()
-    for pv in np.unique(p[ok]).tolist():
-        if pv + 8 > length:
-            continue
-        mask = ok & (p == pv)
-        good = mask & ((mat[:, pv] == 0x2A) & (mat[:, pv + 1] == length - pv - 2) & (mat[:, pv + 2] == 0x0A)
-                       & (mat[:, pv + 3] == length - pv - 4) & (mat[:, pv + 4] == 0x0A) & (mat[:, pv + 5] < 0x80))
-        sel, m = _take(mat, good)
-        tlens = m[:, pv + 5]
-        for tlen in np.unique(tlens).tolist():
-            q = pv + 6 + tlen
-            if tlen < 1 or q >= length:
-                continue
-            tsel, tm = _take(m, tlens == tlen)
-            kind_byte = tm[:, q]
-            any_tensor = bool((kind_byte == 0x42).any())
-            for prefix, dtype, voff, vend, is_tensor in _VALUE_FORMS:
-                end = q + vend
-                if end > length or (is_tensor and not any_tensor):
-                    continue
-                hit = kind_byte == prefix[0]
-                for j in range(1, len(prefix)):
-                    hit &= tm[:, q + j] == prefix[j]
-                if end < length:
-                    if end + 2 > length or length - end - 2 >= 0x80:
-                        continue
-                    hit &= (tm[:, end] == 0x4A) & (tm[:, end + 1] == length - end - 2)
-                if not hit.any():
-                    continue
-                hsel, hm = _take(tm, hit)
-                rows_here = sel[tsel[hsel]]
-                inv, reps = _group_rows(hm[:, pv + 6 : q])
-                remap = np.empty(len(reps), dtype=np.int64)
-                for u, rep in enumerate(reps):
-                    raw_b = hm[rep, pv + 6 : q].tobytes()
-                    if raw_b not in tag_ids:
-                        try:
-                            tags.append(raw_b.decode("utf-8"))
-                        except UnicodeDecodeError:
-                            remap[u] = -1
-                            continue
-                        tag_ids[raw_b] = len(tags) - 1
-                    remap[u] = tag_ids[raw_b]
-                idx = remap[inv]
-                keep = idx >= 0
-                vals = np.ascontiguousarray(hm[keep, q + voff : q + vend]).view(dtype).ravel().astype(np.float64)
-                parts.append((rows_here[keep], idx[keep], vals, np.full(int(keep.sum()), end < length)))
-                if is_tensor:
-                    tensor_tags.update(np.unique(idx[keep]).tolist())
-    if not parts:
-        return empty
-    rows = np.concatenate([x[0] for x in parts])
-    tag_index = np.concatenate([x[1] for x in parts])
-    value = np.concatenate([x[2] for x in parts])
-    has_meta = np.concatenate([x[3] for x in parts])
-    if len(parts) > 1:
-        order = np.argsort(rows, kind="stable")
-        rows, tag_index, value, has_meta = rows[order], tag_index[order], value[order], has_meta[order]
-    meta_rows: dict[int, int] = {}
-    if has_meta.any():
-        u, first = np.unique(tag_index[has_meta], return_index=True)
-        meta_rows = dict(zip(u.tolist(), rows[has_meta][first].tolist()))
-    wall = np.ascontiguousarray(mat[rows, 1:9]).view("<f8").ravel().copy()
-    return FastScalars(rows, tags, tag_index, step[rows].view(np.int64), wall, value, meta_rows, tensor_tags)
+    def _search_after_torn(self, fs: FileSystem, max_bytes: int) -> Chunk | None:
+        """The record at ``offset`` claims bytes past the end of the file: it is a torn tail only
+        if no whole record follows it. Search one window of ``max_bytes`` per poll."""
+        start = self.offset + 1
+        if self._search is not None and self._search[0] == self.offset:
+            start = max(start, self._search[1])
+        if start > self.size - HEADER_SIZE:
+            return None
+        win = fs.read(self.path, start, min(max_bytes, self.size - start))
+        found, torn = resync(win, 0)
+        if found is not None:
+            q = start + found
+            dmg = Damage(self.offset, q - self.offset, DamageKind.PAYLOAD_CRC)
+            self.offset, self._search = q, None
+            return Chunk(self.path, b"", q, np.zeros(0, np.int64), np.zeros(0, np.int64), [dmg])
+        if torn is not None and torn > 0:
+            nxt = start + torn  # look again with that record at the start of the window
+        else:
+            nxt = start + max(1, len(win) - HEADER_SIZE + 1)
+            if torn == 0:  # bigger than the window: check it in pieces
+                length = header_length(win) or 0
+                if start + HEADER_SIZE + length + FOOTER_SIZE <= self.size and crc_ok_streaming(
+                        lambda off, n: fs.read(self.path, off, n), start, length, max_bytes):
+                    dmg = Damage(self.offset, start - self.offset, DamageKind.PAYLOAD_CRC)
+                    self.offset, self._search = start, None
+                    return Chunk(self.path, b"", start, np.zeros(0, np.int64), np.zeros(0, np.int64), [dmg])
+                nxt = start + 1
+        self._search = (self.offset, nxt)
+        return None

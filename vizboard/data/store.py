@@ -96,13 +96,14 @@ class _Scalars:
         return int(self.state[0].shape[0])
 
     @staticmethod
-    def _grown(old: tuple[np.ndarray, ...], keep: int, cap: int) -> tuple[np.ndarray, ...]:
+    def _grown(old: tuple[np.ndarray, np.ndarray, np.ndarray], keep: int,
+               cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         out = []
         for a in old:
             new = np.empty(cap, a.dtype)
             new[:keep] = a[:keep]
             out.append(new)
-        return tuple(out)
+        return out[0], out[1], out[2]
 
     def compact(self) -> None:
         """Drop growth slack (new exact-size buffers; snapshots keep the old ones)."""
@@ -192,6 +193,10 @@ class _Series:
             display = self.tag[: -len("/text_summary")]
         return TagInfo(self.run, self.tag, m.kind, m.plugin, self.data.n, self.version,
                        display, m.description, m.chart)
+
+
+_GRAPH_VALUE_PLUGINS = ("graph_run_metadata_graph", "graph_keras_model")
+"""Summary-value plugins holding a whole graph (TF2 ``trace_export``, the Keras callback's model graph)."""
 
 
 class _Run:
@@ -410,7 +415,8 @@ class Store:
         version = s.version
         cached = s.data.cache
         if cached is not None and cached[0] == version:
-            return cached[1]
+            hit: HistogramSeries = cached[1]
+            return hit
         steps, walls, items = s.data.view()
         h: list[HistogramValue] = items
         sizes = np.fromiter((len(x.left) for x in h), dtype=np.int64, count=len(h))
@@ -467,6 +473,8 @@ class Store:
         if r is None:
             return None
         s = r.series.get(RUN_GRAPH_TAG)
+        if s is None:  # no graph_def event: a TF2 trace or a Keras model graph (vizboard.data.graph_blobs reads both)
+            s = next((x for t, x in sorted(r.series.items()) if x.meta.plugin in _GRAPH_VALUE_PLUGINS), None)
         refs = s.data.view()[2] if s is not None and isinstance(s.data, _Entries) else []
         graph_def = refs[-1][-1] if refs and refs[-1] else None
         if graph_def is None and r.module_tree is None:

@@ -7,7 +7,10 @@ children ``<module path>.<op>#<k>`` of type ``aten::...``; a module whose only c
 is one operator is shown as that leaf itself. ``prim::GetAttr``, ``prim::Constant``
 and list/tuple plumbing are hidden, and edges pass through them. Graph inputs/outputs
 (op ``IO Node``) become ``input:i``/``output:i``; edge shapes come from ``_output_shapes``.
-GraphDefs from TensorFlow (``/``-scoped names without brackets) map the same way.
+GraphDefs from TensorFlow/Keras (``/``-scoped names without brackets and no torch ops) keep
+their node names: ``dense/MatMul`` is leaf ``MatMul`` inside module ``dense``, under a root
+of type ``Graph`` (a node whose name is also a scope becomes ``<name>#op``). The bytes may
+also be a TF2 trace RunMetadata or Keras model JSON (:mod:`vizboard.data.graph_blobs`).
 Parameter counts are not in a GraphDef, so the ``params*`` keys are left out (unknown).
 """
 
@@ -17,6 +20,7 @@ import re
 from typing import Any
 
 from logger._pb import graph_pb2
+from vizboard.data.graph_blobs import graph_blob_to_graphdef
 
 __all__ = ["graphdef_to_module_tree", "HIDDEN_OPS"]
 
@@ -51,22 +55,19 @@ def _split_input(name: str) -> tuple[str, int] | None:
 def graphdef_to_module_tree(graph_def: bytes | graph_pb2.GraphDef) -> dict[str, Any]:
     """Build ``{"version": 1, "root": NODE, "edges": [...]}`` from a serialized (or parsed) GraphDef.
 
-    Raises ValueError if ``graph_def`` bytes are not a GraphDef.
+    Bytes may also be a TF2 trace RunMetadata or Keras JSON. Raises ValueError if they hold no graph.
     """
-    if isinstance(graph_def, (bytes, bytearray, memoryview)):
-        g = graph_pb2.GraphDef()
-        try:
-            g.ParseFromString(bytes(graph_def))
-        except Exception as exc:  # protobuf's DecodeError
-            raise ValueError(f"graph_def is not a serialized GraphDef: {exc}") from exc
-    else:
-        g = graph_def
+    g = graph_blob_to_graphdef(bytes(graph_def)) if isinstance(graph_def, (bytes, bytearray, memoryview)) else graph_def
     by_name = {n.name: n for n in g.node}
+    torch_style = any(n.op == "IO Node" or n.op.startswith(("aten::", "prim::", "onnx::")) for n in g.node)
     root_type = ""
-    for n in g.node:
-        if n.op != "IO Node" and "/" in n.name:
-            root_type = n.name.split("/", 1)[0]
-            break
+    if torch_style:
+        for n in g.node:
+            if n.op != "IO Node" and "/" in n.name:
+                root_type = n.name.split("/", 1)[0]
+                break
+    scope_paths = set() if torch_style else {".".join(n.name.split("/")[:i]) for n in g.node
+                                             for i in range(1, n.name.count("/") + 1)}
 
     modules: dict[str, dict[str, Any]] = {}
     root = modules[""] = _node("", "", root_type or "Graph")
@@ -102,11 +103,17 @@ def graphdef_to_module_tree(graph_def: bytes | graph_pb2.GraphDef) -> dict[str, 
         parts = n.name.split("/")
         scopes = parts[1:-1] if root_type and parts[0] == root_type else parts[:-1]
         parent = module_for(scopes)
-        short = n.op.split("::")[-1] or "op"
-        k = counters.get((parent, short), 0)
-        counters[(parent, short)] = k + 1
-        path = f"{parent}.{short}#{k}" if parent else f"{short}#{k}"
-        modules[path] = _node(path, f"{short}#{k}", n.op or "op")
+        if torch_style:
+            short = n.op.split("::")[-1] or "op"
+            k = counters.get((parent, short), 0)
+            counters[(parent, short)] = k + 1
+            label = f"{short}#{k}"
+        else:  # TensorFlow names are unique: keep them
+            label = parts[-1] or n.op or "op"
+            if (f"{parent}.{label}" if parent else label) in scope_paths:
+                label += "#op"
+        path = f"{parent}.{label}" if parent else label
+        modules[path] = _node(path, label, n.op or "op")
         modules[path]["output_shapes"] = [s for s in shapes if s is not None]
         order[parent].append(path)
         order[path] = []
@@ -159,7 +166,7 @@ def graphdef_to_module_tree(graph_def: bytes | graph_pb2.GraphDef) -> dict[str, 
     rename: dict[str, str] = {}
     for path in list(order):
         kids = order.get(path, [])
-        if path and len(kids) == 1 and not order.get(kids[0]) and "#" in kids[0].rsplit(".", 1)[-1]:
+        if torch_style and path and len(kids) == 1 and not order.get(kids[0]) and "#" in kids[0].rsplit(".", 1)[-1]:
             op = modules.pop(kids[0])
             order[path] = []
             mod = modules[path]

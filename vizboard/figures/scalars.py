@@ -9,8 +9,6 @@ the drawn points, so it does not depend on zoom. Times are seconds since the epo
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Sequence
@@ -22,7 +20,6 @@ import plotly.graph_objects as go
 
 from vizboard.data.downsample import X_AXES, select_indices, value_range, x_values
 from vizboard.data.models import ScalarSeries
-from vizboard.data.serialize import json_float
 from vizboard.data.smoothing import SMOOTHING_KINDS
 from vizboard.figures.theme import apply_theme, run_color
 
@@ -33,8 +30,6 @@ __all__ = [
     "Line",
     "make_line",
     "scalar_figure",
-    "lines_to_csv",
-    "series_records",
 ]
 
 DEFAULT_WEIGHT = 0.6
@@ -252,24 +247,3 @@ def warm_up() -> None:
     """Build the themes once (plotly's first template costs ~1 s) so the first chart request is fast."""
     for theme in ("light", "dark"):
         _themed_layout(theme)
-
-
-def series_records(series: Sequence[ScalarSeries]) -> list[dict]:
-    """Full-resolution rows ``{run, tag, step, wall_time, value}`` (non-finite values as strings)."""
-    rows: list[dict] = []
-    for s in series:
-        for step, wt, v in zip(s.step.tolist(), s.wall_time.tolist(), s.value.tolist()):
-            rows.append({"run": s.run, "tag": s.tag, "step": step, "wall_time": wt, "value": json_float(v)})
-    return rows
-
-
-def lines_to_csv(series: Sequence[ScalarSeries]) -> str:
-    """CSV (header ``run,tag,step,wall_time,value``) of the full-resolution series."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["run", "tag", "step", "wall_time", "value"])
-    for s in series:
-        for step, wt, v in zip(s.step.tolist(), s.wall_time.tolist(), s.value.tolist()):
-            w.writerow([s.run, s.tag, step, repr(wt), repr(v) if math.isfinite(v) else json_float(v)])
-    return buf.getvalue()
-

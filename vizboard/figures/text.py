@@ -18,8 +18,11 @@ __all__ = [
     "text_view",
 ]
 
-SAFE_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto", "ftp"})
-"""URL schemes a rendered link or image may use; anything else (javascript:, data:, ...) is dropped."""
+SAFE_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto", "tel"})
+"""URL schemes a rendered link or image may use; anything else (javascript:, data:, ftp:, ...) is dropped.
+
+Exactly the schemes ``dcc.Markdown`` (react-markdown's URI transformer) keeps: a link it would
+rewrite to ``javascript:void(0)`` must be unlinked here instead, or it renders as an empty link."""
 
 TEXT_SUFFIX = "/text_summary"
 """torch's and tensorboardX's ``add_text`` append this to the tag."""
@@ -54,11 +57,29 @@ def safe_url(url: str) -> bool:
         u = u[1:-1]
     for _ in range(3):  # nested entity encodings such as &amp;#106;
         u = html.unescape(u)
+    if not _renderer_keeps(u):
+        return False
     u = _CONTROL.sub("", u).lower()
     m = re.match(r"^([a-z][a-z0-9+.\-]*):", u)
     if m is None:
         return not u.startswith("&")
     return m.group(1) in SAFE_SCHEMES
+
+
+def _renderer_keeps(url: str) -> bool:
+    """Whether dcc.Markdown keeps ``url`` (decoded) as the link target rather than voiding it.
+
+    Its rule: a URL starting with ``#`` or ``/``, or without ``:``, or whose ``:`` comes after
+    a ``?`` or ``#``, is relative; otherwise the text before ``:`` must be a scheme it allows.
+    """
+    u = url.strip()
+    if not u or u[0] in "#/":
+        return True
+    colon = u.find(":")
+    if colon < 0 or u[:colon].lower() in SAFE_SCHEMES:
+        return True
+    q, h = u.find("?"), u.find("#")
+    return (q != -1 and colon > q) or (h != -1 and colon > h)
 
 
 def _link_dest_end(text: str, start: int) -> int:
@@ -104,7 +125,8 @@ def _neutralise_links(text: str) -> str:
 
     ``[text](javascript:...)`` becomes ``text`` (``![alt](...)`` becomes ``alt``); a
     reference definition with an unsafe destination is removed, so references to it
-    stay plain text. If the link text cannot be delimited, the destination becomes ``#``.
+    stay plain text. If the link text cannot be delimited, the destination is removed and
+    the ``]`` escaped, so no link (not even an empty one) can form.
     """
     out: list[str] = []
     pos = 0
@@ -127,7 +149,7 @@ def _neutralise_links(text: str) -> str:
                 lead = j - 1 if j > pos and text[j - 1] == "!" else j
                 out.append(text[pos:lead] + text[j + 1 : k])
             else:
-                out.append(text[pos : k + 2] + "#)")
+                out.append(text[pos:k] + "\\]")
         else:
             out.append(text[pos : end + 1])
         pos = end + 1

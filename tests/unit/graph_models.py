@@ -2,16 +2,16 @@
 
 ``module_tree(model, x)`` follows logger.add_graph's module-tree schema so the Graphs
 tab's builders can be tested on real torch structure before (and independently of)
-the logger's own implementation. No tests live here.
+the logger's own implementation. A helper module (no tests; named without ``test_`` so
+pytest does not collect it).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
+import torch
 
-torch = pytest.importorskip("torch")
 nn = torch.nn
 
 

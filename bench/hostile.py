@@ -1,0 +1,195 @@
+"""Hostile-scale figures (issue 16): 10,000 runs cold start and idle CPU against TensorBoard, and memory after
+1,000 distinct run selections.
+
+Per server (fresh process, same logdir, alternating A B A B): seconds from launch until every run is
+listed and sampled runs serve all their points; then the process tree's CPU use (cores) over an idle
+window with no client. In-process: the RSS growth of a served Store while 1,000 distinct run
+selections go through the selection-keyed paths (tag listing, the batch scalar read, smoothing).
+Run alone: ``python -m bench.hostile [--quick]``.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.common import Measurement, Sample
+from bench.scale import (
+    TENSORBOARD,
+    VIZBOARD,
+    Server,
+    _count_points,
+    _count_runs,
+    _free_port,
+    _json,
+    _running,
+    _tree_rss,
+    _wait,
+    generate_logdir,
+    importlib_missing,
+    tag_names,
+)
+
+__all__ = ["HostileConfig", "QUICK", "FULL", "run"]
+
+_OURS, _TB = "vizboard", "TensorBoard"
+
+
+@dataclass(frozen=True)
+class HostileConfig:
+    """``runs`` x ``tags`` x ``steps`` logdir; ``idle_s`` CPU window; ``selections`` distinct run selections."""
+
+    runs: int
+    tags: int
+    steps: int
+    repeats: int
+    probes: int
+    idle_s: float
+    selections: int
+    start_timeout_s: float
+
+
+QUICK = HostileConfig(runs=300, tags=2, steps=10, repeats=1, probes=10, idle_s=8.0, selections=200,
+                      start_timeout_s=120)
+FULL = HostileConfig(runs=10_000, tags=2, steps=10, repeats=2, probes=40, idle_s=30.0, selections=1000,
+                     start_timeout_s=900)
+
+
+def _tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its descendants."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system + getattr(t, "children_user", 0.0) + getattr(t, "children_system", 0.0)
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _measure_server(flavor: object, logdir: Path, runs: list[str], cfg: HostileConfig, work: Path) -> dict[str, float]:
+    port = _free_port()
+    server = Server(flavor.name, flavor.command(logdir, port), port, work / f"{flavor.name}-{port}.log")  # type: ignore[attr-defined]
+    last_tag = tag_names(cfg.tags)[-1]
+    rng = random.Random(7)
+    probes = sorted({runs[0], runs[-1], *rng.sample(runs, min(cfg.probes, len(runs)))})
+    with _running(server):
+        deadline = server.started_at + cfg.start_timeout_s
+        base = server.base
+        _wait(lambda: _count_runs(_json(base + flavor.runs_path)) >= len(runs), server, deadline,  # type: ignore[attr-defined]
+              f"all {len(runs)} runs listed")
+        pending = list(probes)
+
+        def complete() -> bool:
+            while pending and _count_points(_json(base + flavor.scalars_path(pending[0], last_tag))) >= cfg.steps:  # type: ignore[attr-defined]
+                pending.pop(0)
+            return not pending
+
+        cold = _wait(complete, server, deadline, f"{cfg.steps} points of {last_tag} in {len(probes)} sampled runs")
+        time.sleep(3.0)  # let the first full pass's follow-up work settle before the idle window
+        assert server.proc is not None
+        c0, t0 = _tree_cpu(server.proc.pid), time.perf_counter()
+        time.sleep(cfg.idle_s)  # no client: what does the server burn on its own?
+        c1, t1 = _tree_cpu(server.proc.pid), time.perf_counter()
+        return {"cold": cold, "idle": (c1 - c0) / (t1 - t0), "rss": float(_tree_rss(server.proc.pid))}
+
+
+def _selection_growth(logdir: Path, runs: list[str], cfg: HostileConfig) -> float:
+    """RSS growth (bytes) of a served Store over ``cfg.selections`` distinct run selections."""
+    import psutil
+
+    from vizboard.components.smoothing_cache import SmoothingCache
+    from vizboard.data import load
+    from vizboard.data.models import Kind
+    from vizboard.data.served import served
+    from vizboard.data.smoothing import smooth_series
+
+    provider = served(load(str(logdir)))
+    cache = SmoothingCache(smooth_series)
+    tag = tag_names(cfg.tags)[-1]
+    rng = random.Random(3)
+
+    def one(i: int) -> None:
+        sel = sorted(rng.sample(runs, rng.randint(2, min(200, len(runs)))))
+        provider.tags(Kind.SCALARS, sel)
+        got = provider.read_scalars(runs=sel, tag=tag, max_points=1000)
+        for s in list(got.values())[:20]:
+            cache.get(s, "ema", 0.5 + (i % 7) / 100)
+
+    for i in range(50):  # warm up: first-use allocations are not growth
+        one(i)
+    gc.collect()
+    before = psutil.Process().memory_info().rss
+    for i in range(cfg.selections):
+        one(i)
+    gc.collect()
+    return float(psutil.Process().memory_info().rss - before)
+
+
+def run(quick: bool = False) -> list[Measurement]:
+    """Generate the logdir, measure vizboard and TensorBoard on it (alternating), return the figures."""
+    cfg = QUICK if quick else FULL
+    results: dict[str, list[dict[str, float]]] = {_OURS: [], _TB: []}
+    errors: dict[str, str] = {}
+    if shutil.which("tensorboard") is None and importlib_missing("tensorboard"):
+        errors[_TB] = "tensorboard is not installed"
+    growth: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="vizboard-bench-hostile-") as tmp:
+        work = Path(tmp)
+        runs = generate_logdir(work / "logdir", cfg.runs, cfg.tags, cfg.steps)
+        for rep in range(cfg.repeats):
+            order = [(_OURS, VIZBOARD), (_TB, TENSORBOARD)]
+            if rep % 2:
+                order.reverse()
+            for tool, flavor in order:
+                if tool in errors:
+                    continue
+                try:
+                    results[tool].append(_measure_server(flavor, work / "logdir", runs, cfg, work))
+                except Exception as exc:  # noqa: BLE001 - recorded; the other tool still runs
+                    errors[tool] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        growth.append(_selection_growth(work / "logdir", runs, cfg))
+
+    def sample(tool: str, key: str) -> Sample:
+        return Sample(tuple(r[key] for r in results[tool]))
+
+    def theirs(key: str) -> dict[str, Sample]:
+        return {"TensorBoard (default: Rust data server)": sample(_TB, key)} if results[_TB] else {}
+
+    gaps = "; ".join(f"{k}: not measured: {v}" for k, v in errors.items())
+    size = f"{cfg.runs:,} runs x {cfg.tags} tags x {cfg.steps} steps"
+    cold, idle = sample(_OURS, "cold"), sample(_OURS, "idle")
+    tb_cold, tb_idle = sample(_TB, "cold"), sample(_TB, "idle")
+    both = bool(cold.values and tb_cold.values)
+    return [
+        Measurement("hostile", f"launch -> every run listed and sampled runs complete ({size})", "s", cold,
+                    theirs("cold"), target="no later than TensorBoard",
+                    met=(cold.median <= tb_cold.median) if both else None,
+                    note=" ".join(filter(None, [f"Sampled runs: first, last and {cfg.probes} random.", gaps]))),
+        Measurement("hostile", f"idle CPU, no client, after load ({size})", "cores", idle, theirs("idle"),
+                    target="<= TensorBoard's", met=(idle.median <= tb_idle.median) if both else None,
+                    note=f"Process-tree CPU seconds over {cfg.idle_s:.0f} s with no request. {gaps}".strip()),
+        Measurement("hostile", "server memory after load (RSS of the process tree)", "bytes", sample(_OURS, "rss"),
+                    theirs("rss"), note=gaps),
+        Measurement("hostile", f"RSS growth over {cfg.selections:,} distinct run selections (in-process)", "bytes",
+                    Sample(tuple(growth)), target="flat (caches bounded in bytes)",
+                    note="Each selection (2-200 runs) lists tags, batch-reads one tag and smooths 20 series."),
+    ]
+
+
+if __name__ == "__main__":
+    for m in run(quick="--quick" in sys.argv):
+        print(m.figure, m.unit, m.ours.values, {k: v.values for k, v in m.theirs.items()}, m.note)

@@ -1,0 +1,184 @@
+"""Decoded records into the Store: the reference path per record, accelerated for plain scalars.
+
+:class:`ChunkApplier` turns a framed :class:`~vizboard.data.reader.Chunk` into Store
+updates. The reference path parses each record with protobuf and decodes each value
+(``vizboard.data.decode``); with ``accelerate=True`` (the default) records of equal
+length are first offered to :func:`vizboard.data.fast_scalars.fast_scalars`, and only
+the rows it does not recognise take the reference path. Both give the same Store.
+Damage found while framing, unparsable payloads and undecodable values become
+``DataProblem`` records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from logger.records import DamageKind
+from vizboard.data import decode as dec
+from vizboard.data.fast_scalars import fast_scalars, length_groups
+from vizboard.data.models import BlobRef, Kind, PrCurveEntry, TextEntry
+from vizboard.data.reader import Chunk
+from vizboard.data.store import Store
+
+__all__ = ["ChunkApplier"]
+
+_SCALAR_META = dec.SeriesMeta(Kind.SCALARS, "scalars")
+_GRAPH_META = dec.SeriesMeta(Kind.GRAPHS, "graphs")
+_RUN_METADATA_META = dec.SeriesMeta(Kind.GRAPHS, "graph_tagged_run_metadata")
+_DAMAGE_DETAIL = {
+    DamageKind.LENGTH_CRC: "record header damaged; skipped to the next valid record",
+    DamageKind.PAYLOAD_CRC: "record damaged (payload CRC mismatch or cut short); skipped to the next valid record",
+    DamageKind.UNPARSABLE: "record payload is not an Event",
+}
+
+
+class ChunkApplier:
+    """Applies framed chunks of one Store's files to it (ingest thread only)."""
+
+    def __init__(self, store: Store, *, accelerate: bool = True) -> None:
+        self.store = store
+        self.accelerate = accelerate
+
+    def apply(self, run: str, chunk: Chunk) -> None:
+        """Report ``chunk``'s damage and store every value of its records (in record order per tag)."""
+        store = self.store
+        store.run(run)
+        for d in chunk.damage:
+            store.add_problem(run, chunk.path, d.offset, d.length, d.kind.value, _DAMAGE_DETAIL[d.kind])
+        scal: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
+        slow: list[np.ndarray] = []
+        metas: dict[str, dec.SeriesMeta] = {}
+        rows_all = np.arange(len(chunk), dtype=np.int64)
+        for rows, mat in (length_groups(chunk, rows_all) if self.accelerate else [(rows_all, None)]):
+            if mat is None or rows.size == 0:
+                slow.append(rows)
+                continue
+            fs = fast_scalars(mat)
+            if fs.rows.size < rows.size:
+                rest = np.ones(rows.size, dtype=bool)
+                rest[fs.rows] = False
+                slow.append(rows[rest])
+            got = rows[fs.rows]
+            for t, grp in _split_by(fs.tag_index, len(fs.tags)):
+                tag = fs.tags[t]
+                meta = metas.get(tag) or store.series_meta(run, tag)
+                if meta is None:
+                    if t in fs.meta_rows:
+                        meta = _meta_of_record(chunk, int(rows[fs.meta_rows[t]]), tag)
+                    elif t not in fs.tensor_tags:
+                        meta = _SCALAR_META  # legacy simple_value: scalars by definition (§4.0)
+                    if meta is not None:
+                        metas[tag] = meta
+                if meta is None or meta.kind is not Kind.SCALARS:
+                    slow.append(got[grp])  # not a scalar series after all: decode one by one
+                    continue
+                scal.setdefault(tag, []).append((got[grp], fs.step[grp], fs.wall_time[grp], fs.value[grp]))
+        if slow:
+            slow_scal: dict[str, list[Any]] = {}
+            for r in np.sort(np.concatenate(slow)).tolist():
+                self._apply_slow(run, chunk, r, slow_scal, metas)
+            for tag, ((rs, steps, walls, values),) in slow_scal.items():
+                scal.setdefault(tag, []).append((np.asarray(rs, np.int64), np.asarray(steps, np.int64),
+                                                 np.asarray(walls, np.float64), np.asarray(values, np.float64)))
+        for tag, parts in scal.items():
+            meta = metas.get(tag) or store.series_meta(run, tag) or _SCALAR_META
+            if len(parts) == 1:
+                _, step, wall, value = parts[0]
+            else:
+                order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
+                step, wall, value = (np.concatenate([p[k] for p in parts])[order] for k in (1, 2, 3))
+            store.add_scalars(run, tag, meta, step, wall, value)
+
+    def _apply_slow(self, run: str, chunk: Chunk, r: int, scal: dict[str, list[Any]],
+                    metas: dict[str, dec.SeriesMeta]) -> None:
+        store = self.store
+        try:
+            ev = dec.parse_event(chunk.payload(r))
+        except dec.DecodeError as exc:
+            store.add_problem(run, chunk.path, chunk.offset(r), chunk.record_length(r), "unparsable", str(exc))
+            return
+        which = ev.WhichOneof("what")
+        step, wall = int(ev.step), float(ev.wall_time)
+        if which == "summary":
+            for value in ev.summary.value:
+                tag = value.tag or value.node_name
+                meta = metas.get(tag) or store.series_meta(run, tag)
+                own = dec.metadata_of(value)
+                if meta is None or (own is not None and not meta.from_metadata and meta.kind is Kind.OTHER):
+                    meta = own or dec.inferred_metadata(value)
+                    metas[tag] = meta
+                try:
+                    out = dec.decode_value(value, meta)
+                except dec.DecodeError as exc:
+                    store.add_problem(run, chunk.path, chunk.offset(r), chunk.record_length(r), "bad_value",
+                                      f"tag {tag!r} at step {step}: {exc}")
+                    continue
+                self._store_value(run, chunk, r, tag, meta, step, wall, out, scal)
+        elif which in ("graph_def", "meta_graph_def"):
+            if which == "meta_graph_def" and store.series_meta(run, dec.RUN_GRAPH_TAG) is not None:
+                return  # a real graph_def wins over a MetaGraphDef's graph
+            ref = self._ref(run, chunk, r, dec.RUN_GRAPH_TAG, step, wall, dec.BlobItem(0, "application/x-graphdef"))
+            store.add_entry(run, dec.RUN_GRAPH_TAG, _GRAPH_META, step, wall, (ref,))
+        elif which == "tagged_run_metadata":
+            tag = ev.tagged_run_metadata.tag
+            ref = self._ref(run, chunk, r, tag, step, wall, dec.BlobItem(0, "application/x-runmetadata"))
+            store.add_entry(run, tag, _RUN_METADATA_META, step, wall, (ref,))
+
+    def _ref(self, run: str, chunk: Chunk, r: int, tag: str, step: int, wall: float, item: dec.BlobItem) -> BlobRef:
+        return BlobRef(run, tag, step, wall, chunk.path, chunk.offset(r), chunk.record_length(r), item.index,
+                       item.content_type, item.width, item.height, item.sample_rate, item.num_channels,
+                       item.length_frames, item.label)
+
+    def _store_value(self, run: str, chunk: Chunk, r: int, tag: str, meta: dec.SeriesMeta, step: int,
+                     wall: float, out: Any, scal: dict[str, list[Any]]) -> None:
+        store = self.store
+        if isinstance(out, dec.ScalarValue):
+            lists = scal.setdefault(tag, [([], [], [], [])])[0]
+            lists[0].append(r)
+            lists[1].append(step)
+            lists[2].append(wall)
+            lists[3].append(out.value)
+        elif isinstance(out, dec.BlobValue):
+            refs = tuple(self._ref(run, chunk, r, tag, step, wall, it) for it in out.items)
+            store.add_entry(run, tag, meta, step, wall, refs)
+        elif isinstance(out, dec.TextValue):
+            store.add_entry(run, tag, meta, step, wall, TextEntry(step, wall, out.data))
+        elif isinstance(out, dec.PrCurveValue):
+            store.add_entry(run, tag, meta, step, wall, PrCurveEntry(step, wall, out.data))
+        elif isinstance(out, dec.HParamsValue):
+            store.set_hparams(run, out.which, out.message, wall)
+            store.add_entry(run, tag, meta, step, wall, out)
+        elif isinstance(out, dec.ModuleTreeValue):
+            store.set_module_tree(run, out.tree, wall)
+        elif isinstance(out, dec.LayoutValue):
+            store.set_layout(run, out.charts, wall)
+        else:  # histograms and other plugins
+            store.add_entry(run, tag, meta, step, wall, out)
+
+
+def _meta_of_record(chunk: Chunk, r: int, tag: str) -> dec.SeriesMeta | None:
+    """The series metadata carried by ``tag``'s value in record ``r`` (None if it does not parse)."""
+    try:
+        ev = dec.parse_event(chunk.payload(r))
+    except dec.DecodeError:
+        return None
+    for value in ev.summary.value:
+        if (value.tag or value.node_name) == tag:
+            return dec.metadata_of(value) or dec.inferred_metadata(value)
+    return None
+
+
+def _split_by(index: np.ndarray, k: int) -> list[tuple[int, np.ndarray]]:
+    """(value, positions) for each value of ``index`` in 0..k-1, positions in increasing order."""
+    if k <= 32:
+        out = []
+        for t in range(k):
+            pos = np.flatnonzero(index == t)
+            if pos.size:
+                out.append((t, pos))
+        return out
+    order = np.argsort(index, kind="stable")
+    cuts = np.flatnonzero(np.diff(index[order])) + 1
+    return [(int(index[g[0]]), g) for g in np.split(order, cuts) if g.size]
