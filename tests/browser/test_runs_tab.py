@@ -32,7 +32,7 @@ def _row(page, run: str):
 def test_rows_selection_groups_and_csv(page, serve, logdir: Path) -> None:
     base = serve(logdir)
     page.goto(f"{base}/?tab=runs")
-    page.locator("#runs-table td[data-dash-column='run']", has_text="sgd_seed1").wait_for()
+    page.locator("#runs-table td[data-dash-column='run']", has_text="sgd_seed1").wait_for(timeout=90_000)  # busy machine
     assert _row(page, "adam_seed1").locator("td[data-dash-column='metric:loss:last']").text_content().strip() == "5"
     assert _row(page, "adam_seed1").locator("td[data-dash-column='last_step']").text_content().strip() == "40"
 
