@@ -42,7 +42,7 @@ def test_every_tab_renders_the_demo(page, serve, logdir: Path) -> None:  # noqa:
         expect(page.get_by_role("checkbox", name=run, exact=True)).to_be_checked()
 
     _click_tab(page, "Histograms")
-    page.locator('.histograms-card[data-tag="weights/features.0.0.weight"] .js-plotly-plot .scatterlayer .trace'
+    page.locator('.histograms-card[data-tag="gradients/features.0.0.weight"] .js-plotly-plot .scatterlayer .trace'
                  ).first.wait_for(timeout=60_000)
 
     _click_tab(page, "Distributions")

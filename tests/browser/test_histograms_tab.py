@@ -35,8 +35,16 @@ def traces(page, selector: str) -> list[dict]:
         " step: t.customdata ? t.customdata[0][0] : null, x: Array.from(t.x)}))")
 
 
+def _open_section(page, tab: str, name: str) -> None:
+    """Click a closed section's header (only the first section starts open)."""
+    toggle = page.locator(f'.{tab}-section[data-section="{name}"] .{tab}-section-toggle', has_text="▸")
+    toggle.wait_for(timeout=90_000)  # the first load on a busy shared machine can be slow
+    toggle.click()
+
+
 def test_histograms_offset_overlay_and_step_range(page, serve, logdir: Path) -> None:
     open_tab(page, serve(logdir), "histograms")
+    _open_section(page, "histograms", "weights")
     for run in WRITERS:
         sel = card_sel("histograms", run, "weights/w")
         page.locator(f"{sel} .js-plotly-plot .scatterlayer .trace").first.wait_for()
@@ -77,8 +85,29 @@ def test_histograms_offset_overlay_and_step_range(page, serve, logdir: Path) -> 
     expect(hover).to_contain_text("count")
 
 
+def test_sections_filter_and_lazy_cards(page, serve, logdir: Path) -> None:
+    open_tab(page, serve(logdir), "histograms")
+    few = page.locator('.histograms-section[data-section="few"]')
+    few.locator(".histograms-card").first.wait_for(timeout=90_000)
+    toggle = page.locator('.histograms-section[data-section="weights"] .histograms-section-toggle')
+    expect(toggle).to_have_text(f"▸ weights ({len(WRITERS)})")
+    assert page.locator('.histograms-card[data-tag="weights/w"]').count() == 0  # closed: never built
+    toggle.click()
+    expect(page.locator('.histograms-card[data-tag="weights/w"]')).to_have_count(len(WRITERS))
+    toggle.click()
+    expect(page.locator('.histograms-card[data-tag="weights/w"]')).to_have_count(0)
+    flt = page.locator("#histograms-tag-filter")
+    flt.fill("weights")
+    flt.press("Enter")
+    expect(page.locator(".histograms-section")).to_have_count(1)  # only the matching section
+    expect(page.locator('.histograms-section[data-section="few"]')).to_have_count(0)
+    toggle.click()  # it stays as the user left it (closed) across the redraw
+    expect(page.locator('.histograms-card[data-tag="weights/w"]')).to_have_count(len(WRITERS))
+
+
 def test_distributions_bands(page, serve, logdir: Path) -> None:
     open_tab(page, serve(logdir), "distributions")
+    _open_section(page, "distributions", "weights")
     for run in WRITERS:
         sel = card_sel("distributions", run, "weights/w")
         page.locator(f"{sel} .js-plotly-plot .scatterlayer .trace").first.wait_for()

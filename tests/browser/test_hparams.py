@@ -38,7 +38,7 @@ def _cell(page, run: str, column: str):
 
 def _open(page, base: str) -> None:
     page.goto(f"{base}/?tab=hparams")
-    page.locator("#hparams-table td[data-dash-column='run']", has_text="torch/trial2").wait_for()
+    page.locator("#hparams-table td[data-dash-column='run']", has_text="torch/trial2").wait_for(timeout=90_000)
 
 
 def test_table_rows_show_the_logged_values(page, serve, logdir: Path) -> None:

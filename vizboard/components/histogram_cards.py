@@ -1,31 +1,64 @@
-"""Histogram chart cards: one graph card per (tag, run) of histogram data, for the Histograms and
-Distributions tabs (which differ only in the figure they draw)."""
+"""Histogram chart cards for the Histograms and Distributions tabs (which differ only in the figure they draw).
+
+Cards are grouped into collapsible sections by tag prefix with a tag filter, exactly as the
+Scalars tab groups its cards (``vizboard.components.scalar_index.build_sections``), and only
+open sections build their cards: a closed section is a header until it is opened. One card per
+(tag, run), tagged with ``data-run``/``data-tag``. Only the first section starts open.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from dash import dcc, html
+from dash import MATCH, Dash, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
+from vizboard.components import ids
 from vizboard.components.card_grid import card_style, grid_style
-from vizboard.data.models import HistogramSeries, TagInfo
+from vizboard.components.scalar_index import Section, build_sections
+from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
 
-__all__ = ["CARD_STYLE", "GRID_STYLE", "histogram_cards"]
+__all__ = ["CARD_STYLE", "GRID_STYLE", "DrawOne", "histogram_cards", "histogram_sections", "section_ids",
+           "sections_view", "opened_state", "register_section_toggle", "tag_filter_input"]
 
 CARD_STYLE = card_style("4px")
 """Style of one chart card."""
 GRID_STYLE = grid_style(420)
-"""Style of the grid holding the cards."""
+"""Style of the grid holding a section's cards."""
+
+DrawOne = Callable[[TagInfo, HistogramSeries, str], Any]
+"""``draw(info, series, title)``: the Plotly figure of one (tag, run) card."""
+
+
+def section_ids(prefix: str) -> dict[str, str]:
+    """The pattern-matching id types of a tab's sections: toggle button, open flag (Store), body."""
+    return {"toggle": f"{prefix}-sec-toggle", "open": f"{prefix}-sec-open", "body": f"{prefix}-sec-body"}
+
+
+def tag_filter_input(prefix: str) -> dcc.Input:
+    """The tab's tag filter (a regex searched anywhere in the tag; invalid regexes match as text)."""
+    return dcc.Input(id=f"{prefix}-tag-filter", type="search", debounce=True, placeholder="Filter tags (regex)",
+                     style={"minWidth": "240px", "maxWidth": "420px", "flex": "1"})
+
+
+def histogram_sections(provider: DataProvider, selected: Sequence[str] | None, tag_filter: str | None) -> list[Section]:
+    """Sections of histogram tags (by prefix, filtered) of the ``selected`` runs (all if None)."""
+    infos = provider.tags(Kind.HISTOGRAMS, list(selected) if selected is not None else None)
+    runs = sorted({t.run for t in infos})
+    # build_sections groups scalar TagInfos; histogram tags have no add_scalars chart. Histogram
+    # cards are heavy (a ridge per step), so only the first section starts open.
+    sections = build_sections([replace(t, kind=Kind.SCALARS, chart=None) for t in infos], [], runs, tag_filter)
+    return [replace(s, open_by_default=s.open_by_default and i == 0) for i, s in enumerate(sections)]
 
 
 def histogram_cards(provider: DataProvider, infos: Sequence[TagInfo], prefix: str,
-                    draw: Callable[[TagInfo, HistogramSeries, str], Any]) -> list[html.Div] | html.P:
-    """One ``{prefix}-card`` (tagged with data-run/data-tag) per (tag, run) in ``infos`` holding histograms.
+                    draw: DrawOne) -> list[html.Div] | html.P:
+    """One ``{prefix}-card`` per (tag, run) in ``infos`` holding histograms (tags with no data get none).
 
-    ``draw(info, series, title)`` returns the Plotly figure of one card (``title``: "tag · run"); tags with
-    no (or empty) series get no card. With no ``infos`` at all, a ``{prefix}-empty`` message instead.
+    With no ``infos`` at all, a ``{prefix}-empty`` message instead.
     """
     if not infos:
         return html.P("No histograms in the selected runs.", className=f"{prefix}-empty")
@@ -40,3 +73,74 @@ def histogram_cards(provider: DataProvider, infos: Sequence[TagInfo], prefix: st
             dcc.Graph(figure=fig, config={"displaylogo": False}, className=f"{prefix}-graph"),
         ]))
     return cards
+
+
+def _section_infos(provider: DataProvider, section: Section) -> list[TagInfo]:
+    wanted = {(run, tag) for card in section.cards for run, tag, _ in card.lines}
+    runs = sorted({r for r, _ in wanted})
+    return [t for t in provider.tags(Kind.HISTOGRAMS, runs) if (t.run, t.tag) in wanted]
+
+
+def _label(section: Section, is_open: bool) -> str:
+    n = sum(len(c.lines) for c in section.cards)
+    return f"{'▾' if is_open else '▸'} {section.name} ({n})"
+
+
+def sections_view(provider: DataProvider, prefix: str, sections: Sequence[Section], draw: DrawOne,
+                  opened: dict[str, bool]) -> list[html.Div] | html.P:
+    """Every section as a header button and a body; only open sections' cards are built.
+
+    ``opened`` maps a section key to its open flag on the page (kept across redraws, e.g.
+    a data update or a filter change); new sections use their default (the first one open).
+    """
+    if not sections:
+        return html.P("No histograms in the selected runs (or none match the filter).", className=f"{prefix}-empty")
+    sid = section_ids(prefix)
+    out = []
+    for s in sections:
+        is_open = opened.get(s.key, s.open_by_default)
+        body = histogram_cards(provider, _section_infos(provider, s), prefix, draw) if is_open else []
+        out.append(html.Div(className=f"{prefix}-section", **{"data-section": s.name}, children=[
+            html.Button(_label(s, is_open), id={"type": sid["toggle"], "index": s.key}, n_clicks=0,
+                        className=f"{prefix}-section-toggle",
+                        style={"background": "none", "border": "none", "fontWeight": "600", "fontSize": "15px",
+                               "cursor": "pointer", "padding": "6px 0", "color": "inherit"}),
+            dcc.Store(id={"type": sid["open"], "index": s.key}, data=is_open),
+            html.Div(body, id={"type": sid["body"], "index": s.key}, style=GRID_STYLE),
+        ]))
+    return out
+
+
+def opened_state(open_ids: list[dict] | None, values: list[Any] | None) -> dict[str, bool]:
+    """The open flags of the sections on the page (from ALL-pattern States), by section key."""
+    return {i["index"]: bool(v) for i, v in zip(open_ids or [], values or [])}
+
+
+def register_section_toggle(app: Dash, provider: DataProvider, prefix: str,
+                            make_draw: Callable[..., DrawOne], states: Sequence[State] = ()) -> None:
+    """Open/close one section on its header click; opening builds its cards (``make_draw(*state values)``)."""
+    sid = section_ids(prefix)
+
+    @app.callback(
+        Output({"type": sid["body"], "index": MATCH}, "children"),
+        Output({"type": sid["open"], "index": MATCH}, "data"),
+        Output({"type": sid["toggle"], "index": MATCH}, "children"),
+        Input({"type": sid["toggle"], "index": MATCH}, "n_clicks"),
+        State({"type": sid["open"], "index": MATCH}, "data"),
+        State({"type": sid["toggle"], "index": MATCH}, "id"),
+        State(ids.SELECTED_RUNS, "data"), State(f"{prefix}-tag-filter", "value"),
+        *states,
+        prevent_initial_call=True,
+    )
+    def toggle(n: int | None, is_open: bool | None, toggle_id: dict, selected: list[str] | None,
+               tag_filter: str | None, *values: Any) -> tuple:
+        if not n:
+            raise PreventUpdate
+        key = toggle_id["index"]
+        section = next((s for s in histogram_sections(provider, selected, tag_filter) if s.key == key), None)
+        if section is None:
+            return no_update, no_update, no_update
+        now_open = not bool(is_open)
+        body = histogram_cards(provider, _section_infos(provider, section), prefix, make_draw(*values)) \
+            if now_open else []
+        return body, now_open, _label(section, now_open)

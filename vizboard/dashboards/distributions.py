@@ -1,15 +1,25 @@
-"""The Distributions tab: percentile bands over steps, one chart per (tag, run), from the histograms."""
+"""The Distributions tab: percentile bands over steps, one chart per (tag, run), from the histograms.
+
+Cards are grouped into sections by tag prefix with a tag filter (as in the Scalars tab);
+only open sections build their charts.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, State, html, no_update
+from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
-from vizboard.components.card_grid import card_grid_layout
-from vizboard.components.histogram_cards import GRID_STYLE, histogram_cards
+from vizboard.components.histogram_cards import (
+    histogram_sections,
+    opened_state,
+    register_section_toggle,
+    section_ids,
+    sections_view,
+    tag_filter_input,
+)
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
@@ -24,38 +34,48 @@ MAX_POINTS = 1000
 
 CARDS = f"{ID}-cards"
 SIGNATURE = f"{ID}-signature"
+FILTER = f"{ID}-tag-filter"
+_OPEN = section_ids(ID)["open"]
 
 
 def layout() -> html.Div:
-    """The chart grid (filled by a callback)."""
-    return card_grid_layout(ID, GRID_STYLE)
+    """The tag filter above the sections of charts (filled by a callback)."""
+    return html.Div(id=f"{ID}-root", children=[
+        html.Div(tag_filter_input(ID), style={"margin": "6px 0"}),
+        dcc.Store(id=SIGNATURE), html.Div(id=CARDS),
+    ])
 
 
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
     """Draw one band chart per (tag, run) of histogram data in the selected runs."""
 
-    @app.callback(
-        Output(CARDS, "children"), Output(SIGNATURE, "data"),
-        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.THEME, "data"),
-        Input(ids.ACTIVE_TAB, "data"), State(SIGNATURE, "data"),
-    )
-    def draw(selected: list[str] | None, _version: Any, theme: str | None, active: str | None,
-             old_sig: Any) -> tuple:
-        if active != ID:
-            raise PreventUpdate
-        infos = provider.tags(Kind.HISTOGRAMS, list(selected) if selected is not None else None)
-        sig = [[i.run, i.tag, i.version] for i in infos] + [theme]
-        if sig == old_sig:
-            return no_update, no_update
-
+    def make_draw(theme: str | None) -> Any:
         def draw_one(info: TagInfo, series: HistogramSeries, title: str) -> Any:
             fig = distribution_figure(series, max_points=MAX_POINTS, color=run_color(info.run),
                                       theme=theme or "light", title=title)
             fig.update_layout(height=320)
             return fig
 
-        return histogram_cards(provider, infos, ID, draw_one), sig
+        return draw_one
 
+    @app.callback(
+        Output(CARDS, "children"), Output(SIGNATURE, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.THEME, "data"),
+        Input(ids.ACTIVE_TAB, "data"), Input(FILTER, "value"), State(SIGNATURE, "data"),
+        State({"type": _OPEN, "index": ALL}, "data"), State({"type": _OPEN, "index": ALL}, "id"),
+    )
+    def draw(selected: list[str] | None, _version: Any, theme: str | None, active: str | None,
+             tag_filter: str | None, old_sig: Any, open_values: list[Any], open_ids: list[dict]) -> tuple:
+        if active != ID:
+            raise PreventUpdate
+        infos = provider.tags(Kind.HISTOGRAMS, list(selected) if selected is not None else None)
+        sig = [[i.run, i.tag, i.version] for i in infos] + [[theme, tag_filter or ""]]
+        if sig == old_sig:
+            return no_update, no_update
+        sections = histogram_sections(provider, selected, tag_filter)
+        return sections_view(provider, ID, sections, make_draw(theme), opened_state(open_ids, open_values)), sig
+
+    register_section_toggle(app, provider, ID, make_draw, [State(ids.THEME, "data")])
 
 DASHBOARD = Dashboard(
     id=ID, title="Distributions", kinds=(Kind.HISTOGRAMS,), layout=layout,

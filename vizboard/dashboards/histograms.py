@@ -1,14 +1,25 @@
-"""The Histograms tab: one offset (ridgeline) or overlay chart per (tag, run), with a step-range control."""
+"""The Histograms tab: one offset (ridgeline) or overlay chart per (tag, run), with a step-range control.
+
+Cards are grouped into sections by tag prefix with a tag filter (as in the Scalars tab);
+only open sections build their charts.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
-from vizboard.components.histogram_cards import GRID_STYLE, histogram_cards
+from vizboard.components.histogram_cards import (
+    histogram_sections,
+    opened_state,
+    register_section_toggle,
+    section_ids,
+    sections_view,
+    tag_filter_input,
+)
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
@@ -26,6 +37,8 @@ RANGE = f"{ID}-step-range"
 RANGE_BOX = f"{ID}-range-box"
 CARDS = f"{ID}-cards"
 SIGNATURE = f"{ID}-signature"
+FILTER = f"{ID}-tag-filter"
+_OPEN = section_ids(ID)["open"]
 
 
 def layout() -> html.Div:
@@ -33,6 +46,7 @@ def layout() -> html.Div:
     return html.Div(id=f"{ID}-root", children=[
         html.Div(style={"display": "flex", "gap": "24px", "alignItems": "center", "flexWrap": "wrap"},
                  children=[
+            tag_filter_input(ID),
             dcc.RadioItems(id=MODE, value="offset", inline=True,
                            options=[{"label": " Offset", "value": "offset"},
                                     {"label": " Overlay", "value": "overlay"}],
@@ -44,7 +58,7 @@ def layout() -> html.Div:
             ]),
         ]),
         dcc.Store(id=SIGNATURE),
-        html.Div(id=CARDS, style=GRID_STYLE),
+        html.Div(id=CARDS),
     ])
 
 
@@ -92,33 +106,45 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
             new = [a, b]
         return lo, hi, new, box
 
-    @app.callback(
-        Output(CARDS, "children"), Output(SIGNATURE, "data"),
-        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.THEME, "data"),
-        Input(ids.ACTIVE_TAB, "data"), Input(MODE, "value"), Input(RANGE, "value"),
-        State(RANGE_BOX, "style"), State(SIGNATURE, "data"),
-    )
-    def draw(selected: list[str] | None, _version: Any, theme: str | None, active: str | None,
-             mode: str, step_range: list[int] | None, box: dict | None, old_sig: Any) -> tuple:
-        if active != ID:
-            raise PreventUpdate
-        infos = provider.tags(Kind.HISTOGRAMS, _runs(selected))
+    def make_draw(theme: str | None, mode: str | None, step_range: list[int] | None,
+                  box: dict | None) -> Any:
         ranged = bool(box and box.get("display") == "block" and step_range and len(step_range) == 2)
-        sig = [[i.run, i.tag, i.version] for i in infos] + [[theme, mode, step_range if ranged else None]]
-        if sig == old_sig:
-            return no_update, no_update
 
         def draw_one(info: TagInfo, series: HistogramSeries, title: str) -> Any:
             fig = histogram_figure(
                 series, mode=mode or "offset",
-                step_range=(int(step_range[0]), int(step_range[1])) if ranged else None,
+                step_range=(int(step_range[0]), int(step_range[1])) if ranged and step_range else None,
                 max_steps=MAX_DRAWN_STEPS, color=run_color(info.run), theme=theme or "light", title=title,
             )
             fig.update_layout(height=340)
             return fig
 
-        return histogram_cards(provider, infos, ID, draw_one), sig
+        return draw_one
 
+    @app.callback(
+        Output(CARDS, "children"), Output(SIGNATURE, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.THEME, "data"),
+        Input(ids.ACTIVE_TAB, "data"), Input(MODE, "value"), Input(RANGE, "value"), Input(FILTER, "value"),
+        State(RANGE_BOX, "style"), State(SIGNATURE, "data"),
+        State({"type": _OPEN, "index": ALL}, "data"), State({"type": _OPEN, "index": ALL}, "id"),
+    )
+    def draw(selected: list[str] | None, _version: Any, theme: str | None, active: str | None,
+             mode: str, step_range: list[int] | None, tag_filter: str | None, box: dict | None, old_sig: Any,
+             open_values: list[Any], open_ids: list[dict]) -> tuple:
+        if active != ID:
+            raise PreventUpdate
+        infos = provider.tags(Kind.HISTOGRAMS, _runs(selected))
+        ranged = bool(box and box.get("display") == "block" and step_range and len(step_range) == 2)
+        sig = [[i.run, i.tag, i.version] for i in infos] + [[theme, mode, step_range if ranged else None,
+                                                               tag_filter or ""]]
+        if sig == old_sig:
+            return no_update, no_update
+        sections = histogram_sections(provider, selected, tag_filter)
+        draw_one = make_draw(theme, mode, step_range, box)
+        return sections_view(provider, ID, sections, draw_one, opened_state(open_ids, open_values)), sig
+
+    register_section_toggle(app, provider, ID, make_draw, [
+        State(ids.THEME, "data"), State(MODE, "value"), State(RANGE, "value"), State(RANGE_BOX, "style")])
 
 DASHBOARD = Dashboard(
     id=ID, title="Histograms", kinds=(Kind.HISTOGRAMS,), layout=layout,

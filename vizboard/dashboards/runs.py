@@ -38,9 +38,9 @@ _GROUP_OPTIONS = [
     {"label": "no grouping", "value": "none"},
     {"label": "run name regex", "value": "regex"},
     {"label": "hparam", "value": "hparam"},
-    {"label": "text field (TAG or TAG:FIELD)", "value": "text"},
+    {"label": "text field", "value": "text"},
 ]
-_KEY_HINT = {"regex": r"(.*)_seed\d+", "hparam": "hparam name, e.g. lr", "text": "args:learning_rate"}
+_KEY_HINT = {"regex": r"(.*)_seed\d+", "hparam": "hparam name, e.g. lr", "text": "TAG or TAG:FIELD, e.g. args:seed"}
 
 
 def layout() -> html.Div:
@@ -50,9 +50,9 @@ def layout() -> html.Div:
             html.Label(["Metrics ", dcc.Dropdown(id=METRICS, multi=True, placeholder="scalar tags",
                                                  style={"minWidth": "280px", "flex": "1"})],
                        style={"display": "flex", "gap": "6px", "alignItems": "center", "flex": "1 1 320px"}),
-            html.Label(["Group by ", dcc.Dropdown(id=GROUP_BY, options=_GROUP_OPTIONS, value="none",
-                                                  clearable=False, style={"width": "240px"})],
-                       style={"display": "flex", "gap": "6px", "alignItems": "center"}),
+            html.Span("Group by"),
+            dcc.RadioItems(id=GROUP_BY, options=_GROUP_OPTIONS, value="none", inline=True,
+                           inputStyle={"marginLeft": "8px", "marginRight": "3px"}),
             dcc.Input(id=GROUP_KEY, type="text", debounce=True, placeholder=_KEY_HINT["regex"],
                       style={"width": "200px"}),
             html.Button("Download CSV", id=DOWNLOAD_BUTTON, n_clicks=0),

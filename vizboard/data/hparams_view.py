@@ -33,7 +33,7 @@ def _value(v: Any) -> bool | float | str | None:
     if kind == "number_value":
         return float(v.number_value)
     if kind == "string_value":
-        return v.string_value
+        return str(v.string_value)
     if kind == "bool_value":
         return bool(v.bool_value)
     return None
