@@ -100,7 +100,7 @@ def test_summary_writer_system_metrics_and_timer(tmp_path: Path) -> None:
     sampler = w._system
     assert sampler is not None and sampler.running
     wait_for(lambda: sampler.samples >= 2)
-    for step in range(3):
+    for _step in range(3):
         with w.timer("step", batch_size=4):
             with w.timer("data"):
                 time.sleep(0.001)

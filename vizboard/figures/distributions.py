@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vizboard.data.models import HistogramSeries
+from vizboard.figures.escape import escape_text
 from vizboard.figures.histograms import mix_color, sample_steps
 from vizboard.figures.theme import apply_theme
 
@@ -172,7 +173,7 @@ def distribution_figure(
     """
     fig = go.Figure(_validate=False)
     apply_theme(fig, theme)
-    fig.update_layout(title={"text": title, "font": {"size": 13}}, showlegend=False,
+    fig.update_layout(title={"text": escape_text(title), "font": {"size": 13}}, showlegend=False,
                       hovermode="x unified")
     if len(series) == 0:
         return fig

@@ -397,7 +397,9 @@ def graph_elements(tree: ViewTree, expanded: Iterable[str], highlight: Iterable[
     return elements, width, height
 
 
-def _segments(src: tuple[float, float], dst: tuple[float, float], pts: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
+def _segments(
+    src: tuple[float, float], dst: tuple[float, float], pts: list[tuple[float, float]]
+) -> tuple[list[float], list[float]]:
     """Cytoscape ``segment-distances``/``segment-weights`` (edge-distances: node-position) through ``pts``."""
     dx, dy = dst[0] - src[0], dst[1] - src[1]
     norm2 = dx * dx + dy * dy or 1.0

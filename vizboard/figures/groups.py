@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from vizboard.data.groups import GroupAggregate
+from vizboard.figures.escape import escape_template, escape_text
 
 __all__ = ["BAND_LABELS", "band_fill", "group_traces", "groups_traces", "group_hover_text"]
 
@@ -84,12 +85,12 @@ def group_traces(
         raise ValueError(f"x must have one value per aggregated point ({len(agg)}), got {xs.shape[0]}")
     lg = legendgroup if legendgroup is not None else f"group:{agg.name}"
     xl = xs.tolist()
-    label = f"{agg.name} ({len(agg.members)} runs)"
+    label = escape_text(f"{agg.name} ({len(agg.members)} runs)")
     line = {
         "type": "scatter", "mode": "lines", "name": label, "x": xl, "y": _clean(agg.line),
         "line": {"color": color, "width": 2}, "legendgroup": lg,
         "customdata": [[int(s)] for s in agg.step], "text": group_hover_text(agg),
-        "hovertemplate": f"<b>{_escape(agg.name)}</b><br>step %{{customdata[0]:,d}}<br>%{{text}}<extra></extra>",
+        "hovertemplate": f"<b>{escape_template(agg.name)}</b><br>step %{{customdata[0]:,d}}<br>%{{text}}<extra></extra>",
         "meta": {"group": agg.name, "members": list(agg.members), "tag": agg.tag},
     }
     if not show_band or agg.band_kind == "none":
@@ -100,10 +101,6 @@ def group_traces(
     upper = {**common, "name": f"{label} upper", "y": _clean(agg.upper), "fill": "tonexty",
              "fillcolor": band_fill(color, band_alpha)}
     return [lower, upper, line]
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def groups_traces(aggs: Sequence[GroupAggregate], colors: Sequence[str], **kwargs: object) -> list[dict]:

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vizboard.data.models import HistogramSeries
+from vizboard.figures.escape import escape_text
 from vizboard.figures.theme import apply_theme
 
 __all__ = [
@@ -121,7 +122,7 @@ def _figure(traces: list[dict], title: str, theme: str) -> go.Figure:
     # them), and validation costs ~0.1 s per chart of 64 ridges.
     fig = go.Figure(data=traces, _validate=False)
     apply_theme(fig, theme)
-    fig.update_layout(title={"text": title, "font": {"size": 13}}, showlegend=False, hovermode="closest")
+    fig.update_layout(title={"text": escape_text(title), "font": {"size": 13}}, showlegend=False, hovermode="closest")
     return fig
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vizboard.data.models import HParamsData, ScalarSeries
+from vizboard.figures.escape import escape_template, escape_text
 from vizboard.figures.theme import apply_theme, run_color
 
 __all__ = [
@@ -128,12 +129,12 @@ def _dimension(label: str, col: list[Any]) -> dict[str, Any]:
         vals = [_num(v) if v is not None and v != "" else math.nan for v in col]
         fin = [v for v in vals if math.isfinite(v)]
         if len(fin) == len(vals) or not fin:
-            return {"label": label, "values": vals}
+            return {"label": escape_text(label), "values": vals}
         lo, hi = min(fin), max(fin)
         span = (hi - lo) or max(abs(hi), 1.0)
         pos = lo - 0.15 * span
         ticks = _nice_ticks(lo, hi)
-        return {"label": label, "values": [v if math.isfinite(v) else pos for v in vals],
+        return {"label": escape_text(label), "values": [v if math.isfinite(v) else pos for v in vals],
                 "tickvals": [pos, *ticks], "ticktext": [MISSING_LABEL, *(f"{t:.4g}" for t in ticks)],
                 "range": [pos - 0.03 * span, hi + 0.03 * span]}
     missing = len(present) < len(col)
@@ -142,8 +143,10 @@ def _dimension(label: str, col: list[Any]) -> dict[str, Any]:
         cats = [MISSING_LABEL, *cats]
     index = {c: i for i, c in enumerate(cats)}
     gap = index.get(MISSING_LABEL, math.nan)
-    return {"label": label, "values": [index.get(str(v), gap) if v is not None and v != "" else gap for v in col],
-            "tickvals": list(range(len(cats))), "ticktext": cats, "range": [-0.5, max(len(cats) - 0.5, 0.5)]}
+    return {"label": escape_text(label),
+            "values": [index.get(str(v), gap) if v is not None and v != "" else gap for v in col],
+            "tickvals": list(range(len(cats))), "ticktext": [escape_text(str(c)) for c in cats],
+            "range": [-0.5, max(len(cats) - 0.5, 0.5)]}
 
 
 def parcoords_figure(rows: Sequence[Mapping[str, Any]], hparams: Sequence[str], metrics: Sequence[str],
@@ -179,14 +182,15 @@ def scatter_figure(rows: Sequence[Mapping[str, Any]], hparam: str | None, metric
     pts = [p for p in pts if p[0] is not None and not math.isnan(p[1])]
     chosen = set(selected)
     fig.add_trace(go.Scatter(
-        x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", text=[p[2] for p in pts],
-        customdata=[p[2] for p in pts], hovertemplate="%{text}<br>" + hparam + "=%{x}<br>" + metric + "=%{y}<extra></extra>",
+        x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", text=[escape_text(p[2]) for p in pts],
+        customdata=[p[2] for p in pts],
+        hovertemplate=f"%{{text}}<br>{escape_template(hparam)}=%{{x}}<br>{escape_template(metric)}=%{{y}}<extra></extra>",
         marker={"size": [14 if p[2] in chosen else 10 for p in pts], "color": [run_color(p[2]) for p in pts],
                 "line": {"width": [3 if p[2] in chosen else 0 for p in pts], "color": "#d93025"}},
     ))
     xs = [p[0] for p in pts]
     numeric_x = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
     log_x = numeric_x and bool(xs) and min(xs) > 0 and max(xs) / min(xs) >= 100  # learning rates and the like
-    fig.update_layout(xaxis_title=hparam, yaxis_title=metric, showlegend=False,
+    fig.update_layout(xaxis_title=escape_text(hparam), yaxis_title=escape_text(metric), showlegend=False,
                       xaxis_type=("log" if log_x else None) if numeric_x else "category")
     return fig

@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vizboard.data.models import PrCurveEntry
+from vizboard.figures.escape import escape_text
 from vizboard.figures.theme import apply_theme, run_color
 
 __all__ = ["PrCurve", "trim_pr", "entry_at", "pr_figure"]
@@ -75,14 +76,14 @@ def pr_figure(
     """
     fig = go.Figure()
     apply_theme(fig, theme)
-    fig.update_layout(title={"text": title, "font": {"size": 13}}, hovermode="closest",
+    fig.update_layout(title={"text": escape_text(title), "font": {"size": 13}}, hovermode="closest",
                       legend={"orientation": "h", "y": -0.2})
     for run, entry in curves.items():
         c = trim_pr(entry.data)
         color = (colors or {}).get(run) or run_color(run)
         name = run if step is None or entry.step == step else f"{run} (step {entry.step})"
         fig.add_trace(go.Scatter(
-            x=c.recall, y=c.precision, mode="lines+markers", name=name,
+            x=c.recall, y=c.precision, mode="lines+markers", name=escape_text(name),
             line={"color": color, "width": 2}, marker={"size": 3},
             customdata=np.column_stack([c.thresholds, c.tp, c.fp, c.tn, c.fn]),
             hovertemplate=_HOVER,

@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 from vizboard.data.downsample import downsample
 from vizboard.data.models import ScalarSeries
 from vizboard.data.profile import PHASES, OperatorTable, ProfileTrace, StepBreakdown
+from vizboard.figures.escape import escape_template, escape_text
 from vizboard.figures.theme import PALETTE, apply_theme, run_color
 
 __all__ = [
@@ -141,7 +142,7 @@ def timeline_figure(trace: ProfileTrace, step_pos: int | None, theme: str = "lig
         if not m.any():
             continue
         fig.add_trace(go.Bar(
-            name=cat, orientation="h", y=rows_a[m], x=width[m], base=base[m],
+            name=escape_text(cat), orientation="h", y=rows_a[m], x=width[m], base=base[m],
             marker_color=PALETTE[k % len(PALETTE)], marker_line_width=0,  # the template's outline hid thin bars
             customdata=np.stack([names[m], full[m]], axis=1),
             hovertemplate="%{customdata[0]}<br>start %{base:.3f} ms, %{customdata[1]:.3f} ms<extra></extra>",
@@ -199,9 +200,9 @@ def system_metrics_figure(system: Sequence[ScalarSeries], aligned: Sequence[Scal
             x, y = _wall_ms(s, max_points)
             leaf = s.tag.split("/", 1)[-1] if key != "aligned" else s.tag
             fig.add_trace(go.Scatter(
-                x=x, y=y, mode="lines", name=f"{s.run} · {leaf}", legendgroup=s.run,
+                x=x, y=y, mode="lines", name=escape_text(f"{s.run} · {leaf}"), legendgroup=s.run,
                 line={"color": run_color(s.run), "dash": dashes[tags.index(s.tag) % len(dashes)]},
-                hovertemplate=f"{s.run}<br>{leaf}: %{{y:.4g}}<br>%{{x}}<extra></extra>",
+                hovertemplate=f"{escape_template(s.run)}<br>{escape_template(leaf)}: %{{y:.4g}}<br>%{{x}}<extra></extra>",
             ), row=row, col=1)
     fig.update_xaxes(type="date")
     fig.update_xaxes(title_text="wall time (UTC)", row=len(panels), col=1)
@@ -241,7 +242,7 @@ def step_timing_figure(series: Sequence[ScalarSeries], theme: str = "light", max
                          key=lambda s: (order.get(phase_of(s.tag), len(order)), s.tag)) for r in runs}
     totals = {s.run: s for s in series if s.tag == "time/step"}
     panel_runs = [r for r in runs if stacked[r] or r in totals]
-    titles = [f"{r} · s per step" for r in panel_runs] + (["Throughput (samples/s)"] if rate else [])
+    titles = [f"{escape_text(r)} · s per step" for r in panel_runs] + (["Throughput (samples/s)"] if rate else [])
     n = len(titles)
     fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=min(0.08, 0.3 / max(n, 1)),
                         subplot_titles=titles)
@@ -253,9 +254,9 @@ def step_timing_figure(series: Sequence[ScalarSeries], theme: str = "light", max
             leaf = phase_of(s.tag)
             x, y = _timing_xy(s, max_points)
             fig.add_trace(go.Scatter(
-                x=x, y=y, mode="lines", name=leaf, legendgroup=f"phase:{leaf}", showlegend=leaf not in shown,
+                x=x, y=y, mode="lines", name=escape_text(leaf), legendgroup=f"phase:{leaf}", showlegend=leaf not in shown,
                 stackgroup=f"run{row}", line={"color": colors[leaf], "width": 0.5}, fillcolor=colors[leaf],
-                hovertemplate=f"{run}<br>{leaf}: %{{y:.4g}} s<br>step %{{x:,d}}<extra></extra>",
+                hovertemplate=f"{escape_template(run)}<br>{escape_template(leaf)}: %{{y:.4g}} s<br>step %{{x:,d}}<extra></extra>",
             ), row=row, col=1)
             shown.add(leaf)
         total = totals.get(run)
@@ -265,15 +266,15 @@ def step_timing_figure(series: Sequence[ScalarSeries], theme: str = "light", max
                 x=x, y=y, mode="lines", name="step (total)", legendgroup="phase:total",
                 showlegend="total" not in shown, line={"color": "#444444" if theme != "dark" else "#dddddd",
                                                        "dash": "dot", "width": 1.5},
-                hovertemplate=f"{run}<br>step total: %{{y:.4g}} s<br>step %{{x:,d}}<extra></extra>",
+                hovertemplate=f"{escape_template(run)}<br>step total: %{{y:.4g}} s<br>step %{{x:,d}}<extra></extra>",
             ), row=row, col=1)
             shown.add("total")
     if rate:
         for s in rate:
             x, y = _timing_xy(s, max_points)
             fig.add_trace(go.Scatter(
-                x=x, y=y, mode="lines", name=s.run, legendgroup=f"run:{s.run}", line={"color": run_color(s.run)},
-                hovertemplate=f"{s.run}<br>%{{y:.4g}} samples/s<br>step %{{x:,d}}<extra></extra>",
+                x=x, y=y, mode="lines", name=escape_text(s.run), legendgroup=f"run:{s.run}", line={"color": run_color(s.run)},
+                hovertemplate=f"{escape_template(s.run)}<br>%{{y:.4g}} samples/s<br>step %{{x:,d}}<extra></extra>",
             ), row=n, col=1)
     fig.update_xaxes(title_text="step", row=n, col=1)
     fig.update_layout(height=150 * n + 140, legend={"orientation": "h", "y": -0.06, "yanchor": "top"},
