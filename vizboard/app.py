@@ -178,10 +178,13 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
     does this; see docs/deploy.md). With ``provider=None`` the logdir is loaded once,
     synchronously, and the app shows that snapshot (no threads are started).
     """
+    from vizboard.data.served import served
+
     if provider is None:
         from vizboard.data import load
 
         provider = load(config.logdir)
+    provider = served(provider)  # traces and the batch scalar read for a plain Store (unchanged otherwise)
     boards = registry()
     server = Flask("vizboard")
     if config.token:

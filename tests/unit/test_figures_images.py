@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from vizboard.data.models import BlobRef
-from vizboard.figures.images import blob_url, image_filter, items_at, nearest_index, steps_of
+from vizboard.figures.images import blob_url, image_filter, items_at, steps_of
 
 
 def _ref(step: int, index: int = 0, run: str = "r", tag: str = "t") -> BlobRef:
@@ -30,13 +30,6 @@ def test_steps_and_items() -> None:
     assert steps_of(refs) == [0, 3, 5]
     assert [r.index for r in items_at(refs, 0)] == [0, 1, 2]
     assert items_at(refs, 4) == []
-
-
-def test_nearest_index() -> None:
-    assert nearest_index([0, 3, 5], None) == 2
-    assert nearest_index([0, 3, 5], 4) == 1
-    assert nearest_index([0, 3, 5], -1) == 0
-    assert nearest_index([], 3) == 0
 
 
 def test_image_filter() -> None:

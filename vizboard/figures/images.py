@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from vizboard.data.models import BlobRef
 
-__all__ = ["BLOB_ROUTE", "blob_url", "steps_of", "items_at", "image_filter", "nearest_index"]
+__all__ = ["BLOB_ROUTE", "blob_url", "steps_of", "items_at", "image_filter"]
 
 BLOB_ROUTE = "/api/blob"
 """The server route that serves a blob's bytes (``?run=&tag=&step=&index=``)."""
@@ -27,22 +27,6 @@ def steps_of(refs: Sequence[BlobRef]) -> list[int]:
 def items_at(refs: Sequence[BlobRef], step: int) -> list[BlobRef]:
     """The items logged at ``step`` (several for a TF 2.x multi-image tensor), by index."""
     return sorted((r for r in refs if int(r.step) == step), key=lambda r: r.index)
-
-
-def nearest_index(steps: Sequence[int], step: int | None) -> int:
-    """Position in sorted ``steps`` of ``step``, or of the newest step not after it;
-    the last position when ``step`` is None; 0 when ``steps`` is empty."""
-    if not steps:
-        return 0
-    if step is None:
-        return len(steps) - 1
-    best = 0
-    for k, s in enumerate(steps):
-        if s <= step:
-            best = k
-        else:
-            break
-    return best
 
 
 def image_filter(brightness: float = 1.0, contrast: float = 1.0) -> str:
