@@ -11,7 +11,6 @@ Mark browser tests ``@pytest.mark.browser``. ``patient_expect`` (opt-in) gives P
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import free_port
 
 __all__ = ["free_port", "wait_http"]
 
@@ -37,13 +38,6 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT = 60.0
 """Seconds to wait for a server's first answer (the machine is small and shared)."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:

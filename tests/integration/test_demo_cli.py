@@ -16,17 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port
+
 pytest.importorskip("torch")
 psutil = pytest.importorskip("psutil")
 
 REPO = Path(__file__).resolve().parents[2]
 RUNS = {"lr_0.01_seed0", "lr_0.003_seed0"}  # each process trains seed 1 after seed 0's 500 epochs
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _get_json(url: str) -> object:
@@ -62,7 +58,7 @@ def _start(port: int, *extra: str) -> tuple[subprocess.Popen, Path]:
 
 
 def test_demo_trains_serves_and_stops_cleanly_on_sigint() -> None:
-    port = _free_port()
+    port = free_port()
     # Many epochs of the quick configuration: training is still running when we interrupt it.
     proc, log = _start(port, "--quick", "--runs", "2", "--epochs", "500")
     try:

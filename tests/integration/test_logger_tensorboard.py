@@ -17,6 +17,7 @@ from tensorboard.backend.event_processing import plugin_event_accumulator as pea
 from torch.utils.tensorboard import SummaryWriter as TorchWriter  # noqa: E402
 
 from logger import SummaryWriter  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
 
 GUIDANCE = {k: 0 for k in (ea.SCALARS, ea.HISTOGRAMS, ea.IMAGES, ea.AUDIO, ea.TENSORS, ea.COMPRESSED_HISTOGRAMS, ea.GRAPH)}
 RNG = np.random.default_rng(7)
@@ -211,15 +212,8 @@ def test_embedding_files_match_torch(tmp_path) -> None:
         a = (tmp_path / "ours" / rel / fname).read_bytes()
         b = (tmp_path / "torch" / rel / fname).read_bytes()
         assert a == b, fname
-    assert (tmp_path / "ours" / "projector_config.pbtxt").read_text() == (tmp_path / "torch" / "projector_config.pbtxt").read_text()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    ours, theirs = (tmp_path / d / "projector_config.pbtxt" for d in ("ours", "torch"))
+    assert ours.read_text() == theirs.read_text()
 
 
 @pytest.mark.slow
@@ -241,7 +235,7 @@ def test_tensorboard_server_default_rust_loader_serves_our_files(tmp_path) -> No
         w.add_histogram("hist", DATA["hist"], 1)
         w.add_image("img", DATA["img_chw"], 1)
         w.add_text("note", "hi", 1)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(tmp_path), "--load_fast=true",
                              "--port", str(port), "--host", "127.0.0.1", "--reload_interval", "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
