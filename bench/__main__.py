@@ -31,7 +31,7 @@ from bench.report import NotMeasured, preamble, previous_sections, render
 
 __all__ = ["MODULES", "ModuleOutcome", "main", "run_module"]
 
-MODULES: tuple[str, ...] = ("writer", "loader", "serve", "scale", "hostile", "ui")
+MODULES: tuple[str, ...] = ("writer", "loader", "serve", "scale", "hostile", "groups", "ui")
 """Benchmark modules in run order; each is ``bench.<name>`` exposing ``run(quick) -> list[Measurement]``."""
 
 COMPETITOR_PACKAGES = frozenset(

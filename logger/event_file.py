@@ -14,7 +14,8 @@ fsspec URL as logdir the bytes go to a :class:`logger.storage.RemoteSink` instea
 Queue items are tuples ``(encode, a, b, step, wall_time)``: ``encode(a, b, step,
 wall_time)`` runs on the writer thread and returns one payload (bytes) or a list of
 them. :data:`SCALAR` is a sentinel for the hand-encoded scalar fast path
-(``a`` = tag str, ``b`` = value; queued by :meth:`EventFileWriter.put_scalar`). A failure on the writer thread is stored and raised
+(``a`` = tag str, ``b`` = value; queued by :meth:`EventFileWriter.put_scalar`).
+A failure on the writer thread is stored and raised
 by the next call on the training thread; the writer keeps unwritten bytes and retries.
 """
 
@@ -80,7 +81,7 @@ class _Core:
 
     def __init__(self, path: str, max_queue: int, flush_secs: float, sink: Sink) -> None:
         self.path = path
-        self.queue: deque[tuple] = deque()
+        self.queue: deque[tuple[Any, ...]] = deque()
         self.max_items = max(1, int(max_queue))
         self.wake_at = max(1, self.max_items // 2)
         self.flush_secs = float(flush_secs)
@@ -253,7 +254,7 @@ class EventFileWriter:
         if core.closed:
             raise RuntimeError(f"this writer is closed ({core.path}); create a new SummaryWriter")
 
-    def put(self, item: tuple, nbytes: int = 0) -> None:
+    def put(self, item: tuple[Any, ...], nbytes: int = 0) -> None:
         """Queue one item; blocks while the queue is full (never drops).
 
         ``nbytes``: memory held by the item's arrays (must equal what the writer frees:
@@ -295,7 +296,8 @@ class EventFileWriter:
         if n < core.max_items and core.bytes_in - core.bytes_out < core.max_bytes:
             return
         with core.space:
-            while (len(core.queue) >= core.max_items or core.bytes_in - core.bytes_out >= core.max_bytes) and core.thread.is_alive():
+            while ((len(core.queue) >= core.max_items or core.bytes_in - core.bytes_out >= core.max_bytes)
+                   and core.thread.is_alive()):
                 core.wake.set()
                 core.space.wait(0.05)
 

@@ -66,7 +66,7 @@ def mask_crc(crc: int) -> int:
 
 def masked_crc32c(data: bytes | bytearray | memoryview) -> int:
     """Return the masked CRC-32C of ``data`` as stored in event files (LevelDB mask)."""
-    crc = google_crc32c.value(bytes(data) if isinstance(data, memoryview) else data)
+    crc: int = google_crc32c.value(bytes(data) if isinstance(data, memoryview) else data)
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 
@@ -158,7 +158,8 @@ def masked_crc_rows(mat: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint32]:
     idx += (np.arange(length, dtype=np.int32) * 256)[None, :]
     crc = (np.bitwise_xor.reduce(tables[idx], axis=1) ^ np.uint32(const)).astype(np.uint64)
     rot = ((crc >> 15) | (crc << 17)) & 0xFFFFFFFF
-    return ((rot + _MASK_DELTA) & 0xFFFFFFFF).astype(np.uint32)
+    out: npt.NDArray[np.uint32] = ((rot + _MASK_DELTA) & 0xFFFFFFFF).astype(np.uint32)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

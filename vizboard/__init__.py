@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from vizboard.data.provider import DataProvider
 
-__all__ = ["read_scalars", "__version__"]
+__all__ = ["read_scalars", "load_ipython_extension", "__version__"]
 
 __version__ = "0.1.0"
 """The package version (kept equal to ``pyproject.toml``'s by a test)."""
@@ -39,3 +39,13 @@ def read_scalars(
     from vizboard.export import read_scalars as _read_scalars
 
     return _read_scalars(logdir, runs=runs, tags=tags)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext vizboard``: register the ``%vizboard LOGDIR`` magic (see ``vizboard.notebook``).
+
+    Imports nothing heavy until the magic runs.
+    """
+    from vizboard.notebook import load_ipython_extension as _load
+
+    _load(ipython)

@@ -57,11 +57,13 @@ from vizboard.data.serialize import dumps, series_csv, series_records
 from vizboard.data.smoothing import SMOOTHING_KINDS, smooth_series
 from vizboard.figures.theme import run_colors
 
-__all__ = ["register_page_api", "PageData", "pack_series", "FIRST_CARDS"]
+__all__ = ["register_page_api", "PageData", "pack_series", "select_runs", "FIRST_CARDS", "FIRST_SERIES"]
 
 FIRST_CARDS = 2
 """Cards whose series ``/api/page/init`` sends with the structure (the first row: the first
 curve needs this one response; the rest of the screen follows in one batch)."""
+FIRST_SERIES = 400
+"""At most this many series ride in ``/api/page/init`` (1,000 runs would make it megabytes)."""
 POINTS_PER_CHART = 30_000
 """Points per chart the page aims at: per trace ``POINTS_PER_CHART / runs``, within 150..600."""
 MAX_BATCH = 20_000
@@ -247,6 +249,8 @@ def _first_items(structure: dict[str, Any], selected: Sequence[str], tag_re: str
             if lines:
                 items.extend(lines)
                 cards += 1
+            if len(items) >= FIRST_SERIES:  # many runs: the rest of the first card comes in batches
+                return items[:FIRST_SERIES]
         if cards:  # the first section with cards fills the first screen
             return items
     return items

@@ -70,3 +70,29 @@ def test_text_renders_markdown_safely(page, serve, logdir: Path) -> None:
     expect(table.locator("td")).to_have_count(4)
     expect(table.locator("tr").first.locator("td").first.locator("strong")).to_have_text("a")
     expect(table.locator("tr").nth(1).locator("td code")).to_have_text("<d>")
+
+
+def test_long_json_texts_of_two_runs_render(page, serve, tmp_path: Path) -> None:
+    """HF Trainer's ``args`` and ``model_config`` (long JSON) of two runs: every cell shows its text.
+
+    Before the Markdown bundle was preloaded with the page these cells stayed blank in most loads.
+    """
+    import json
+
+    from logger import SummaryWriter
+
+    args = {f"option_{i}": (i * 0.1 if i % 3 else f"value-{i}") for i in range(120)}
+    config = {"architectures": ["BertForSequenceClassification"], "hidden_size": 768,
+              "id2label": {str(i): f"L{i}" for i in range(30)}}
+    for run in ("bert/runs/Dec02_15-47-55_vm", "bert/runs/Dec02_16-10-00_vm"):
+        with SummaryWriter(str(tmp_path / run)) as w:
+            w.add_text("args", json.dumps(args, indent=2), 0)
+            w.add_text("model_config", json.dumps(config, indent=2), 0)
+    base = serve(tmp_path)
+    page.goto(f"{base}/?tab=text")
+    page.locator(".text-row").first.wait_for(timeout=90_000)  # a shared, busy machine: be patient
+    page.wait_for_function(
+        "() => { const cells = [...document.querySelectorAll('.text-row .text-markdown')];"
+        " return cells.length === 4 && cells.every(c => c.textContent.includes('\"')); }", timeout=60_000)
+    texts = page.locator(".text-row .text-markdown").all_text_contents()
+    assert sum("option_119" in t for t in texts) == 2 and sum("hidden_size" in t for t in texts) == 2

@@ -30,7 +30,6 @@ from hypothesis import strategies as st
 
 from logger.records import scan
 from vizboard.data.apply import ChunkApplier
-from vizboard.data.fs import LocalFS
 from vizboard.data.reader import FileTail
 from vizboard.data.store import Store
 

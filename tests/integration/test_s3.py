@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -13,6 +12,7 @@ boto3 = pytest.importorskip("boto3")
 
 from logger._pb import event_pb2  # noqa: E402
 from logger.records import frame  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
 from vizboard.data import Ingestor, Store, load  # noqa: E402
 from vizboard.data.traces import TraceFile, TraceIndex, TraceParseError, read_trace_bytes  # noqa: E402
 
@@ -31,9 +31,7 @@ def s3(monkeypatch):
     for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                  "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(k, v)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     url = f"http://127.0.0.1:{port}"

@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 from logger._pb import event_pb2, summary_pb2, tensor_pb2
-from logger.records import frame
+from logger.records import frame, masked_crc_rows
 from vizboard.data import decode as dec
-from vizboard.data.models import Kind
-from logger.records import masked_crc_rows
 from vizboard.data.fast_scalars import fast_scalars, length_groups
+from vizboard.data.models import Kind
 from vizboard.data.reader import frame_chunk
 
 

@@ -114,6 +114,22 @@ def test_system_metrics_figure_downsamples() -> None:
 
 def test_step_timing_figure() -> None:
     fig = step_timing_figure([series("a", "time/data"), series("a", "time/samples_per_sec")])
-    assert [a.text for a in fig.layout.annotations] == ["Phase duration (s)", "Throughput (samples/s)"]
+    assert [a.text for a in fig.layout.annotations] == ["a · s per step", "Throughput (samples/s)"]
     assert list(fig.data[0].x) == [0, 1, 2, 3, 4]
     assert "writer.timer" in step_timing_figure([]).layout.annotations[0].text
+
+
+def test_step_timing_small_multiples_stack_phases_per_run() -> None:
+    tags = ("time/forward", "time/data", "time/backward", "time/optimizer", "time/step")
+    runs = [f"lr_{k}" for k in range(4)]
+    fig = step_timing_figure([series(r, t) for r in runs for t in tags]
+                             + [series(r, "time/samples_per_sec") for r in runs])
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == [f"{r} · s per step" for r in runs] + ["Throughput (samples/s)"]  # one panel per run
+    first = [t for t in fig.data if t.xaxis == "x"]
+    assert [t.name for t in first] == ["data", "forward", "backward", "optimizer", "step (total)"]
+    assert {t.stackgroup for t in first[:4]} == {"run1"} and first[4].stackgroup is None  # total is not stacked
+    second = [t for t in fig.data if t.xaxis == "x2"]
+    assert [t.line.color for t in second[:4]] == [t.line.color for t in first[:4]]  # a phase keeps its colour
+    assert sum(1 for t in fig.data if t.showlegend is not False and t.name == "forward") == 1  # one legend entry
+    assert len([t for t in fig.data if t.xaxis == "x5"]) == 4  # throughput: a line per run

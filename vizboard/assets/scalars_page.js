@@ -237,7 +237,7 @@
   function buildSections() {
     if (!scalarsEl) { return; }
     var keepTag = compileFilter(S.tagRe);
-    var frag = document.createDocumentFragment(), any = false, seen = new Set();
+    var wantSecs = [], any = false, seen = new Set();
     S.sections.forEach(function (sec) {
       var cards = sec.cards.filter(function (c) {
         if (c.np <= 1 && /^hparams?\//.test(c.title)) { return false; }  /* one-point hparam metrics: see HParams */
@@ -274,16 +274,19 @@
         bodyEl.textContent = "";
         want.forEach(function (e) { bodyEl.appendChild(e); });
       }
-      frag.appendChild(secEl);
+      wantSecs.push(secEl);
     });
     S.cards.forEach(function (card, key) { if (!seen.has(key)) { card.hidden = true; } else { card.hidden = false; } });
-    scalarsEl.textContent = "";
-    if (!any) {
-      var p = document.createElement("p"); p.className = "vb-empty";
-      p.textContent = S.runs.length ? "No scalar data for the selected runs and filter." : "No scalar data yet.";
-      scalarsEl.appendChild(p);
+    var curSecs = Array.from(scalarsEl.children);
+    if (!any || curSecs.length !== wantSecs.length || curSecs.some(function (e, i) { return e !== wantSecs[i]; })) {
+      scalarsEl.textContent = "";  /* only when the list of sections changed: moving charts costs a reflow */
+      if (!any) {
+        var p = document.createElement("p"); p.className = "vb-empty";
+        p.textContent = S.runs.length ? "No scalar data for the selected runs and filter." : "No scalar data yet.";
+        scalarsEl.appendChild(p);
+      }
+      wantSecs.forEach(function (e) { scalarsEl.appendChild(e); });
     }
-    scalarsEl.appendChild(frag);
     S.cards.forEach(function (card) { if (card.visible && !card.hidden) { ensureDrawn(card); } });
   }
   function refreshCards() { buildSections(); }
@@ -362,7 +365,7 @@
     return {dark: dark, grid: grid, fg: fg};
   }
   function cardSig(card, lines) {
-    return [S.drawnVersion, settingsKey(), S.xAxis, S.logX, S.logY, S.outliers, S.theme, card.zoom ? card.zoom.key : "",
+    return [settingsKey(), S.xAxis, S.logX, S.logY, S.outliers, S.theme, card.zoom ? card.zoom.key : "",
             lines.map(function (l) {
               var s = dataOf(card, l); return l.label + "=" + (s ? s.version + ":" + s.step.length : "-") + l.color;
             }).join(",")].join("|");
@@ -615,7 +618,8 @@
   function mount() {
     var r = document.getElementById("vb-runs-root"), s = document.getElementById("vb-scalars-root");
     if (!window.Plotly) { return false; }
-    if (!s && !early && S.activeTab === "scalars" && document.body) {
+    /* after the load event: drawing earlier would hold the load event (and the bundles) back */
+    if (!s && !early && S.activeTab === "scalars" && document.readyState === "complete") {
       early = document.createElement("div");
       early.className = "vb-sections vb-early";
       document.body.appendChild(early);
@@ -661,6 +665,7 @@
       window.dash_clientside.set_props("shell-run-colors", {data: colors});
     }
     if (!mount()) {
+      window.addEventListener("load", function () { setTimeout(mount, 0); });
       var mo = new MutationObserver(function () { if (mount()) { mo.disconnect(); } });
       mo.observe(document.documentElement, {childList: true, subtree: true});
       var poll = setInterval(function () { if (mount()) { clearInterval(poll); mo.disconnect(); } }, 50);
@@ -700,6 +705,7 @@
     },
     /* Tab switch in the browser: page visibility, and the selection for the server tabs. */
     active: function (value, ids) {
+      if (!ids || ids.indexOf(value) < 0) { return [nu()].concat((ids || []).map(nu), [nu()]); }
       var out = [value];
       (ids || []).forEach(function (id) { out.push({display: id === value ? "block" : "none"}); });
       S.activeTab = value;

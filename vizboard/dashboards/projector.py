@@ -35,7 +35,7 @@ EXTENSION_KEY = "vizboard.projector"
 """Key of the tab's ProjectorService in ``app.server.extensions`` (``close()`` it when the server stops)."""
 FIRST_SCAN_WAIT = 3.0
 """Seconds the first availability check waits for the first scan of the logdir."""
-POLL_MS = 400
+POLL_MS = 1000
 
 RUN, TENSOR, STEP = f"{ID}-run", f"{ID}-tensor", f"{ID}-step"
 METHOD, DIMS, PERPLEXITY, NEIGHBORS = f"{ID}-method", f"{ID}-dims", f"{ID}-perplexity", f"{ID}-neighbors"
@@ -43,6 +43,10 @@ COLOR, LABEL, SEARCH, SEARCH_INFO = f"{ID}-color", f"{ID}-label", f"{ID}-search"
 K, METRIC = f"{ID}-k", f"{ID}-metric"
 GRAPH, DATA, STATUS, NOTE, POLL, DETAILS = (f"{ID}-graph", f"{ID}-data", f"{ID}-status", f"{ID}-note",
                                              f"{ID}-poll", f"{ID}-details")
+REFRESH, READY = f"{ID}-refresh", f"{ID}-ready"
+REFRESH_MS = 5000
+"""How often (ms) the open tab re-reads the embedding list (add_embedding writes no event, so the data
+version does not announce a new embedding). Disabled while another tab is active."""
 
 _ROW = {"display": "flex", "gap": "14px", "alignItems": "center", "flexWrap": "wrap", "margin": "6px 0"}
 _METHODS = [{"label": " PCA", "value": "pca"}, {"label": " t-SNE", "value": "tsne"}, {"label": " UMAP", "value": "umap"}]
@@ -82,7 +86,9 @@ def layout() -> html.Div:
     """Pickers (run, tensor, step, method, dims), view controls, status, the scatter and the point panel."""
     return html.Div(id=f"{ID}-root", children=[
         dcc.Store(id=DATA, data=None),
+        dcc.Store(id=READY, data=None),
         dcc.Interval(id=POLL, interval=POLL_MS, disabled=True),
+        dcc.Interval(id=REFRESH, interval=REFRESH_MS, disabled=True),
         html.Div(style=_ROW, children=[
             _picker("Run ", RUN, "200px"), _picker("Tensor ", TENSOR, "200px"), _picker("Step ", STEP, "110px"),
             dcc.RadioItems(id=METHOD, options=_METHODS, value="pca", inline=True, inputStyle={"marginLeft": "8px"}),
@@ -211,12 +217,18 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     service = ProjectorService(_fs(provider))
     app.server.extensions[EXTENSION_KEY] = service
 
+    app.clientside_callback("function(active) { return active !== '%s'; }" % ID, Output(REFRESH, "disabled"),
+                            Input(ids.ACTIVE_TAB, "data"))
+
     @app.callback(Output(RUN, "options"), Output(RUN, "value"),
-                  Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), State(RUN, "value"))
-    def runs(_version: Any, active: str | None, current: str | None) -> tuple:
+                  Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), Input(REFRESH, "n_intervals"),
+                  State(RUN, "options"), State(RUN, "value"))
+    def runs(_version: Any, active: str | None, _tick: Any, options: list | None, current: str | None) -> tuple:
         if active != ID:
             raise PreventUpdate
-        names = sorted({e.run for e in service.entries()})
+        names = sorted({e.run for e in service.entries(wait=FIRST_SCAN_WAIT)})
+        if names == (options or []) and current in names:
+            raise PreventUpdate  # nothing new: do not re-run the pickers below
         return names, current if current in names else (names[0] if names else None)
 
     @app.callback(Output(TENSOR, "options"), Output(TENSOR, "value"), Input(RUN, "value"), State(TENSOR, "value"))
@@ -232,36 +244,54 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         keys = [e.key for e in es]
         return options, current if current in keys else (keys[-1] if keys else None)
 
+    def _request(key: str | None, method: str | None, dims: Any, perplexity: Any,
+                 neighbors: Any) -> tuple[EmbeddingEntry | None, str, int, dict[str, Any]]:
+        entry = service.entry(key) if key else None
+        method = method if method in ("pca", "tsne", "umap") else "pca"
+        return entry, method, 3 if dims == 3 else 2, _params(method, perplexity, neighbors)
+
+    @app.callback(
+        Output(STATUS, "children", allow_duplicate=True), Output(READY, "data"), Output(POLL, "disabled", allow_duplicate=True),
+        Input(POLL, "n_intervals"),
+        State(STEP, "value"), State(METHOD, "value"), State(DIMS, "value"), State(PERPLEXITY, "value"),
+        State(NEIGHBORS, "value"), State(READY, "data"), prevent_initial_call=True,
+    )
+    def progress(_tick: Any, key: str | None, method: str | None, dims: Any, perplexity: Any, neighbors: Any,
+                 ready: Any) -> tuple:
+        entry, method, dims, params = _request(key, method, dims, perplexity, neighbors)
+        if entry is None or entry.problem:
+            return no_update, no_update, True
+        job = service.projection(entry, method, dims, **params)
+        if job.state == "running":
+            return _status(job, method), no_update, False
+        token = {"key": key, "method": method, "dims": dims, **params}
+        return no_update, (token if ready != token else no_update), True
+
     @app.callback(
         Output(GRAPH, "figure"), Output(DATA, "data"), Output(STATUS, "children"), Output(NOTE, "children"),
         Output(POLL, "disabled"), Output(COLOR, "options"), Output(COLOR, "value"), Output(LABEL, "options"),
         Output(LABEL, "value"),
         Input(STEP, "value"), Input(METHOD, "value"), Input(DIMS, "value"), Input(PERPLEXITY, "value"),
-        Input(NEIGHBORS, "value"), Input(POLL, "n_intervals"), Input(ids.THEME, "data"),
-        State(COLOR, "value"), State(LABEL, "value"), State(DATA, "data"), State(ids.ACTIVE_TAB, "data"),
+        Input(NEIGHBORS, "value"), Input(READY, "data"), Input(ids.THEME, "data"),
+        State(COLOR, "value"), State(LABEL, "value"), State(DATA, "data"),
     )
-    def compute(key: str | None, method: str | None, dims: Any, perplexity: Any, neighbors: Any, _tick: Any,
-                theme: str | None, color: str | None, label: str | None, current: dict | None,
-                active: str | None) -> tuple:
+    def compute(key: str | None, method: str | None, dims: Any, perplexity: Any, neighbors: Any, _ready: Any,
+                theme: str | None, color: str | None, label: str | None, current: dict | None) -> tuple:
         keep = (no_update,) * 4
         t = theme or "light"
-        entry = service.entry(key) if key else None
+        entry, method, dims, params = _request(key, method, dims, perplexity, neighbors)
         if entry is None:
             return (pf.message_figure("No embedding chosen.", t), None, "", "", True, *keep)
         if entry.problem:
             return (pf.message_figure("This embedding cannot be shown.", t), None, entry.problem, "", True, *keep)
-        method = method if method in ("pca", "tsne", "umap") else "pca"
-        dims = 3 if dims == 3 else 2
-        params = _params(method, perplexity, neighbors)
         meta = {"key": key, "method": method, "dims": dims, **params}
         job = service.projection(entry, method, dims, **params)
         if job.state == "running":
             return (no_update, no_update, _status(job, method), no_update, False, *keep)
         if job.state == "error" or job.result is None or job.loaded is None:
             return (pf.message_figure("The projection failed.", t), None, job.error or "failed", "", True, *keep)
-        if current is not None and current.get("meta") == meta and len(current.get("idx", [])) and active == ID \
-                and current.get("theme") == t:
-            return (no_update, no_update, no_update, no_update, True, *keep)
+        if current is not None and current.get("meta") == meta and current.get("theme") == t:
+            return (no_update, no_update, no_update, no_update, True, *keep)  # the page has it already
         data = pf.payload(job.result, job.loaded.metadata, meta)
         data["theme"] = t
         cols = data["columns"]

@@ -30,9 +30,19 @@ _CARD_STYLE = card_style("8px", marginBottom="12px", overflowX="auto")
 _CELL_STYLE = {"border": "1px solid rgba(128,128,128,.4)", "padding": "2px 8px", "verticalAlign": "top"}
 
 
+PRELOAD = f"{ID}-markdown-preload"
+
+
 def layout() -> html.Div:
-    """A show-all switch above the list of text cards (filled by a callback)."""
+    """A show-all switch above the list of text cards (filled by a callback).
+
+    A hidden, empty ``dcc.Markdown`` is part of the static layout so Dash loads the Markdown
+    component's lazy bundle with the page. Without it the bundle was first requested when a
+    callback delivered many Markdown cells at once (two runs of HF Trainer's long ``args`` and
+    ``model_config`` JSON), and in those loads the cells stayed blank.
+    """
     return html.Div(id=f"{ID}-root", children=[
+        dcc.Markdown("", id=PRELOAD, style={"display": "none"}),
         dcc.Checklist(id=SHOW_ALL, value=[], style={"marginBottom": "8px"},
                       options=[{"label": f" Show every step (default: the newest {MAX_ROWS})", "value": "all"}]),
         dcc.Store(id=SIGNATURE), html.Div(id=CARDS),

@@ -420,7 +420,7 @@ def _single_string(value: summary_pb2.Summary.Value) -> bytes:
     arr = make_ndarray(value.tensor)
     if arr.dtype != object or arr.size != 1:
         raise DecodeError(f"expected one string, got shape {arr.shape}")
-    return arr.reshape(-1)[0]
+    return bytes(arr.reshape(-1)[0])
 
 
 def _hparams(meta: SeriesMeta, value: summary_pb2.Summary.Value) -> HParamsValue:
@@ -488,6 +488,7 @@ def decode_value(value: summary_pb2.Summary.Value, meta: SeriesMeta) -> Any:
 def parse_event(payload: bytes) -> event_pb2.Event:
     """Parse one record payload as an Event (raises DecodeError if it does not parse)."""
     try:
-        return event_pb2.Event.FromString(payload)
+        event: event_pb2.Event = event_pb2.Event.FromString(payload)
+        return event
     except Exception as exc:  # noqa: BLE001
         raise DecodeError(f"payload is not an Event: {exc}") from None

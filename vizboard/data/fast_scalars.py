@@ -36,7 +36,8 @@ _MAX_VECTOR_LEN = 512
 _TENSOR_KEY = VALUE_FORMS[1].prefix[0]  # Summary.Value.tensor (field 8, length-delimited)
 
 
-def length_groups(chunk: Chunk, rows: npt.NDArray[np.int64]) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8] | None]]:
+def length_groups(chunk: Chunk, rows: npt.NDArray[np.int64]
+                  ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8] | None]]:
     """Yield (row indices, payload matrix) for ``rows`` grouped by payload length.
 
     Small groups and long payloads yield ``None`` instead of a matrix (decode them
@@ -215,7 +216,7 @@ def fast_scalars(mat: np.ndarray) -> FastScalars:
         rows, tag_index, value, has_meta = rows[order], tag_index[order], value[order], has_meta[order]
     meta_rows: dict[int, int] = {}
     if has_meta.any():
-        u, first = np.unique(tag_index[has_meta], return_index=True)
-        meta_rows = dict(zip(u.tolist(), rows[has_meta][first].tolist()))
+        uniq_tags, first_at = np.unique(tag_index[has_meta], return_index=True)
+        meta_rows = dict(zip(uniq_tags.tolist(), rows[has_meta][first_at].tolist()))
     wall = np.ascontiguousarray(mat[rows, 1:9]).view("<f8").ravel().copy()
     return FastScalars(rows, tags, tag_index, step[rows].view(np.int64), wall, value, meta_rows, tensor_tags)

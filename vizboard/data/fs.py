@@ -91,28 +91,33 @@ class LocalFS:
         self.root = os.path.abspath(os.path.expanduser(root))
 
     def list_event_files(self) -> list[FileEntry]:
+        """Every event file under the root (see :class:`FileSystem`).
+
+        Runs on every full rescan, so it costs one ``stat`` per directory (loop detection by
+        device and inode, not ``realpath``, which stats every path component) plus one per
+        event file; run names are built while walking, not with ``relpath``.
+        """
         out: list[FileEntry] = []
-        seen: set[str] = set()
-        stack = [self.root]
+        seen: set[tuple[int, int]] = set()
+        stack: list[tuple[str, str]] = [(self.root, ".")]
         while stack:
-            d = stack.pop()
+            d, run = stack.pop()
             try:
-                real = os.path.realpath(d)
-                if real in seen:
+                st = os.stat(d)
+                ident = (st.st_dev, st.st_ino)
+                if ident in seen:
                     continue
-                seen.add(real)
+                seen.add(ident)
                 entries = list(os.scandir(d))
             except OSError:
                 continue
-            rel = os.path.relpath(d, self.root)
-            run = _run_name(rel)
             for e in entries:
                 try:
                     if e.is_dir(follow_symlinks=True):
-                        stack.append(e.path)
+                        stack.append((e.path, e.name if run == "." else f"{run}/{e.name}"))
                     elif is_event_file(e.name) and e.is_file(follow_symlinks=True):
-                        st = e.stat(follow_symlinks=True)
-                        out.append(FileEntry(run, e.path, st.st_size, (st.st_dev << 64) | st.st_ino))
+                        fst = e.stat(follow_symlinks=True)
+                        out.append(FileEntry(run, e.path, fst.st_size, (fst.st_dev << 64) | fst.st_ino))
                 except OSError:
                     continue
         out.sort(key=lambda f: (f.run, f.path))

@@ -166,17 +166,18 @@ class ProjectorService:
     def entries(self, wait: float = 0.0) -> list[EmbeddingEntry]:
         """Every embedding found, from the last scan; starts a scan in the background when stale.
 
-        ``wait``: seconds to wait for a scan in progress (useful for the very first one).
+        ``wait``: seconds to wait for the very first scan (later scans are never waited for).
         """
         with self._lock:
-            stale = time.monotonic() - self._scanned_at > self.rescan_interval or self._scanned_at < 0
+            never = self._scanned_at < 0
+            stale = never or time.monotonic() - self._scanned_at > self.rescan_interval
             scan = self._scan
             pending = scan is not None and not scan.done()
         if stale and not pending and not self._closed:
             scan = self._submit(self._rescan)
             with self._lock:
                 self._scan = scan
-        if wait > 0 and scan is not None:
+        if wait > 0 and never and scan is not None:
             try:
                 scan.result(timeout=wait)
             except Exception:  # a timeout or a scan error: answer from what is known

@@ -93,8 +93,22 @@ def json_safe(obj: Any) -> Any:
 
 
 def dumps(obj: Any) -> str:
-    """Compact JSON text of ``obj`` under the JSON rule above (raises TypeError for unknown objects)."""
-    return json.dumps(json_safe(obj), allow_nan=False, separators=(",", ":"))
+    """Compact JSON text of ``obj`` under the JSON rule above (raises TypeError for unknown objects).
+
+    The common case (no non-finite float) is encoded in one pass by the C encoder; only a
+    payload holding NaN or ±inf is walked by :func:`json_safe` first.
+    """
+    try:
+        return json.dumps(obj, allow_nan=False, separators=(",", ":"), default=_default)
+    except ValueError:  # a non-finite float somewhere: spell it as a string
+        return json.dumps(json_safe(obj), allow_nan=False, separators=(",", ":"), default=_default)
+
+
+def _default(o: Any) -> Any:
+    """numpy values/arrays and enums for ``json.dumps`` (made JSON-safe)."""
+    if isinstance(o, (np.generic, np.ndarray, enum.Enum)):
+        return json_safe(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
 
 def arrow_table(s: ScalarSeries) -> Any:

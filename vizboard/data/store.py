@@ -96,13 +96,14 @@ class _Scalars:
         return int(self.state[0].shape[0])
 
     @staticmethod
-    def _grown(old: tuple[np.ndarray, ...], keep: int, cap: int) -> tuple[np.ndarray, ...]:
+    def _grown(old: tuple[np.ndarray, np.ndarray, np.ndarray], keep: int,
+               cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         out = []
         for a in old:
             new = np.empty(cap, a.dtype)
             new[:keep] = a[:keep]
             out.append(new)
-        return tuple(out)
+        return out[0], out[1], out[2]
 
     def compact(self) -> None:
         """Drop growth slack (new exact-size buffers; snapshots keep the old ones)."""
@@ -414,7 +415,8 @@ class Store:
         version = s.version
         cached = s.data.cache
         if cached is not None and cached[0] == version:
-            return cached[1]
+            hit: HistogramSeries = cached[1]
+            return hit
         steps, walls, items = s.data.view()
         h: list[HistogramValue] = items
         sizes = np.fromiter((len(x.left) for x in h), dtype=np.int64, count=len(h))

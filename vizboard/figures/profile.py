@@ -210,28 +210,72 @@ def system_metrics_figure(system: Sequence[ScalarSeries], aligned: Sequence[Scal
     return apply_theme(fig, theme)
 
 
+def _timing_xy(s: ScalarSeries, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.arange(len(s))
+    if len(s) > max_points:
+        idx = np.asarray(downsample(s.step, s.value, max_points), dtype=np.int64)
+    return s.step[idx], s.value[idx]
+
+
 def step_timing_figure(series: Sequence[ScalarSeries], theme: str = "light", max_points: int = 2000) -> go.Figure:
-    """``time/*`` phase durations (s) per step, one line per (run, phase); throughput on its own panel."""
+    """Step timing as small multiples: one panel per run with its ``time/*`` phases stacked (s per step).
+
+    Each run's panel stacks its phase durations as filled areas (``time/data`` at the
+    bottom, then forward, backward, optimizer and any other timer), in the same phase
+    colour in every panel (one legend entry per phase), with the measured total
+    ``time/step`` as a black dotted line on top, so the gap above the stack is untimed
+    work. A last panel draws ``time/samples_per_sec`` with one line per run in the run's
+    colour. Readable for 3-10 runs (the old single chart drew every phase of every run
+    in one tangle).
+    """
     if not series:
         return message_figure("No time/* scalars: use `with writer.timer('forward'): ...`", theme)
+    runs = sorted({s.run for s in series})
     rate = [s for s in series if s.tag == "time/samples_per_sec"]
-    phases = [s for s in series if s.tag != "time/samples_per_sec"]
-    rows = [r for r in (("Phase duration (s)", phases), ("Throughput (samples/s)", rate)) if r[1]]
-    fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=[t for t, _ in rows])
-    dashes = ("solid", "dot", "dash", "dashdot", "longdash")
-    for r, (_title, members) in enumerate(rows, start=1):
-        tags = sorted({s.tag for s in members})
-        for s in members:
-            idx = np.arange(len(s))
-            if len(s) > max_points:
-                idx = np.asarray(downsample(s.step, s.value, max_points), dtype=np.int64)
-            leaf = s.tag.split("/", 1)[-1]
+    order = {p: i for i, p in enumerate(PHASE_COLORS)}
+
+    def phase_of(tag: str) -> str:
+        return tag.split("/", 1)[-1]
+
+    stacked = {r: sorted((s for s in series if s.run == r and s.tag not in ("time/samples_per_sec", "time/step")),
+                         key=lambda s: (order.get(phase_of(s.tag), len(order)), s.tag)) for r in runs}
+    totals = {s.run: s for s in series if s.tag == "time/step"}
+    panel_runs = [r for r in runs if stacked[r] or r in totals]
+    titles = [f"{r} · s per step" for r in panel_runs] + (["Throughput (samples/s)"] if rate else [])
+    n = len(titles)
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=min(0.08, 0.3 / max(n, 1)),
+                        subplot_titles=titles)
+    extra = [t for t in sorted({phase_of(s.tag) for r in runs for s in stacked[r]}) if t not in PHASE_COLORS]
+    colors = {**PHASE_COLORS, **{t: PALETTE[(i + 5) % len(PALETTE)] for i, t in enumerate(extra)}}
+    shown: set[str] = set()
+    for row, run in enumerate(panel_runs, start=1):
+        for s in stacked[run]:
+            leaf = phase_of(s.tag)
+            x, y = _timing_xy(s, max_points)
             fig.add_trace(go.Scatter(
-                x=s.step[idx], y=s.value[idx], mode="lines", name=f"{s.run} · {leaf}", legendgroup=s.run,
-                line={"color": run_color(s.run), "dash": dashes[tags.index(s.tag) % len(dashes)]},
-                hovertemplate=f"{s.run}<br>{leaf}: %{{y:.4g}}<br>step %{{x}}<extra></extra>",
-            ), row=r, col=1)
-    fig.update_xaxes(title_text="step", row=len(rows), col=1)
-    fig.update_layout(height=220 * len(rows) + 80, legend={"orientation": "h", "y": -0.12})
+                x=x, y=y, mode="lines", name=leaf, legendgroup=f"phase:{leaf}", showlegend=leaf not in shown,
+                stackgroup=f"run{row}", line={"color": colors[leaf], "width": 0.5}, fillcolor=colors[leaf],
+                hovertemplate=f"{run}<br>{leaf}: %{{y:.4g}} s<br>step %{{x:,d}}<extra></extra>",
+            ), row=row, col=1)
+            shown.add(leaf)
+        total = totals.get(run)
+        if total is not None:
+            x, y = _timing_xy(total, max_points)
+            fig.add_trace(go.Scatter(
+                x=x, y=y, mode="lines", name="step (total)", legendgroup="phase:total",
+                showlegend="total" not in shown, line={"color": "#444444" if theme != "dark" else "#dddddd",
+                                                       "dash": "dot", "width": 1.5},
+                hovertemplate=f"{run}<br>step total: %{{y:.4g}} s<br>step %{{x:,d}}<extra></extra>",
+            ), row=row, col=1)
+            shown.add("total")
+    if rate:
+        for s in rate:
+            x, y = _timing_xy(s, max_points)
+            fig.add_trace(go.Scatter(
+                x=x, y=y, mode="lines", name=s.run, legendgroup=f"run:{s.run}", line={"color": run_color(s.run)},
+                hovertemplate=f"{s.run}<br>%{{y:.4g}} samples/s<br>step %{{x:,d}}<extra></extra>",
+            ), row=n, col=1)
+    fig.update_xaxes(title_text="step", row=n, col=1)
+    fig.update_layout(height=150 * n + 140, legend={"orientation": "h", "y": -0.06, "yanchor": "top"},
+                      margin={"b": 90})
     return apply_theme(fig, theme)

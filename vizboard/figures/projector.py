@@ -131,7 +131,7 @@ def scatter_figure(data: dict[str, Any], color_by: str | None = None, label_by: 
         _trace(dims, **xyz, customdata=data["idx"], text=data["labels"][label], marker=marker, name="points",
                hovertemplate="%{text}<extra>#%{customdata}</extra>"),
         _trace(dims, **empty, name="matches", hoverinfo="skip",
-               marker={"size": _POINT_SIZE[dims] + 7, "color": "rgba(0,0,0,0)", "symbol": "circle-open",
+               marker={"size": _POINT_SIZE[dims] + 7, "color": "#e8710a", "symbol": "circle-open",
                        "line": {"width": 2, "color": "#e8710a"}}),
         _trace(dims, **empty, name="selection", customdata=[], hovertemplate="%{text}<extra>#%{customdata}</extra>",
                marker={"size": _POINT_SIZE[dims] + 6, "color": "#d93025", "line": {"width": 1, "color": "#fff"}}),

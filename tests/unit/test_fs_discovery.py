@@ -1,0 +1,25 @@
+"""LocalFS.list_event_files: run names, symlinked directories followed once, loops terminate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vizboard.data.fs import LocalFS
+
+
+def test_runs_links_and_loops(tmp_path: Path) -> None:
+    root = tmp_path / "logs"
+    for rel in ("a", "b/c", "."):
+        d = root / rel
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "events.out.tfevents.1.h").write_bytes(b"12345")
+    (root / "b" / "c" / "notes.txt").write_text("x")
+    (root / "b" / "c" / "loop").symlink_to(root / "b", target_is_directory=True)  # a cycle
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "events.out.tfevents.2.h").write_bytes(b"1")
+    (root / "linked").symlink_to(elsewhere, target_is_directory=True)
+    got = [(f.run, Path(f.path).name, f.size) for f in LocalFS(str(root)).list_event_files()]
+    assert got == [(".", "events.out.tfevents.1.h", 5), ("a", "events.out.tfevents.1.h", 5),
+                   ("b/c", "events.out.tfevents.1.h", 5), ("linked", "events.out.tfevents.2.h", 1)]
+    assert LocalFS(str(tmp_path / "missing")).list_event_files() == []
