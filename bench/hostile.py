@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import random
-import shutil
 import sys
 import tempfile
 import time
@@ -20,20 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import Measurement, Sample
-from bench.scale import (
+from bench.logdirs import LogdirSpec, ensure_logdir, run_name, tag_names
+from bench.servers import (
     TENSORBOARD,
     VIZBOARD,
+    Flavor,
     Server,
-    _count_points,
-    _count_runs,
-    _free_port,
-    _json,
-    _running,
-    _tree_rss,
-    _wait,
-    generate_logdir,
-    importlib_missing,
-    tag_names,
+    count_points,
+    count_runs,
+    free_port,
+    get_json,
+    running,
+    tensorboard_missing,
+    tree_rss,
+    wait_until,
 )
 
 __all__ = ["HostileConfig", "QUICK", "FULL", "run"]
@@ -80,31 +79,35 @@ def _tree_cpu(pid: int) -> float:
     return total
 
 
-def _measure_server(flavor: object, logdir: Path, runs: list[str], cfg: HostileConfig, work: Path) -> dict[str, float]:
-    port = _free_port()
-    server = Server(flavor.name, flavor.command(logdir, port), port, work / f"{flavor.name}-{port}.log")  # type: ignore[attr-defined]
-    last_tag = tag_names(cfg.tags)[-1]
+def _tags(cfg: HostileConfig) -> list[str]:
+    return tag_names(cfg.tags, 1)
+
+
+def _measure_server(flavor: Flavor, logdir: Path, runs: list[str], cfg: HostileConfig, work: Path) -> dict[str, float]:
+    port = free_port()
+    server = Server(flavor.name, flavor.command(logdir, port), port, work / f"{flavor.name}-{port}.log")
+    last_tag = _tags(cfg)[-1]
     rng = random.Random(7)
     probes = sorted({runs[0], runs[-1], *rng.sample(runs, min(cfg.probes, len(runs)))})
-    with _running(server):
+    with running(server):
         deadline = server.started_at + cfg.start_timeout_s
         base = server.base
-        _wait(lambda: _count_runs(_json(base + flavor.runs_path)) >= len(runs), server, deadline,  # type: ignore[attr-defined]
-              f"all {len(runs)} runs listed")
+        wait_until(lambda: count_runs(get_json(base + flavor.runs_path)) >= len(runs), server, deadline,
+                   f"all {len(runs)} runs listed")
         pending = list(probes)
 
         def complete() -> bool:
-            while pending and _count_points(_json(base + flavor.scalars_path(pending[0], last_tag))) >= cfg.steps:  # type: ignore[attr-defined]
+            while pending and count_points(get_json(base + flavor.scalars_path(pending[0], last_tag))) >= cfg.steps:
                 pending.pop(0)
             return not pending
 
-        cold = _wait(complete, server, deadline, f"{cfg.steps} points of {last_tag} in {len(probes)} sampled runs")
+        cold = wait_until(complete, server, deadline, f"{cfg.steps} points of {last_tag} in {len(probes)} sampled runs")
         time.sleep(3.0)  # let the first full pass's follow-up work settle before the idle window
         assert server.proc is not None
         c0, t0 = _tree_cpu(server.proc.pid), time.perf_counter()
         time.sleep(cfg.idle_s)  # no client: what does the server burn on its own?
         c1, t1 = _tree_cpu(server.proc.pid), time.perf_counter()
-        return {"cold": cold, "idle": (c1 - c0) / (t1 - t0), "rss": float(_tree_rss(server.proc.pid))}
+        return {"cold": cold, "idle": (c1 - c0) / (t1 - t0), "rss": float(tree_rss(server.proc.pid))}
 
 
 def _selection_growth(logdir: Path, runs: list[str], cfg: HostileConfig) -> float:
@@ -119,7 +122,7 @@ def _selection_growth(logdir: Path, runs: list[str], cfg: HostileConfig) -> floa
 
     provider = served(load(str(logdir)))
     cache = SmoothingCache(smooth_series)
-    tag = tag_names(cfg.tags)[-1]
+    tag = _tags(cfg)[-1]
     rng = random.Random(3)
 
     def one(i: int) -> None:
@@ -144,12 +147,14 @@ def run(quick: bool = False) -> list[Measurement]:
     cfg = QUICK if quick else FULL
     results: dict[str, list[dict[str, float]]] = {_OURS: [], _TB: []}
     errors: dict[str, str] = {}
-    if shutil.which("tensorboard") is None and importlib_missing("tensorboard"):
-        errors[_TB] = "tensorboard is not installed"
+    missing = tensorboard_missing()
+    if missing:
+        errors[_TB] = missing
     growth: list[float] = []
+    logdir = ensure_logdir(LogdirSpec(cfg.runs, cfg.tags, cfg.steps, 1))  # cached between runs
+    runs = [run_name(i) for i in range(cfg.runs)]
     with tempfile.TemporaryDirectory(prefix="vizboard-bench-hostile-") as tmp:
         work = Path(tmp)
-        runs = generate_logdir(work / "logdir", cfg.runs, cfg.tags, cfg.steps)
         for rep in range(cfg.repeats):
             order = [(_OURS, VIZBOARD), (_TB, TENSORBOARD)]
             if rep % 2:
@@ -158,10 +163,10 @@ def run(quick: bool = False) -> list[Measurement]:
                 if tool in errors:
                     continue
                 try:
-                    results[tool].append(_measure_server(flavor, work / "logdir", runs, cfg, work))
+                    results[tool].append(_measure_server(flavor, logdir, runs, cfg, work))
                 except Exception as exc:  # noqa: BLE001 - recorded; the other tool still runs
                     errors[tool] = f"{type(exc).__name__}: {str(exc)[:300]}"
-        growth.append(_selection_growth(work / "logdir", runs, cfg))
+        growth.append(_selection_growth(logdir, runs, cfg))
 
     def sample(tool: str, key: str) -> Sample:
         return Sample(tuple(r[key] for r in results[tool]))

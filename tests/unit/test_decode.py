@@ -159,3 +159,15 @@ def test_fast_path_tensor_forms_and_metadata(tmp_path):
         s = store.scalars("r", tag)
         assert kind is Kind.SCALARS and list(zip(s.step.tolist(), s.value.tolist())) == pts, tag
     assert store.problems() == []
+
+
+def test_simple_value_is_a_scalar_whatever_plugin_it_claims():
+    # Found by the fast-path property test: the protobuf path reported bad_value where the fast
+    # path (and TensorBoard's data_compat, which migrates every simple_value) reads a scalar.
+    v = summary_pb2.Summary.Value(tag="x", simple_value=2.5)
+    v.metadata.plugin_data.plugin_name = "histograms"
+    v.metadata.display_name = "shown"
+    meta = dec.metadata_of(v)
+    assert meta is not None and meta.kind is Kind.SCALARS and meta.plugin == "scalars"
+    assert meta.display_name == "shown"
+    assert dec.decode_value(v, meta).value == 2.5

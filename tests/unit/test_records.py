@@ -116,3 +116,57 @@ def test_any_payload_round_trips(payloads: list[bytes]) -> None:
     result = scan(b"".join(frame(p) for p in payloads), final=True)
     assert [r.payload for r in result.records] == payloads
     assert result.damage == []
+
+
+def test_find_headers_matches_a_byte_by_byte_search() -> None:
+    import os
+
+    from logger.records import MAX_RECORD_BYTES, find_headers
+
+    rng = __import__("random").Random(3)
+    for trial in range(10):
+        junk = bytes(rng.getrandbits(8) for _ in range(3000))
+        blob = junk[:trial] + b"".join(frame(os.urandom(i * 7)) for i in range(30)) + junk + bytes(64) + frame(b"")
+        brute = [p for p in range(len(blob) - 11)
+                 if masked_crc32c(blob[p : p + 8]) == struct.unpack_from("<I", blob, p + 8)[0]
+                 and struct.unpack_from("<Q", blob, p)[0] <= MAX_RECORD_BYTES]
+        for a, b in ((0, len(blob)), (5, len(blob) - 3), (trial, len(blob) - trial)):
+            assert find_headers(blob, a, b).tolist() == [p for p in brute if a <= p < b]
+
+
+def test_payload_damage_does_not_swallow_records_inside_its_claimed_length() -> None:
+    big = frame(b"x" * 5000)
+    inside = [frame(f"r{i}".encode()) for i in range(20)]
+    data = big[: len(big) - 1000] + b"".join(inside) + frame(b"after" * 300)
+    result = scan(data)
+    assert [r.payload for r in result.records] == [f"r{i}".encode() for i in range(20)] + [b"after" * 300]
+    assert [d.kind for d in result.damage] == [DamageKind.PAYLOAD_CRC]
+    assert result.damage[0].offset == 0 and result.consumed == len(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(payloads=st.lists(st.binary(max_size=120), min_size=1, max_size=40), data=st.data())
+def test_vectorised_framing_agrees_with_the_reference(payloads: list[bytes], data: st.DataObject) -> None:
+    from vizboard.data.reader import frame_chunk
+
+    blob = bytearray(b"".join(frame(p) for p in payloads))
+    for _ in range(data.draw(st.integers(0, 3))):
+        at = data.draw(st.integers(0, max(0, len(blob) - 1)))
+        kind = data.draw(st.sampled_from(["flip", "cut", "zero", "insert"]))
+        if not blob:
+            break
+        if kind == "flip":
+            blob[at] ^= 1 << data.draw(st.integers(0, 7))
+        elif kind == "cut":
+            del blob[at : at + data.draw(st.integers(1, 40))]
+        elif kind == "zero":
+            n = data.draw(st.integers(1, 40))
+            blob[at : at + n] = bytes(len(blob[at : at + n]))
+        else:
+            blob[at:at] = data.draw(st.binary(min_size=1, max_size=40))
+    final = data.draw(st.booleans())
+    ref = scan(bytes(blob), 100, final=final)
+    chunk, consumed = frame_chunk("f", bytes(blob), 100, final=final)
+    assert consumed == ref.consumed
+    assert [(chunk.offset(i), chunk.payload(i)) for i in range(len(chunk))] == [(r.offset, r.payload) for r in ref.records]
+    assert chunk.damage == ref.damage

@@ -183,6 +183,10 @@ def metadata_of(value: summary_pb2.Summary.Value) -> SeriesMeta | None:
         return None
     md = value.metadata
     plugin = md.plugin_data.plugin_name
+    if plugin not in ("", "scalars") and value.WhichOneof("value") == "simple_value":
+        # TensorBoard's data_compat migrates every simple_value to the scalars plugin, keeping
+        # only display name and description, whatever plugin the value claims.
+        return SeriesMeta(Kind.SCALARS, "scalars", md.display_name, md.summary_description)
     if not plugin:
         # tensorboardX puts display_name/description without a plugin on simple_value.
         inferred = inferred_metadata(value)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-import google_crc32c
 import numpy as np
 import numpy.typing as npt
 
@@ -35,7 +34,7 @@ from logger.records import (
     header_length,
     length_crcs,
     length_header,
-    mask_crc,
+    masked_crc32c,
     masked_crc_rows,
     resync,
     settle,
@@ -188,10 +187,9 @@ def _verified_prefix(data: bytes, arr: npt.NDArray[np.uint8], starts: _I64) -> t
                 part = grp[lo : lo + _GROUP_ROWS]
                 ok[part] &= masked_crc_rows(win[starts[part] + HEADER_SIZE]) == stored[part]
         else:
-            crc = google_crc32c.value
             for r in grp.tolist():
                 s = int(starts[r]) + HEADER_SIZE
-                ok[r] &= mask_crc(crc(data[s : s + length])) == int(stored[r])
+                ok[r] &= masked_crc32c(data[s : s + length]) == int(stored[r])
     bad = np.flatnonzero(~ok)
     return lens, int(bad[0]) if bad.size else upto
 
