@@ -15,7 +15,8 @@ __all__ = ["SummaryWriter", "ArgumentError", "init", "log", "finish", "get_write
 __version__ = "0.1.0"
 """The distribution's version (vizboard and logger ship together)."""
 
-_LAZY = {"SummaryWriter": "logger.writer", "ArgumentError": "logger._convert", "init": "logger.api", "log": "logger.api", "finish": "logger.api",
+_LAZY = {"SummaryWriter": "logger.writer", "ArgumentError": "logger._convert",
+         "init": "logger.api", "log": "logger.api", "finish": "logger.api",
          "get_writer": "logger.api"}
 
 if TYPE_CHECKING:

@@ -250,7 +250,8 @@ def compute_curve(labels: Any, predictions: Any, num_thresholds: int, weights: A
     float_labels = labels.astype(np.float64)
     histogram_range = (0, num_thresholds - 1)
     tp_buckets, _ = np.histogram(bucket_indices, bins=num_thresholds, range=histogram_range, weights=float_labels * weights)
-    fp_buckets, _ = np.histogram(bucket_indices, bins=num_thresholds, range=histogram_range, weights=(1.0 - float_labels) * weights)
+    fp_buckets, _ = np.histogram(bucket_indices, bins=num_thresholds, range=histogram_range,
+                                 weights=(1.0 - float_labels) * weights)
     tp = np.cumsum(tp_buckets[::-1])[::-1]
     fp = np.cumsum(fp_buckets[::-1])[::-1]
     tn = fp[0] - fp
@@ -316,7 +317,8 @@ def hparams_values(hparam_dict: Mapping[str, Any]) -> dict[str, tuple[str, Any]]
         if v is None:
             continue
         mod = type(v).__module__
-        if isinstance(v, bool) or (mod == "numpy" and getattr(v, "dtype", None) is not None and v.dtype.kind == "b" and v.size == 1):
+        np_bool = mod == "numpy" and getattr(v, "dtype", None) is not None and v.dtype.kind == "b" and v.size == 1
+        if isinstance(v, bool) or np_bool:
             out[k] = ("bool", bool(v))
         elif isinstance(v, (int, float)):
             out[k] = ("number", float(v))
@@ -325,11 +327,13 @@ def hparams_values(hparam_dict: Mapping[str, Any]) -> dict[str, tuple[str, Any]]
         elif (mod.startswith("torch") or mod == "numpy") and getattr(v, "dtype", None) is not None:
             size = v.numel() if hasattr(v, "numel") else v.size
             if size != 1 or str(v.dtype).replace("torch.", "")[0] not in "fiub":
-                raise TypeError(f"hparam_dict[{k!r}]: a tensor/array hparam must hold one real number, got shape {tuple(v.shape)} {v.dtype}")
+                raise TypeError(f"hparam_dict[{k!r}]: a tensor/array hparam must hold one real number, "
+                                f"got shape {tuple(v.shape)} {v.dtype}")
             item = v.reshape(()).item() if hasattr(v, "reshape") else v.item()
             out[k] = ("bool", item) if isinstance(item, bool) else ("number", float(item))
         else:
-            raise TypeError(f"hparam_dict[{k!r}] must be bool, int, float, str, None or a 1-element tensor; got {type(v).__name__}")
+            raise TypeError(f"hparam_dict[{k!r}] must be bool, int, float, str, None or a 1-element tensor; "
+                            f"got {type(v).__name__}")
     return out
 
 

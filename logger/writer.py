@@ -256,7 +256,8 @@ class SummaryWriter:
         step = global_step if type(global_step) is int else check_step(global_step)
         wall = _time() if walltime is None else check_walltime(walltime)
         if new_style:
-            (self._fw or self._get_file_writer()).put((_enc_summary, _b_scalar_tensor, (tag, value, bool(double_precision)), step, wall))
+            args = (tag, value, bool(double_precision))
+            (self._fw or self._get_file_writer()).put((_enc_summary, _b_scalar_tensor, args, step, wall))
             return
         (self._fw or self._get_file_writer()).put_scalar(tag, value, step, wall)
 
@@ -309,7 +310,8 @@ class SummaryWriter:
         limits = [float(x) for x in _convert.to_numpy(capture(bucket_limits, "bucket_limits")).reshape(-1)]
         counts = [float(x) for x in _convert.to_numpy(capture(bucket_counts, "bucket_counts")).reshape(-1)]
         if len(limits) != len(counts):
-            raise _convert.ArgumentError(f"bucket_limits ({len(limits)}) and bucket_counts ({len(counts)}) must have the same length")
+            raise _convert.ArgumentError(
+                f"bucket_limits ({len(limits)}) and bucket_counts ({len(counts)}) must have the same length")
         fields = [float(_scalar(x, n)) for x, n in ((min, "min"), (max, "max"), (num, "num"), (sum, "sum"),
                                                   (sum_squares, "sum_squares"))]
         self._put(_call("histogram_raw"), (tag, *fields, limits, counts), global_step, walltime)
@@ -392,7 +394,8 @@ class SummaryWriter:
         snap = capture(snd_tensor, "snd_tensor")
         shape = tuple(d for d in _convert.shape_of(snap) if d != 1)
         if len(shape) > 2 or (len(shape) == 2 and min(shape) > 2) or not shape:
-            raise _convert.ArgumentError(f"snd_tensor must be 1-D (mono) or 2-D with 1 or 2 channels, got shape {_convert.shape_of(snap)}")
+            raise _convert.ArgumentError(
+                f"snd_tensor must be 1-D (mono) or 2-D with 1 or 2 channels, got shape {_convert.shape_of(snap)}")
         if not (isinstance(sample_rate, (int, float)) and sample_rate > 0):
             raise _convert.ArgumentError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}")
         self._put(_b_audio, (tag, snap, sample_rate), global_step, walltime)
@@ -411,7 +414,8 @@ class SummaryWriter:
         tag = check_tag(tag)
         lab, pred = capture(labels, "labels"), capture(predictions, "predictions")
         if _convert.shape_of(lab) != _convert.shape_of(pred):
-            raise _convert.ArgumentError(f"labels {_convert.shape_of(lab)} and predictions {_convert.shape_of(pred)} must have the same shape")
+            raise _convert.ArgumentError(
+                f"labels {_convert.shape_of(lab)} and predictions {_convert.shape_of(pred)} must have the same shape")
         if not isinstance(num_thresholds, int) or num_thresholds < 1:
             raise _convert.ArgumentError(f"num_thresholds must be an int >= 1, got {num_thresholds!r}")
         w = None if weights is None else capture(weights, "weights")
@@ -438,7 +442,8 @@ class SummaryWriter:
         for cat, charts in layout.items():
             for title, spec in charts.items():
                 if not (isinstance(spec, (list, tuple)) and len(spec) == 2 and spec[0] in ("Multiline", "Margin")):
-                    raise _convert.ArgumentError(f"layout[{cat!r}][{title!r}] must be ['Multiline', [tags]] or ['Margin', [v, lo, hi]]")
+                    raise _convert.ArgumentError(
+                        f"layout[{cat!r}][{title!r}] must be ['Multiline', [tags]] or ['Margin', [v, lo, hi]]")
                 if spec[0] == "Margin" and len(spec[1]) != 3:
                     raise _convert.ArgumentError(f"layout[{cat!r}][{title!r}]: a Margin chart needs exactly 3 tags")
         self._put(_call("custom_scalars"), ({k: dict(v) for k, v in layout.items()},), None, None)
@@ -536,10 +541,11 @@ class SummaryWriter:
         """Embedding projector files as torch writes them (tensors.tsv, metadata.tsv, sprite.png, projector_config.pbtxt)."""
         from logger._embedding import write_embedding
 
-        self._projector = write_embedding(self.log_dir, self._projector, mat, metadata, label_img, global_step, tag, metadata_header,
-                                          self.storage_options)
+        self._projector = write_embedding(self.log_dir, self._projector, mat, metadata, label_img, global_step, tag,
+                                          metadata_header, self.storage_options)
 
-    def add_mesh(self, tag: str, vertices: Any, colors: Any = None, faces: Any = None, config_dict: Mapping[str, Any] | None = None,
+    def add_mesh(self, tag: str, vertices: Any, colors: Any = None, faces: Any = None,
+                 config_dict: Mapping[str, Any] | None = None,
                  global_step: int | None = None, walltime: float | None = None) -> None:
         """Mesh / point cloud as torch writes it: ``vertices``, ``colors``, ``faces`` each [B, N, 3]."""
         tag = check_tag(tag)
@@ -559,7 +565,10 @@ class SummaryWriter:
 
     # ------------------------------------------------------------------ lifecycle
     def flush(self, sync: bool = False) -> None:
-        """Write everything logged so far to the OS (survives a crash of this process); ``sync=True`` also fsyncs (survives power loss)."""
+        """Write everything logged so far to the OS (or upload it, for a URL log_dir): survives a crash of this process.
+
+        ``sync=True`` also fsyncs a local file (survives power loss).
+        """
         if self._fw is not None:
             self._fw.flush(sync)
 
