@@ -72,7 +72,8 @@ def _import_psutil() -> Any:
         import psutil
     except ImportError as exc:
         raise ImportError(
-            "system_metrics needs the psutil package to read CPU and memory use: pip install \"vizboard[system]\" (or pip install psutil)"
+            "system_metrics needs the psutil package to read CPU and memory use: "
+            "pip install \"vizboard[system]\" (or pip install psutil)"
         ) from exc
     return psutil
 

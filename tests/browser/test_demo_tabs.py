@@ -73,8 +73,8 @@ def test_every_tab_renders_the_demo(page, serve, logdir: Path) -> None:  # noqa:
 
     _click_tab(page, "HParams")
     cells = page.locator("#hparams-table td[data-dash-column='run']")
-    expect(cells).to_have_count(3)
-    page.wait_for_function(  # the table may re-render while the sessions arrive: wait for the three run names
+    expect(cells).to_have_count(len(RUNS))
+    page.wait_for_function(  # the table may re-render while the sessions arrive: wait for every run name
         "(runs) => { const t = [...document.querySelectorAll(\"#hparams-table td[data-dash-column='run']\")]"
         ".map(e => e.textContent.trim()).sort(); return JSON.stringify(t) === JSON.stringify(runs); }",
         arg=sorted(RUNS))

@@ -50,7 +50,8 @@ def test_histogram_bytes_equal_torch(name: str) -> None:
 @pytest.mark.parametrize("bins,max_bins", [("auto", None), (10, None), ("auto", 7), (np.linspace(-3, 3, 50), 9)])
 def test_histogram_other_bins_equal_torch(bins, max_bins) -> None:
     data = RNG.standard_normal(5000)
-    assert summaries.histogram("h", data, bins, max_bins).SerializeToString() == ts.histogram("h", data, bins, max_bins).SerializeToString()
+    ours = summaries.histogram("h", data, bins, max_bins).SerializeToString()
+    assert ours == ts.histogram("h", data, bins, max_bins).SerializeToString()
 
 
 def test_histogram_empty_raises() -> None:
@@ -95,11 +96,13 @@ def test_text_pr_custom_scalars_equal_torch() -> None:
     for t in (127, 50, 500):
         assert summaries.pr_curve("p", lab, pred, t).SerializeToString() == ts.pr_curve("p", lab, pred, t).SerializeToString()
     arrs = [RNG.random(10) for _ in range(6)]
-    assert summaries.pr_curve_raw("p", *arrs, num_thresholds=10).SerializeToString() == ts.pr_curve_raw("p", *arrs, num_thresholds=10).SerializeToString()
+    ours = summaries.pr_curve_raw("p", *arrs, num_thresholds=10).SerializeToString()
+    assert ours == ts.pr_curve_raw("p", *arrs, num_thresholds=10).SerializeToString()
     lay = {"cat": {"c1": ["Multiline", ["a", "b"]], "c2": ["Margin", ["x", "lo", "hi"]]}}
     assert summaries.custom_scalars(lay).SerializeToString() == ts.custom_scalars(lay).SerializeToString()
     for double in (False, True):
-        assert summaries.scalar_tensor("s", 1.5, double).SerializeToString() == ts.scalar("s", 1.5, new_style=True, double_precision=double).SerializeToString()
+        ours = summaries.scalar_tensor("s", 1.5, double).SerializeToString()
+        assert ours == ts.scalar("s", 1.5, new_style=True, double_precision=double).SerializeToString()
 
 
 @pytest.mark.parametrize("tag", ["loss", "a/b/ü", "x" * 200])
@@ -107,7 +110,8 @@ def test_text_pr_custom_scalars_equal_torch() -> None:
 @pytest.mark.parametrize("step", [0, 1, 127, 128, 2**40, -1])
 def test_hand_encoded_scalar_equals_protobuf(tag: str, value: float, step: int) -> None:
     wall = 1700000000.123
-    ev = event_pb2.Event(wall_time=wall, step=step, summary=summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)]))
+    value_pb = summary_pb2.Summary.Value(tag=tag, simple_value=value)
+    ev = event_pb2.Event(wall_time=wall, step=step, summary=summary_pb2.Summary(value=[value_pb]))
     assert encode_scalar_event(tag.encode(), value, step, wall) == ev.SerializeToString()
     meta = summaries.scalars_metadata("chart")
     v = summary_pb2.Summary.Value(tag=tag, simple_value=value)
@@ -141,7 +145,8 @@ def test_hparams_values_keep_types_and_name_bad_keys() -> None:
     exp_data = hparams_pb2.HParamsPluginData.FromString(exp.metadata.plugin_data.content).experiment
     types = {h.name: h.type for h in exp_data.hparam_infos}
     assert types["b"] == hparams_pb2.DATA_TYPE_BOOL and types["s"] == hparams_pb2.DATA_TYPE_STRING
-    assert [v.string_value for v in next(h for h in exp_data.hparam_infos if h.name == "s").domain_discrete.values] == ["adam", "sgd"]
+    info = next(h for h in exp_data.hparam_infos if h.name == "s")
+    assert [v.string_value for v in info.domain_discrete.values] == ["adam", "sgd"]
     assert [m.name.tag for m in exp_data.metric_infos] == ["acc"]
 
 

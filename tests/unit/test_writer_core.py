@@ -29,7 +29,8 @@ def read_events(logdir: str) -> list[event_pb2.Event]:
 
 
 def scalars(events: list[event_pb2.Event]) -> list[tuple[str, int, float]]:
-    return [(v.tag, e.step, v.simple_value) for e in events if e.HasField("summary") for v in e.summary.value if v.HasField("simple_value")]
+    return [(v.tag, e.step, v.simple_value)
+            for e in events if e.HasField("summary") for v in e.summary.value if v.HasField("simple_value")]
 
 
 def test_file_name_and_first_record(tmp_path) -> None:
