@@ -125,8 +125,3 @@ def to_numpy(x: Any) -> Any:
 def shape_of(x: Any) -> tuple[int, ...]:
     """Shape of a tensor or array (as a tuple of ints)."""
     return tuple(int(d) for d in x.shape)
-
-
-def dtype_is_uint8(x: Any) -> bool:
-    """True for uint8 numpy arrays and torch.uint8 tensors."""
-    return str(x.dtype) in ("uint8", "torch.uint8")
