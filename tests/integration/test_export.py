@@ -293,7 +293,7 @@ def test_public_api_is_lazy(logdir: tuple[Path, Expected]) -> None:
     root, expected = logdir
     code = (
         "import sys, vizboard\n"
-        "assert vizboard.__all__ == ['read_scalars', '__version__']\n"
+        "assert vizboard.__all__ == ['read_scalars', 'load_ipython_extension', '__version__']\n"
         "heavy = ('pandas', 'dash', 'plotly', 'pyarrow')\n"
         "assert not [m for m in heavy if m in sys.modules], [m for m in heavy if m in sys.modules]\n"
         f"df = vizboard.read_scalars({str(root)!r}, runs='^a$')\n"

@@ -104,5 +104,5 @@ def test_installed_demo_trains(site: Path, tmp_path: Path) -> None:
     out = _run_installed(site, "-m", "vizboard._demo.train", "--quick", "--runs", "1", "--epochs", "1",
                          "--logdir", str(tmp_path / "logs"), timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
-    files = list((tmp_path / "logs" / "lr_0.01").glob("events.out.tfevents.*"))
+    files = list((tmp_path / "logs" / "lr_0.01_seed0").glob("events.out.tfevents.*"))
     assert files and files[0].stat().st_size > 1000

@@ -183,6 +183,8 @@ def test_rendered_output_never_has_live_html_or_script_links(tokens: list[str]) 
         "`<script>```\n`<img src=x onerror=alert(1)>`",  # CommonMark pairs the first ` with the next line's
         "# `x\n`a` <img src=x onerror=alert(1)> `",  # pairing depends on the block split: keep nothing verbatim
         "| `a | <img src=x onerror=alert(1)>` |\n|---|---|",  # GFM splits table cells inside backticks
+        "https://ok``<script>``",  # an extended autolink swallows the opening backticks (found by hypothesis)
+        "mail x``@example.com ``<img src=x onerror=alert(1)>``",  # GFM email autolinks may hold backticks
     ],
 )
 def test_ambiguous_code_spans_are_escaped(text: str) -> None:

@@ -166,9 +166,12 @@ def _verbatim_code_spans(text: str) -> list[tuple[int, int]]:
     runs within one block only, and blocks split at line ends, so the pairing is
     renderer-independent only when no span crosses a line: otherwise no span is kept.
     Nor when a backslash precedes a backtick (escape rules), and a span holding ``|``
-    is not kept (GFM table rows split cells on it, even inside backticks).
+    is not kept (GFM table rows split cells on it, even inside backticks). Nor where the
+    chunk holds anything a renderer may autolink (``://``, ``www.``, ``@``): an extended
+    autolink such as ``https://ok``<script>``...`` swallows the opening backticks, so
+    the "code" after them would be raw HTML.
     """
-    if "\\`" in text:
+    if "\\`" in text or any(mark in text for mark in ("://", "www.", "@")):
         return []
     runs = [(m.start(), m.end()) for m in re.finditer(r"`+", text)]
     spans: list[tuple[int, int]] = []
