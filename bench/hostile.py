@@ -31,6 +31,7 @@ from bench.servers import (
     get_json,
     running,
     tensorboard_missing,
+    tree_processes,
     tree_rss,
     wait_until,
 )
@@ -64,13 +65,8 @@ def _tree_cpu(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` and its descendants."""
     import psutil
 
-    try:
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
     total = 0.0
-    for p in procs:
+    for p in tree_processes(pid):
         try:
             t = p.cpu_times()
             total += t.user + t.system + getattr(t, "children_user", 0.0) + getattr(t, "children_system", 0.0)

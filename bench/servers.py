@@ -29,7 +29,7 @@ from bench.common import Measurement
 __all__ = [
     "CHROMIUM", "CHROMIUM_ARGS", "OURS", "TB", "Flavor", "VIZBOARD", "TENSORBOARD", "PartialResults", "Server",
     "count_points", "count_runs", "last_step", "free_port", "http_get", "get_json", "ours_landed", "running",
-    "tensorboard_missing", "tree_rss", "wait_until",
+    "tensorboard_missing", "tree_processes", "tree_rss", "wait_until",
 ]
 
 _REPO = Path(__file__).resolve().parent.parent
@@ -67,17 +67,23 @@ def get_json(url: str) -> object | None:
         return None
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of process ``pid`` and all its descendants (TensorBoard's data server is a child)."""
+def tree_processes(pid: int) -> list:
+    """psutil processes of ``pid`` and all its descendants ([] once it has exited)."""
     import psutil
 
     try:
         proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
+        return [proc, *proc.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
+        return []
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of process ``pid`` and all its descendants (TensorBoard's data server is a child)."""
+    import psutil
+
     total = 0
-    for p in procs:
+    for p in tree_processes(pid):
         try:
             total += p.memory_info().rss
         except psutil.NoSuchProcess:
