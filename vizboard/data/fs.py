@@ -89,6 +89,8 @@ class LocalFS:
         if root.startswith("file://"):
             root = root[len("file://") :]
         self.root = os.path.abspath(os.path.expanduser(root))
+        self.linked_dirs = 0
+        """Symlinked directories the last :meth:`list_event_files` followed (file watchers do not see inside them)."""
 
     def list_event_files(self) -> list[FileEntry]:
         """Every event file under the root (see :class:`FileSystem`).
@@ -98,6 +100,7 @@ class LocalFS:
         event file; run names are built while walking, not with ``relpath``.
         """
         out: list[FileEntry] = []
+        linked = 0
         seen: set[tuple[int, int]] = set()
         stack: list[tuple[str, str]] = [(self.root, ".")]
         while stack:
@@ -114,12 +117,14 @@ class LocalFS:
             for e in entries:
                 try:
                     if e.is_dir(follow_symlinks=True):
+                        linked += e.is_symlink()
                         stack.append((e.path, e.name if run == "." else f"{run}/{e.name}"))
                     elif is_event_file(e.name) and e.is_file(follow_symlinks=True):
                         fst = e.stat(follow_symlinks=True)
                         out.append(FileEntry(run, e.path, fst.st_size, (fst.st_dev << 64) | fst.st_ino))
                 except OSError:
                     continue
+        self.linked_dirs = linked
         out.sort(key=lambda f: (f.run, f.path))
         return out
 

@@ -6,10 +6,16 @@
 - A change notification marks the file's run dirty and wakes the thread at once
   (``threading.Event``), which reads only the new bytes of that run's files; new
   files or directories anywhere trigger discovery.
-- A full rescan (discovery + every file) runs every ``reload_interval`` seconds as the
-  safety net: default 5 s with watchdog, 1 s with ``poll=True`` (the polling observer
-  already polls every second) and 2 s for remote (fsspec) logdirs, which have no
-  notifications at all.
+- A full rescan (discovery + every file) is the safety net. While a native watcher is
+  healthy (armed, alive, no lost events: :meth:`Watcher.healthy`) and no symlinked directory
+  (which watchers do not see into) holds runs, it runs every 60 s, or 100x the cost of the
+  last discovery if that is longer (10,000 runs: one walk a minute instead of every 5 s, so
+  idle costs next to nothing); a rescan also follows every structural change 2 s later
+  (files created in a new directory before its watch was armed). Otherwise it runs every
+  ``reload_interval`` seconds: default 5 s with watchdog, 1 s with ``poll=True`` (the
+  polling observer already polls every second) and 2 s for remote (fsspec) logdirs, which
+  have no notifications at all. An explicit ``reload_interval`` is always obeyed. A lost
+  event (queue overflow) or a re-armed watch triggers a rescan at once.
 - Each file is read from its saved offset in chunks of at most ``chunk_bytes``
   (4 MiB), one chunk per run per round, round-robin over runs, so one huge (or junk)
   file does not starve other runs and progress is published during a long initial
@@ -40,6 +46,10 @@ from vizboard.data.watcher import Watcher
 __all__ = ["Ingestor", "load"]
 
 _log = logging.getLogger(__name__)
+_WATCHED_RESCAN_S = 60.0  # safety-net period while a healthy native watcher reports every change
+_RESCAN_COST_FACTOR = 100.0  # ... or this multiple of the last discovery's cost (<= 1 % of a core)
+_MAX_WATCHED_RESCAN_S = 600.0
+_SETTLE_S = 2.0  # a structural change is followed by one more rescan this much later
 
 
 class Ingestor:
@@ -61,6 +71,8 @@ class Ingestor:
         remote = self.fs.remote
         default = 2.0 if remote else (1.0 if poll else 5.0)
         self.reload_interval = reload_interval if reload_interval is not None else default
+        self._fixed_interval = reload_interval is not None
+        self._discovery_cost = 0.0  # seconds the last discovery (_sync_files) took
         self.chunk_bytes = chunk_bytes
         self._applier = ChunkApplier(store)
         self._tails: dict[str, dict[str, FileTail]] = {}  # run -> path -> tail
@@ -132,6 +144,13 @@ class Ingestor:
         self._loaded.set()
 
     # ------------------------------------------------------------------ loop
+    def rescan_interval(self) -> float:
+        """Seconds until the next safety-net full rescan, given the watcher's health (module docstring)."""
+        w = self._watcher
+        if self._fixed_interval or w is None or not w.healthy() or int(getattr(self.fs, "linked_dirs", 0)) > 0:
+            return self.reload_interval
+        return min(_MAX_WATCHED_RESCAN_S, max(_WATCHED_RESCAN_S, _RESCAN_COST_FACTOR * self._discovery_cost))
+
     def _loop(self) -> None:
         next_full = 0.0
         while not self._stop.is_set():
@@ -139,14 +158,18 @@ class Ingestor:
             with self._lock:
                 self._wake.clear()
                 dirty, self._dirty = self._dirty, set()
-                full = now >= next_full or self._rescan
+                structural = self._rescan
+                full = now >= next_full or structural
                 self._rescan = False
             try:
                 self._pass(full=full, dirty=dirty)
             except Exception:  # noqa: BLE001 - the loop must survive anything a file does
                 _log.exception("ingest pass failed; retrying on the next pass")
             if full:
-                next_full = time.monotonic() + self.reload_interval
+                interval = self.rescan_interval()
+                if structural:
+                    interval = min(interval, _SETTLE_S)
+                next_full = time.monotonic() + interval
                 if not self._loaded.is_set():
                     self.store.compact()
                     _release_freed_memory()
@@ -155,7 +178,9 @@ class Ingestor:
             self._wake.wait(max(0.0, next_full - time.monotonic()))
 
     def _sync_files(self) -> None:
+        t0 = time.monotonic()
         runs = discover(self.fs)
+        self._discovery_cost = time.monotonic() - t0
         for run, entries in runs.items():
             tails = self._tails.get(run, {})
             fresh = {e.path: tails.get(e.path) or FileTail(e.path, run, e.ident) for e in entries}
