@@ -28,7 +28,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -70,7 +70,7 @@ _GRAPH_VALUE_PLUGINS = ("graph_run_metadata_graph", "graph_keras_model")
 
 class _Run:
     __slots__ = ("name", "series", "version", "last_wall", "num_files", "problems", "num_problems",
-                 "module_tree", "layout", "hparams")
+                 "module_tree", "layout", "hparams", "_info")
 
     def __init__(self, name: str, version: int) -> None:
         self.name = name
@@ -83,6 +83,16 @@ class _Run:
         self.module_tree: dict[str, Any] | None = None
         self.layout: tuple[ChartLayout, ...] = ()
         self.hparams: dict[str, tuple[Any, float]] = {}  # which -> (proto, wall_time)
+        self._info: RunInfo | None = None
+
+    def info(self) -> RunInfo:
+        """The run as ``DataProvider.runs`` lists it (rebuilt only after it changed; any thread)."""
+        got = self._info
+        if (got is None or got.version != self.version or got.last_wall_time != self.last_wall
+                or got.num_files != self.num_files or got.num_problems != self.num_problems):
+            got = RunInfo(self.name, self.version, self.last_wall, self.num_files, self.num_problems)
+            self._info = got
+        return got
 
 
 class Store:
@@ -98,6 +108,8 @@ class Store:
         self._logdir = logdir
         self.fs = open_fs(logdir, storage_options)
         self._runs: dict[str, _Run] = {}
+        self._runs_gen = 0  # grows when a run is added or dropped (after _runs is replaced)
+        self._order: tuple[int, tuple[_Run, ...]] = (0, ())  # (_runs_gen, runs sorted by name)
         self._version = 0
         self._problems: list[DataProblem] = []
         self._lock = threading.Lock()  # only around version bumps by the writer
@@ -121,14 +133,28 @@ class Store:
         """The run ``name``, created if new (ingest thread)."""
         r = self._runs.get(name)
         if r is None:
-            r = _Run(name, self.bump())
-            self._runs = {**self._runs, name: r}
+            self.add_runs((name,))
+            r = self._runs[name]
         return r
+
+    def add_runs(self, names: Iterable[str]) -> None:
+        """Create every run of ``names`` not known yet, with one copy of the run table (ingest thread).
+
+        Creating 10,000 runs one by one would copy the copy-on-write table 10,000 times.
+        """
+        new = {n: _Run(n, 0) for n in dict.fromkeys(names) if n not in self._runs}
+        if new:
+            v = self.bump()
+            for r in new.values():
+                r.version = v
+            self._runs = {**self._runs, **new}
+            self._runs_gen += 1
 
     def drop_run(self, name: str) -> None:
         """Forget a run whose event files are all gone (ingest thread)."""
         if name in self._runs:
             self._runs = {k: v for k, v in self._runs.items() if k != name}
+            self._runs_gen += 1
             self.bump()
 
     def series_meta(self, run: str, tag: str) -> SeriesMeta | None:
@@ -240,8 +266,13 @@ class Store:
                           sum(r.num_problems for r in runs.values()), self._last_update, self._version)
 
     def runs(self) -> list[RunInfo]:
-        return [RunInfo(r.name, r.version, r.last_wall, r.num_files, r.num_problems)
-                for _, r in sorted(self._runs.items())]
+        gen = self._runs_gen
+        runs = self._runs
+        order = self._order
+        if order[0] != gen or len(order[1]) != len(runs):
+            order = (gen, tuple(r for _, r in sorted(runs.items())))
+            self._order = order
+        return [r.info() for r in order[1]]
 
     def tags(self, kind: Kind | None = None, runs: Sequence[str] | None = None) -> list[TagInfo]:
         key = (kind, None if runs is None else tuple(runs))
