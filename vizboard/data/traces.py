@@ -221,7 +221,8 @@ class TraceIndex:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._asked = time.monotonic()
+        # Not "asked": after the first walk, nothing is walked until a client asks (an idle 10,000-run
+        # server used to walk every directory every 5 s for its first minute).
         self._thread = threading.Thread(target=self._loop, name="vizboard-traces", daemon=True)
         self._thread.start()
 
