@@ -27,6 +27,7 @@ from vizboard.data.store import Store
 __all__ = ["ChunkApplier"]
 
 _SCALAR_META = dec.SeriesMeta(Kind.SCALARS, "scalars")
+_KEY_SPAN = 1 << 32  # (part, tag id) -> part * _KEY_SPAN + tag id
 _GRAPH_META = dec.SeriesMeta(Kind.GRAPHS, "graphs")
 _RUN_METADATA_META = dec.SeriesMeta(Kind.GRAPHS, "graph_tagged_run_metadata")
 _DAMAGE_DETAIL = {
@@ -62,7 +63,11 @@ class ChunkApplier:
                 store.add_problem(run, part.path, d.offset, d.length, d.kind.value, _DAMAGE_DETAIL[d.kind])
         firsts = [p[2] for p in parts]
         firsts_arr = np.asarray(firsts, dtype=np.int64)
-        scal: dict[tuple[int, str], list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
+        # Accepted scalar values of every length group, keyed by (part, tag id): sorted once at the end,
+        # not once per series (numpy's sort releases the GIL: 20,000 small sorts = 20,000 GIL hand-offs
+        # to request threads while a server loads).
+        tag_ids: dict[str, int] = {}
+        acc: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # key, row, step, wall, value
         slow: list[np.ndarray] = []
         metas: list[dict[str, dec.SeriesMeta]] = [{} for _ in parts]
         rows_all = np.arange(len(whole), dtype=np.int64)
@@ -78,13 +83,15 @@ class ChunkApplier:
             got = rows[fs.rows]
             ntags = len(fs.tags)
             if len(parts) == 1:
+                part_of = np.zeros(got.size, dtype=np.int64)
                 groups = _split_by(fs.tag_index, ntags)
             else:
                 part_of = np.searchsorted(firsts_arr, got, side="right") - 1
                 groups = _split_by(part_of * ntags + fs.tag_index, len(parts) * ntags)
-            for key, grp in groups:
-                p, t = divmod(key, ntags)
-                run, first = parts[p][0], firsts[p]
+            accept = np.ones(got.size, dtype=bool)
+            for gkey, grp in groups:
+                p, t = divmod(gkey, ntags)
+                run = parts[p][0]
                 tag = fs.tags[t]
                 meta = metas[p].get(tag) or store.series_meta(run, tag)
                 if meta is None:
@@ -96,10 +103,15 @@ class ChunkApplier:
                     if meta is not None:
                         metas[p][tag] = meta
                 if meta is None or meta.kind is not Kind.SCALARS:
+                    accept[grp] = False
                     slow.append(got[grp])  # not a scalar series after all: decode one by one
-                    continue
-                scal.setdefault((p, tag), []).append(
-                    (got[grp] - first, fs.step[grp], fs.wall_time[grp], fs.value[grp]))
+            gid = np.asarray([tag_ids.setdefault(tag, len(tag_ids)) for tag in fs.tags], dtype=np.int64)
+            tix, fstep, fwall, fval = fs.tag_index, fs.step, fs.wall_time, fs.value
+            if not accept.all():
+                got, part_of, tix = got[accept], part_of[accept], tix[accept]
+                fstep, fwall, fval = fstep[accept], fwall[accept], fval[accept]
+            if got.size:
+                acc.append((part_of * _KEY_SPAN + gid[tix], got, fstep, fwall, fval))
         if slow:
             slow_scal: dict[int, dict[str, list[Any]]] = {}
             for r in np.sort(np.concatenate(slow)).tolist():
@@ -108,18 +120,24 @@ class ChunkApplier:
                 self._apply_slow(run, part, r - first, slow_scal.setdefault(p, {}), metas[p])
             for p, by_tag in slow_scal.items():
                 for tag, ((rs, steps, walls, values),) in by_tag.items():
-                    scal.setdefault((p, tag), []).append(
-                        (np.asarray(rs, np.int64), np.asarray(steps, np.int64), np.asarray(walls, np.float64),
-                         np.asarray(values, np.float64)))
-        for (p, tag), pieces in scal.items():
-            run = parts[p][0]
+                    g = tag_ids.setdefault(tag, len(tag_ids))
+                    acc.append((np.full(len(rs), p * _KEY_SPAN + g, dtype=np.int64),
+                                np.asarray(rs, np.int64) + firsts[p], np.asarray(steps, np.int64),
+                                np.asarray(walls, np.float64), np.asarray(values, np.float64)))
+        if not acc:
+            return
+        key, row, step, wall, value = (np.concatenate([x[k] for x in acc]) if len(acc) > 1 else acc[0][k]
+                                       for k in range(5))
+        order = np.lexsort((row, key))  # by (part, tag), then record order
+        key, step, wall, value = key[order], step[order], wall[order], value[order]
+        cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
+        names = list(tag_ids)
+        bounds = [0, *cuts.tolist(), int(key.size)]
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            p, g = divmod(int(key[lo]), _KEY_SPAN)
+            run, tag = parts[p][0], names[g]
             meta = metas[p].get(tag) or store.series_meta(run, tag) or _SCALAR_META
-            if len(pieces) == 1:
-                _, step, wall, value = pieces[0]
-            else:
-                order = np.argsort(np.concatenate([x[0] for x in pieces]), kind="stable")
-                step, wall, value = (np.concatenate([x[k] for x in pieces])[order] for k in (1, 2, 3))
-            store.add_scalars(run, tag, meta, step, wall, value)
+            store.add_scalars(run, tag, meta, step[lo:hi], wall[lo:hi], value[lo:hi])
 
     def _apply_slow(self, run: str, chunk: Chunk, r: int, scal: dict[str, list[Any]],
                     metas: dict[str, dec.SeriesMeta]) -> None:
