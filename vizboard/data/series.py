@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from vizboard.data.decode import SeriesMeta
-from vizboard.data.models import Kind, TagInfo
+from vizboard.data.decode import HistogramValue, SeriesMeta
+from vizboard.data.models import HistogramSeries, Kind, TagInfo
 
-__all__ = ["ScalarColumns", "EntryList", "Series", "read_only"]
+__all__ = ["ScalarColumns", "EntryList", "Series", "histogram_snapshot", "read_only"]
 
 _GROWTH = 1.25
 
@@ -166,3 +166,24 @@ class Series:
             display = self.tag[: -len("/text_summary")]
         return TagInfo(self.run, self.tag, m.kind, m.plugin, self.data.n, self.version,
                        display, m.description, m.chart)
+
+
+def histogram_snapshot(run: str, tag: str, data: EntryList, version: int) -> HistogramSeries:
+    """The histogram items of ``data`` as one columnar, read-only :class:`HistogramSeries` (bucket
+    edges and counts concatenated, ``offsets[i]:offsets[i + 1]`` = step i's buckets)."""
+    steps, walls, items = data.view()
+    h: list[HistogramValue] = items
+    sizes = np.fromiter((len(x.left) for x in h), dtype=np.int64, count=len(h))
+    offsets = np.zeros(len(h) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+
+    def cat(attr: str) -> np.ndarray:
+        parts = [getattr(x, attr) for x in h]
+        return read_only(np.concatenate(parts).astype(np.float64) if parts else np.zeros(0))
+
+    def col(attr: str) -> np.ndarray:
+        return read_only(np.fromiter((getattr(x, attr) for x in h), dtype=np.float64, count=len(h)))
+
+    return HistogramSeries(run, tag, read_only(np.asarray(steps, np.int64)), read_only(np.asarray(walls, np.float64)),
+                           read_only(offsets), cat("left"), cat("right"), cat("count"), col("minimum"),
+                           col("maximum"), col("num"), col("total"), version)

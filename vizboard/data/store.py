@@ -36,7 +36,6 @@ import numpy as np
 from vizboard.data.blobs import BlobCache
 from vizboard.data.decode import (
     RUN_GRAPH_TAG,
-    HistogramValue,
     SeriesMeta,
 )
 from vizboard.data.fs import open_fs
@@ -57,7 +56,7 @@ from vizboard.data.models import (
     TagInfo,
     TextEntry,
 )
-from vizboard.data.series import EntryList, ScalarColumns, Series, read_only
+from vizboard.data.series import EntryList, ScalarColumns, Series, histogram_snapshot, read_only
 
 __all__ = ["Store"]
 
@@ -316,22 +315,7 @@ class Store:
         if cached is not None and cached[0] == version:
             hit: HistogramSeries = cached[1]
             return hit
-        steps, walls, items = s.data.view()
-        h: list[HistogramValue] = items
-        sizes = np.fromiter((len(x.left) for x in h), dtype=np.int64, count=len(h))
-        offsets = np.zeros(len(h) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-
-        def cat(attr: str) -> np.ndarray:
-            parts = [getattr(x, attr) for x in h]
-            return read_only(np.concatenate(parts).astype(np.float64) if parts else np.zeros(0))
-
-        def col(attr: str) -> np.ndarray:
-            return read_only(np.fromiter((getattr(x, attr) for x in h), dtype=np.float64, count=len(h)))
-
-        out = HistogramSeries(run, tag, read_only(np.asarray(steps, np.int64)), read_only(np.asarray(walls, np.float64)),
-                              read_only(offsets), cat("left"), cat("right"), cat("count"), col("minimum"),
-                              col("maximum"), col("num"), col("total"), version)
+        out = histogram_snapshot(run, tag, s.data, version)
         s.data.cache = (version, out)
         return out
 
