@@ -20,11 +20,11 @@ from vizboard.components.histogram_cards import (
     sections_view,
     tag_filter_input,
 )
-from vizboard.dashboards.base import Dashboard
+from vizboard.dashboards.base import Dashboard, run_colors_of
 from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
 from vizboard.figures.distributions import distribution_figure
-from vizboard.figures.theme import run_color
+from vizboard.figures.theme import color_of
 
 __all__ = ["DASHBOARD", "ID", "MAX_POINTS"]
 
@@ -50,8 +50,10 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     """Draw one band chart per (tag, run) of histogram data in the selected runs."""
 
     def make_draw(theme: str | None) -> Any:
+        colors = run_colors_of(provider)
+
         def draw_one(info: TagInfo, series: HistogramSeries, title: str) -> Any:
-            fig = distribution_figure(series, max_points=MAX_POINTS, color=run_color(info.run),
+            fig = distribution_figure(series, max_points=MAX_POINTS, color=color_of(colors, info.run),
                                       theme=theme or "light", title=title)
             fig.update_layout(height=320)
             return fig
@@ -69,7 +71,8 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         if active != ID:
             raise PreventUpdate
         infos = provider.tags(Kind.HISTOGRAMS, list(selected) if selected is not None else None)
-        sig = [[i.run, i.tag, i.version] for i in infos] + [[theme, tag_filter or ""]]
+        colors = run_colors_of(provider)  # a new run can shift the colours of the runs after it
+        sig = [[i.run, i.tag, i.version, colors.get(i.run)] for i in infos] + [[theme, tag_filter or ""]]
         if sig == old_sig:
             return no_update, no_update
         sections = histogram_sections(provider, selected, tag_filter)

@@ -20,11 +20,11 @@ from vizboard.components.histogram_cards import (
     sections_view,
     tag_filter_input,
 )
-from vizboard.dashboards.base import Dashboard
+from vizboard.dashboards.base import Dashboard, run_colors_of
 from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
 from vizboard.figures.histograms import histogram_figure
-from vizboard.figures.theme import run_color
+from vizboard.figures.theme import color_of
 
 __all__ = ["DASHBOARD", "ID", "MAX_DRAWN_STEPS"]
 
@@ -109,12 +109,13 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     def make_draw(theme: str | None, mode: str | None, step_range: list[int] | None,
                   box: dict | None) -> Any:
         ranged = bool(box and box.get("display") == "block" and step_range and len(step_range) == 2)
+        colors = run_colors_of(provider)
 
         def draw_one(info: TagInfo, series: HistogramSeries, title: str) -> Any:
             fig = histogram_figure(
                 series, mode=mode or "offset",
                 step_range=(int(step_range[0]), int(step_range[1])) if ranged and step_range else None,
-                max_steps=MAX_DRAWN_STEPS, color=run_color(info.run), theme=theme or "light", title=title,
+                max_steps=MAX_DRAWN_STEPS, color=color_of(colors, info.run), theme=theme or "light", title=title,
             )
             fig.update_layout(height=340)
             return fig
@@ -135,7 +136,8 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
             raise PreventUpdate
         infos = provider.tags(Kind.HISTOGRAMS, _runs(selected))
         ranged = bool(box and box.get("display") == "block" and step_range and len(step_range) == 2)
-        sig = [[i.run, i.tag, i.version] for i in infos] + [[theme, mode, step_range if ranged else None,
+        colors = run_colors_of(provider)  # a new run can shift the colours of the runs after it
+        sig = [[i.run, i.tag, i.version, colors.get(i.run)] for i in infos] + [[theme, mode, step_range if ranged else None,
                                                                tag_filter or ""]]
         if sig == old_sig:
             return no_update, no_update

@@ -16,7 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.components.table_download import register_csv_download
-from vizboard.dashboards.base import Dashboard
+from vizboard.dashboards.base import Dashboard, run_colors_of
 from vizboard.data.models import HParamsData, Kind
 from vizboard.data.provider import DataProvider
 from vizboard.figures import hparams as hf
@@ -135,7 +135,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         mets = [c[len(hf.METRIC_PREFIX):] for c in cols if c.startswith(hf.METRIC_PREFIX)]
         t = theme or "light"
         return (hf.parcoords_figure(rows, hps, mets, color, t),
-                hf.scatter_figure(rows, x, y, t, selected or []))
+                hf.scatter_figure(rows, x, y, t, selected or [], run_colors_of(provider)))
 
     @app.callback(
         Output(SELECTED_RUNS, "data"),

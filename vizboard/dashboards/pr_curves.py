@@ -12,7 +12,7 @@ from dash.exceptions import PreventUpdate
 from vizboard.components import ids
 from vizboard.components.card_grid import card_grid_layout, card_style, grid_style
 from vizboard.components.step_slider import kept_position, slider_states, step_at, step_slider
-from vizboard.dashboards.base import Dashboard
+from vizboard.dashboards.base import Dashboard, run_colors_of
 from vizboard.data.models import Kind, PrCurveEntry
 from vizboard.data.provider import DataProvider
 from vizboard.figures.pr_curves import entry_at, pr_figure
@@ -53,7 +53,7 @@ def _figure(provider: DataProvider, tag: str, steps: list[int], position: int | 
         entry = entry_at(entries, step)
         if entry is not None:
             curves[run] = entry
-    fig = pr_figure(curves, theme=theme or "light", title=f"step {step}", step=step)
+    fig = pr_figure(curves, theme=theme or "light", title=f"step {step}", step=step, colors=run_colors_of(provider))
     fig.update_layout(height=380)
     return fig
 

@@ -19,7 +19,7 @@ from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
-from vizboard.dashboards.base import Dashboard
+from vizboard.dashboards.base import Dashboard, run_colors_of
 from vizboard.data.models import Kind, ScalarSeries
 from vizboard.data.profile import parse_trace
 from vizboard.data.provider import DataProvider
@@ -279,8 +279,9 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         align_tags = sorted({t.tag for t in provider.tags(Kind.SCALARS, runs)
                              if not _is_system(t.tag) and not _is_timing(t.tag)})
         aligned = _series(provider, runs, lambda tag: tag == align) if align in align_tags else []
-        sys_fig = system_metrics_figure(system, aligned, theme) if system else no_update
-        time_fig = step_timing_figure(timing, theme) if timing else no_update
+        colors = run_colors_of(provider)
+        sys_fig = system_metrics_figure(system, aligned, theme, colors_by_run=colors) if system else no_update
+        time_fig = step_timing_figure(timing, theme, colors_by_run=colors) if timing else no_update
         has_traces = traces_style is not None and traces_style.get("display") != "none"
         nothing = not system and not timing and not has_traces
         return (sys_fig, _SHOW if system else _HIDE, [{"label": t, "value": t} for t in align_tags],
