@@ -23,7 +23,7 @@ from vizboard.components.histogram_cards import (
 from vizboard.dashboards.base import Dashboard, run_colors_of
 from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
-from vizboard.figures.histograms import histogram_figure
+from vizboard.figures.histograms import histogram_figure, kept_range, step_bounds
 from vizboard.figures.theme import color_of
 
 __all__ = ["DASHBOARD", "ID", "MAX_DRAWN_STEPS"]
@@ -79,32 +79,14 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         if active != ID:
             raise PreventUpdate
         infos = provider.tags(Kind.HISTOGRAMS, _runs(selected))
-        if drawn and drawn[:-1] == [[i.run, i.tag, i.version] for i in infos]:
+        if drawn and [d[:3] for d in drawn[:-1]] == [[i.run, i.tag, i.version] for i in infos]:
             raise PreventUpdate  # no histogram changed since the charts were drawn
-        lo = hi = None
-        most = 0
-        for info in infos:
-            series = provider.histograms(info.run, info.tag)
-            if series is None or len(series) == 0:
-                continue
-            most = max(most, len(series))
-            s0, s1 = int(series.step.min()), int(series.step.max())
-            lo = s0 if lo is None else min(lo, s0)
-            hi = s1 if hi is None else max(hi, s1)
-        box = dict(style or {})
-        box["display"] = "block" if most > MAX_DRAWN_STEPS else "none"
-        if lo is None:
+        bounds = step_bounds(provider.histograms(i.run, i.tag) for i in infos)
+        box = dict(style or {}, display="block" if bounds and bounds[2] > MAX_DRAWN_STEPS else "none")
+        if bounds is None:
             return 0, 1, [0, 1], box
-        if hi == lo:
-            hi = lo + 1
-        if not value or len(value) != 2:
-            new = [lo, hi]
-        else:
-            a = max(lo, min(int(value[0]), hi))
-            # the upper handle follows the newest step while it sits at the old end
-            b = hi if old_max is None or int(value[1]) >= int(old_max) else max(a, min(int(value[1]), hi))
-            new = [a, b]
-        return lo, hi, new, box
+        lo, hi, _most = bounds
+        return lo, hi, kept_range(value, old_max, lo, hi), box
 
     def make_draw(theme: str | None, mode: str | None, step_range: list[int] | None,
                   box: dict | None) -> Any:
