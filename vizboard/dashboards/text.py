@@ -16,7 +16,7 @@ from vizboard.data.provider import DataProvider
 from vizboard.figures.text import TextView, display_tag, text_view
 from vizboard.figures.theme import color_of
 
-__all__ = ["DASHBOARD", "ID", "MAX_ROWS"]
+__all__ = ["text_cards", "DASHBOARD", "ID", "MAX_ROWS"]
 
 ID = "text"
 MAX_ROWS = 100
@@ -85,6 +85,28 @@ def _rows(info: TagInfo, entries: list[TextEntry], limit: int | None, color: str
     return out
 
 
+def text_cards(provider: DataProvider, infos: list[TagInfo], limit: int | None, colors: dict[str, str]) -> list:
+    """One card per tag of ``infos`` with each run's values (newest first, at most ``limit`` per run),
+    the run names in ``colors`` (run -> colour); tags with no value are left out."""
+    by_tag: dict[str, list[TagInfo]] = defaultdict(list)
+    for info in infos:
+        by_tag[info.tag].append(info)
+    cards = []
+    for tag, group in by_tag.items():
+        body: list = []
+        for info in group:
+            entries = provider.text(info.run, info.tag)
+            if entries:
+                body.extend(_rows(info, entries, limit, color_of(colors, info.run)))
+        if body:
+            title = display_tag(tag, group[0].display_name)
+            cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE, **{"data-tag": tag}, children=[
+                html.Div(title, className=f"{ID}-title", style={"fontWeight": "600", "fontSize": "15px"}),
+                *body,
+            ]))
+    return cards
+
+
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
     """Render one card per tag holding each selected run's values, newest step first."""
 
@@ -103,22 +125,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         sig = [[i.run, i.tag, i.version, colors.get(i.run)] for i in infos] + [limit]
         if sig == old_sig:
             return no_update, no_update
-        by_tag: dict[str, list[TagInfo]] = defaultdict(list)
-        for info in infos:
-            by_tag[info.tag].append(info)
-        cards = []
-        for tag, group in by_tag.items():
-            body: list = []
-            for info in group:
-                entries = provider.text(info.run, info.tag)
-                if entries:
-                    body.extend(_rows(info, entries, limit, color_of(colors, info.run)))
-            if body:
-                title = display_tag(tag, group[0].display_name)
-                cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE, **{"data-tag": tag}, children=[
-                    html.Div(title, className=f"{ID}-title", style={"fontWeight": "600", "fontSize": "15px"}),
-                    *body,
-                ]))
+        cards = text_cards(provider, infos, limit, colors)
         if not cards:
             return html.P("No text in the selected runs.", className=f"{ID}-empty"), sig
         return cards, sig
