@@ -9,6 +9,7 @@ training curves drawn on wall time.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -25,6 +26,8 @@ __all__ = [
     "PHASE_COLORS",
     "SYSTEM_PANELS",
     "operator_rows",
+    "operator_columns",
+    "step_options",
     "message_figure",
     "step_breakdown_figure",
     "timeline_figure",
@@ -74,6 +77,22 @@ def operator_rows(table: OperatorTable, limit: int | None = None) -> list[dict]:
             row["total_device_ms"] = round(float(table.total_device_us[i]) / 1e3, 6)
         rows.append(row)
     return rows
+
+
+def operator_columns(has_device: bool) -> list[dict[str, str]]:
+    """DataTable columns of the operator table: the device-time columns only when the trace has them."""
+    return [{"id": c, "name": n, "type": "text" if c == "name" else "numeric"}
+            for c, n in OPERATOR_COLUMNS[:6 if has_device else 4]]
+
+
+def step_options(steps: StepBreakdown, current: Any) -> tuple[list[dict[str, Any]], int]:
+    """The step picker's options (``#N`` per ``ProfilerStep``, or "whole trace" = -1 when the trace
+    has none) and its value: ``current`` while it is still an option, else the first."""
+    options: list[dict[str, Any]] = [{"label": f"#{int(s)}", "value": i} for i, s in enumerate(steps.step)]
+    if not options:
+        options = [{"label": "whole trace", "value": -1}]
+    valid = [o["value"] for o in options]
+    return options, current if current in valid else valid[0]
 
 
 def message_figure(message: str, theme: str = "light") -> go.Figure:
