@@ -124,8 +124,6 @@ def test_too_many_categories_are_not_coloured() -> None:
 
 
 def test_kept_choices_keep_current_columns_else_defaults() -> None:
-    from vizboard.figures import projector as pf
-
     meta = {"columns": [pf.INDEX_COLUMN, "label", "cls"]}
     assert pf.kept_choices(meta, "cls", "cls") == ("cls", "cls")
     assert pf.kept_choices(meta, "gone", None) == ("label", "label")
