@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from dash import Dash
 from dash.development.base_component import Component
 
+from vizboard.components.histogram_cards import run_colors_of
 from vizboard.data.models import Kind
 from vizboard.data.provider import DataProvider
-from vizboard.figures.theme import run_color_map
 
 __all__ = ["Dashboard", "run_colors_of"]
 
@@ -42,9 +42,3 @@ class Dashboard:
             return self.is_available(provider)
         return any(provider.tags(kind) for kind in self.kinds)
 
-
-def run_colors_of(provider: DataProvider) -> dict[str, str]:
-    """Run name -> colour by the run's index among ALL of ``provider``'s runs (sorted by name):
-    the colours of ``/api/runs`` and the Scalars page, so a run has one colour on every tab,
-    whatever is selected or filtered."""
-    return run_color_map([r.name for r in provider.runs()])

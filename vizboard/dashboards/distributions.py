@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.components.histogram_cards import (
-    histogram_sections,
     opened_state,
     register_section_toggle,
     section_ids,
-    sections_view,
+    sections_update,
     tag_filter_input,
 )
 from vizboard.dashboards.base import Dashboard, run_colors_of
@@ -70,13 +69,8 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
              tag_filter: str | None, old_sig: Any, open_values: list[Any], open_ids: list[dict]) -> tuple:
         if active != ID:
             raise PreventUpdate
-        infos = provider.tags(Kind.HISTOGRAMS, list(selected) if selected is not None else None)
-        colors = run_colors_of(provider)  # a new run can shift the colours of the runs after it
-        sig = [[i.run, i.tag, i.version, colors.get(i.run)] for i in infos] + [[theme, tag_filter or ""]]
-        if sig == old_sig:
-            return no_update, no_update
-        sections = histogram_sections(provider, selected, tag_filter)
-        return sections_view(provider, ID, sections, make_draw(theme), opened_state(open_ids, open_values)), sig
+        return sections_update(provider, ID, selected, tag_filter, old_sig, [theme], lambda: make_draw(theme),
+                               opened_state(open_ids, open_values))
 
     register_section_toggle(app, provider, ID, make_draw, [State(ids.THEME, "data")])
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.components.histogram_cards import (
-    histogram_sections,
     opened_state,
     register_section_toggle,
     section_ids,
-    sections_view,
+    sections_update,
     tag_filter_input,
 )
 from vizboard.dashboards.base import Dashboard, run_colors_of
@@ -116,16 +115,9 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
              open_values: list[Any], open_ids: list[dict]) -> tuple:
         if active != ID:
             raise PreventUpdate
-        infos = provider.tags(Kind.HISTOGRAMS, _runs(selected))
         ranged = bool(box and box.get("display") == "block" and step_range and len(step_range) == 2)
-        colors = run_colors_of(provider)  # a new run can shift the colours of the runs after it
-        sig = [[i.run, i.tag, i.version, colors.get(i.run)] for i in infos] + [[theme, mode, step_range if ranged else None,
-                                                               tag_filter or ""]]
-        if sig == old_sig:
-            return no_update, no_update
-        sections = histogram_sections(provider, selected, tag_filter)
-        draw_one = make_draw(theme, mode, step_range, box)
-        return sections_view(provider, ID, sections, draw_one, opened_state(open_ids, open_values)), sig
+        return sections_update(provider, ID, selected, tag_filter, old_sig, [theme, mode, step_range if ranged else None],
+                               lambda: make_draw(theme, mode, step_range, box), opened_state(open_ids, open_values))
 
     register_section_toggle(app, provider, ID, make_draw, [
         State(ids.THEME, "data"), State(MODE, "value"), State(RANGE, "value"), State(RANGE_BOX, "style")])
