@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import open_tab
 
@@ -23,13 +24,14 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         w.add_scalar("loss", 1.0 / (i + 1), 0)
         if run != "a_run":  # the first run has no text: colours go by index among ALL runs
             w.add_text("notes", f"hello from {run}", 0)
+            w.add_image("picture", np.full((3, 4, 4), 0.5 * i, dtype=np.float32), 0)
         w.close()
     return root
 
 
 def _swatch_rgb(page, run: str) -> str:
     label = page.locator(".vb-run-list label", has=page.locator(f"input[value='{run}']")).locator(".vb-run-label")
-    label.wait_for()
+    label.wait_for(timeout=90_000)
     return label.evaluate("e => getComputedStyle(e, '::before').backgroundColor")
 
 
@@ -53,3 +55,12 @@ def test_text_tab_colours_a_run_as_the_scalars_page_does_even_when_filtered(serv
         head.wait_for(timeout=90_000)  # a shared, busy machine: be patient
         assert head.evaluate("e => getComputedStyle(e).color") == scalars_rgb
         assert page.locator('.text-run[data-run="b_run"]').count() == (0 if query else 1)
+
+
+def test_images_tab_colours_the_run_label_with_the_run_order_colour(serve, page, logdir: Path) -> None:
+    from vizboard.figures.theme import run_colors
+
+    open_tab(page, serve(logdir), "images&run=c_run")
+    label = page.locator('.images-card[data-run="c_run"] .images-run').first
+    label.wait_for(timeout=90_000)  # a shared, busy machine: be patient
+    assert label.evaluate("e => getComputedStyle(e).color") == _rgb(run_colors(list(RUNS))[2])

@@ -17,14 +17,13 @@ from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.components.card_grid import card_style, grid_style
+from vizboard.components.run_selector import run_colors_of
 from vizboard.components.scalar_index import Section, build_sections
 from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
-from vizboard.figures.theme import run_color_map
 
 __all__ = ["CARD_STYLE", "GRID_STYLE", "DrawOne", "histogram_cards", "histogram_sections", "section_ids",
-           "sections_view", "sections_update", "opened_state", "register_section_toggle", "tag_filter_input",
-           "run_colors_of"]
+           "sections_view", "sections_update", "opened_state", "register_section_toggle", "tag_filter_input"]
 
 CARD_STYLE = card_style("4px")
 """Style of one chart card."""
@@ -111,13 +110,6 @@ def sections_view(provider: DataProvider, prefix: str, sections: Sequence[Sectio
             html.Div(body, id={"type": sid["body"], "index": s.key}, style=GRID_STYLE),
         ]))
     return out
-
-
-def run_colors_of(provider: DataProvider) -> dict[str, str]:
-    """Run name -> colour by the run's index among ALL of ``provider``'s runs (sorted by name):
-    the colours of ``/api/runs`` and the Scalars page, so a run has one colour on every tab,
-    whatever is selected or filtered."""
-    return run_color_map([r.name for r in provider.runs()])
 
 
 def sections_update(provider: DataProvider, prefix: str, selected: Sequence[str] | None, tag_filter: str | None,

@@ -15,6 +15,7 @@ from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
+from vizboard.components.run_selector import run_colors_of
 from vizboard.data.models import BlobRef, Kind, TagInfo
 from vizboard.data.provider import DataProvider
 from vizboard.figures.images import steps_of
@@ -79,14 +80,15 @@ def step_slider(slider_type: str, key: str, steps: list[int], value: int) -> dcc
 
 
 def step_card(prefix: str, info: TagInfo, steps: list[int], position: int, children: list,
-              card_style: dict[str, Any]) -> html.Div:
-    """The card of one (run, tag) in a step-slider grid: title, run, the slider at ``position``
-    over ``steps``, and the view ``children`` (ids as described in :func:`register_step_cards`)."""
+              card_style: dict[str, Any], color: str | None = None) -> html.Div:
+    """The card of one (run, tag) in a step-slider grid: title, run (in the run's ``color``), the slider
+    at ``position`` over ``steps``, and the view ``children`` (ids as in :func:`register_step_cards`)."""
     key = card_key(info.run, info.tag)
     return html.Div(className=f"{prefix}-card", style=card_style, **{"data-run": info.run, "data-tag": info.tag},
                     children=[
                         html.Div(info.display_name or info.tag, style={"fontWeight": "600"}),
-                        html.Div(info.run, style={"fontSize": "12px", "opacity": 0.75}),
+                        html.Div(info.run, className=f"{prefix}-run", style={"fontSize": "12px", "opacity": 0.75}
+                                 | ({"color": color} if color else {})),
                         step_slider(f"{prefix}-step-slider", key, steps, position),
                         html.Div(children, id={"type": f"{prefix}-view", "index": key}, className=f"{prefix}-view"),
                     ])
@@ -114,7 +116,8 @@ def register_step_cards(app: Dash, provider: DataProvider, *, prefix: str, kind:
         if active != prefix:
             raise PreventUpdate
         infos = provider.tags(kind, list(selected) if selected is not None else None)
-        sig = [[i.run, i.tag, i.version] for i in infos]
+        colors = run_colors_of(provider)  # a new run can shift the colours of the runs after it
+        sig = [[i.run, i.tag, i.version, colors.get(i.run)] for i in infos]
         if sig == old_sig:
             return no_update, no_update
         previous = slider_states(slider_ids, values, maxes)
@@ -126,7 +129,8 @@ def register_step_cards(app: Dash, provider: DataProvider, *, prefix: str, kind:
                 continue
             key = card_key(info.run, info.tag)
             value = kept_position(previous.get(key), len(steps) - 1)
-            cards.append(step_card(prefix, info, steps, value, view(refs, info.tag, value), card_style))
+            cards.append(step_card(prefix, info, steps, value, view(refs, info.tag, value), card_style,
+                                   colors.get(info.run)))
         if not cards:
             return html.P(empty, className=f"{prefix}-empty"), sig
         return cards, sig

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dash import Dash
 from dash.development.base_component import Component
 
-from vizboard.components.histogram_cards import run_colors_of
+from vizboard.components.run_selector import run_colors_of
 from vizboard.data.models import Kind
 from vizboard.data.provider import DataProvider
 
