@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import open_tab
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("patient_expect")]
 
@@ -49,18 +50,21 @@ def test_text_tab_colours_a_run_as_the_scalars_page_does_even_when_filtered(serv
     assert scalars_rgb == _rgb(run_colors(list(RUNS))[2])
     assert len({_swatch_rgb(page, r) for r in RUNS}) == 3
 
-    for query in ("", "&run=c_run"):  # all runs, then only c_run selected: the colour stays
-        open_tab(page, base, f"text{query}")
+    open_tab(page, base, "text")
+    for only_c in (False, True):  # all runs, then only c_run ticked in the run list: the colour stays
+        if only_c:
+            page.click("#shell-run-none")
+            page.get_by_role("checkbox", name="c_run", exact=True).check()
+            expect(page.locator('.text-run[data-run="b_run"]')).to_have_count(0, timeout=90_000)
         head = page.locator('.text-run[data-run="c_run"]').first
         head.wait_for(timeout=90_000)  # a shared, busy machine: be patient
         assert head.evaluate("e => getComputedStyle(e).color") == scalars_rgb
-        assert page.locator('.text-run[data-run="b_run"]').count() == (0 if query else 1)
-
+        assert page.locator('.text-run[data-run="b_run"]').count() == (0 if only_c else 1)
 
 def test_images_tab_colours_the_run_label_with_the_run_order_colour(serve, page, logdir: Path) -> None:
     from vizboard.figures.theme import run_colors
 
-    open_tab(page, serve(logdir), "images&run=c_run")
+    open_tab(page, serve(logdir), "images")
     label = page.locator('.images-card[data-run="c_run"] .images-run').first
     label.wait_for(timeout=90_000)  # a shared, busy machine: be patient
     assert label.evaluate("e => getComputedStyle(e).color") == _rgb(run_colors(list(RUNS))[2])
