@@ -152,7 +152,7 @@ def test_tags_cache_is_bounded_in_bytes_not_entries(tmp_path):
     for r in runs:
         add(store, [0, 1], run=r, tag="loss")
     rng = np.random.default_rng(0)
-    for i in range(40):  # ~200 KB per answer: 64 entries (the old bound) would hold ~13 MB
+    for _ in range(40):  # ~200 KB per answer: 64 entries (the old bound) would hold ~13 MB
         sel = sorted(rng.choice(runs, size=300, replace=False).tolist())
         got = store.tags(Kind.SCALARS, sel)
         assert [t.run for t in got] == sel
