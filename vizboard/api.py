@@ -116,11 +116,22 @@ class _Routes:
     def __init__(self, provider: DataProvider, default_max_points: int) -> None:
         self.p = provider
         self.default_max_points = default_max_points
+        self._names: tuple[int, frozenset[str]] = (-1, frozenset())
+
+    def _known(self, run: str) -> bool:
+        """Whether ``run`` exists; the name set is rebuilt once per data version, not per request
+        (at 10,000 runs a per-request set costs O(runs) and holds the GIL against the ingest)."""
+        version, names = self._names
+        now = self.p.version()
+        if version != now or run not in names:
+            names = frozenset(r.name for r in self.p.runs())
+            self._names = (now, names)
+        return run in names
 
     def _run(self) -> str:
         run = _arg("run")
         assert run is not None
-        if run not in {r.name for r in self.p.runs()}:
+        if not self._known(run):
             raise ApiError(404, f"unknown run {run!r}")
         return run
 
@@ -163,7 +174,7 @@ class _Routes:
     def tags(self) -> Any:
         kind = _kind_arg()
         run = request.args.get("run")
-        if run is not None and run not in {r.name for r in self.p.runs()}:
+        if run is not None and not self._known(run):
             raise ApiError(404, f"unknown run {run!r}")
         return [
             {"run": t.run, "tag": t.tag, "kind": t.kind.value, "plugin": t.plugin, "num_points": t.num_points,
@@ -185,9 +196,12 @@ class _Routes:
         x_range = None
         if x_min is not None or x_max is not None:
             x_range = (-math.inf if x_min is None else x_min, math.inf if x_max is None else x_max)
-        got = self.p.read_scalars(runs=[run], tag=tag, max_points=max_points, x_range=x_range, x_axis=x_axis)
-        sel = got.get(run)
-        full = self.p.scalars(run, tag)
+        for _ in range(3):  # both reads from one snapshot: num_points must match the columns' version
+            full = self.p.scalars(run, tag)
+            sel = self.p.read_scalars(runs=[run], tag=tag, max_points=max_points, x_range=x_range,
+                                      x_axis=x_axis).get(run)
+            if sel is None or full is None or sel.version == full.version:
+                break
         if sel is None or full is None:
             raise ApiError(404, f"unknown tag {tag!r} in run {run!r}")
         return {
@@ -197,7 +211,7 @@ class _Routes:
 
     def problems(self) -> Any:
         run = request.args.get("run")
-        if run is not None and run not in {r.name for r in self.p.runs()}:
+        if run is not None and not self._known(run):
             raise ApiError(404, f"unknown run {run!r}")
         return [{"run": pr.run, "file": pr.file, "offset": pr.offset, "length": pr.length, "kind": pr.kind,
                  "detail": pr.detail} for pr in self.p.problems(run)]

@@ -99,7 +99,7 @@ def test_sigkilled_writer_restarted_from_older_steps(tmp_path, seed: int) -> Non
                 listed = True
                 answers[0] += 1
                 steps, values = body["step"], body["value"]
-                # num_points comes from a second snapshot taken just after (it may have grown since)
+                # num_points and the columns come from one snapshot unless the series moved three times in a row
                 assert len(steps) <= body["num_points"], "more points than the series holds"
                 assert all(b > a for a, b in zip(steps, steps[1:])), "steps not strictly increasing"
                 sessions = [v - k * 10 for k, v in zip(steps, values)]
