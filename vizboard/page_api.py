@@ -54,7 +54,7 @@ from vizboard.data.downsample import MAX_POINTS_LIMIT, X_AXES, select_indices
 from vizboard.data.models import Kind
 from vizboard.data.provider import DataProvider
 from vizboard.data.serialize import dumps, series_csv, series_records
-from vizboard.data.smoothing import SMOOTHING_KINDS, smooth_series
+from vizboard.data.smoothing import SMOOTHING_KINDS, extend_smoothed, smooth_series
 from vizboard.figures.theme import run_colors
 
 __all__ = ["register_page_api", "PageData", "pack_series", "select_runs", "FIRST_CARDS", "FIRST_SERIES"]
@@ -154,7 +154,7 @@ class PageData:
     def __init__(self, provider: DataProvider, default_max_points: int = 1500) -> None:
         self.p = provider
         self.default_max_points = default_max_points
-        self._smooth = SmoothingCache(lambda s, k, w: smooth_series(s, k, w))
+        self._smooth = SmoothingCache(lambda s, k, w: smooth_series(s, k, w), extend=extend_smoothed)
         self._packed = _ByteLru(_PACK_CACHE_BYTES)
         self._lock = threading.Lock()
         self._structure: tuple[int, dict[str, Any]] | None = None
