@@ -62,8 +62,9 @@
             step: o.si !== undefined ? b64(o.si, Int32Array) : b64(o.s, Float64Array), rel: b64(o.t, Float32Array),
             value: b64(o.v, Float32Array), sm: o.m ? b64(o.m, Float32Array) : null};
   }
-  function api(path, body) {
+  function api(path, body, signal) {
     var init = {credentials: "same-origin", cache: "no-store"};
+    if (signal) { init.signal = signal; }
     if (body) { init.method = "POST"; init.headers = {"Content-Type": "application/json"}; init.body = JSON.stringify(body); }
     return fetch(base + path, init).then(function (r) {
       if (!r.ok) { throw new Error(path + ": HTTP " + r.status); }
@@ -326,6 +327,7 @@
         api("/api/page/series", {items: chunk, smooth: S.smooth, w: S.w, max_points: S.maxPoints})
           .then(function (res) {
             store(res.series, sk);
+            if (res.series.length) { liveRestart(); }
             var got = new Set(res.series.map(function (o) { return skey(o.run, o.tag); }));
             chunk.forEach(function (it) { var k = skey(it[0], it[1]); if (!got.has(k)) { S.absent.add(k + "|" + sk); } });
           })
@@ -576,26 +578,69 @@
   }
 
   /* ---- live updates ---- */
+  /* The page's own long poll (/api/page/live): the server answers as soon as the data version
+     moves, with the new packed series of the lines on screen, so a new point is drawn one
+     round trip after the server has it (no poll period, no Dash callback in the way). The
+     Dash data-version store (onVersion) is only the fallback while that loop is failing. */
+  function liveItems() {  /* the series the browser holds for ticked runs, at the current settings */
+    var sk = settingsKey(), out = [];
+    S.series.forEach(function (s) {
+      if (s.settings === sk && S.selectedSet.has(s.run) && out.length < 20000) { out.push([s.run, s.tag]); }
+    });
+    return out;
+  }
+  function liveLoop() {
+    var sk = settingsKey(), ctl = window.AbortController ? new AbortController() : null;
+    S.liveCtl = ctl;
+    api("/api/page/live", {since: S.version, h: S.hash, wait: 20, items: liveItems(), smooth: S.smooth, w: S.w,
+                           max_points: S.maxPoints}, ctl && ctl.signal)
+      .then(function (res) {
+        S.liveOk = true; S.liveFails = 0;
+        if (res.version !== S.version || res.sections) { applyChanges(res, sk); }
+        setTimeout(liveLoop, 0);
+      })
+      .catch(function (e) {
+        if (ctl && ctl.signal.aborted) { setTimeout(liveLoop, 0); return; }  /* restarted with new items */
+        S.liveOk = false; S.liveFails = (S.liveFails || 0) + 1;
+        console.warn("vizboard live:", e);
+        setTimeout(liveLoop, Math.min(10000, 500 * S.liveFails));
+      });
+  }
+  /* New series arrived (scrolled into view, ticked, new settings): the waiting poll is asked
+     again with them, so their next point comes with the poll's answer too. */
+  function liveRestart() {
+    if (S.liveTimer || !S.liveCtl) { return; }
+    S.liveTimer = setTimeout(function () {
+      S.liveTimer = null;
+      var ctl = S.liveCtl; S.liveCtl = null;
+      if (ctl) { ctl.abort(); }
+    }, 100);
+  }
+  function applyChanges(res, sk) {
+    if (res.sections) { applyStructure(res); }
+    if (res.series && res.series.length && sk === settingsKey()) { store(res.series, sk); }
+    res.changed.forEach(function (c) {
+      var s = S.series.get(skey(c[0], c[1]));
+      if (s && s.version < c[2]) { s.stale = true; }
+    });
+    var zoomed = new Set(res.changed.map(function (c) { return skey(c[0], c[1]); }));
+    S.version = Math.max(S.version, res.version);
+    S.drawnVersion = S.version;
+    S.cards.forEach(function (card) {
+      if (card.zoom && !card.zoom.pending && cardLines(card.spec).some(function (l) { return zoomed.has(skey(l.run, l.tag)); })) {
+        zoomFetch(card);
+      }
+    });
+    computeSelection(); renderRunList(); pushSelectionToDash(false); buildSections();
+    noteDrawn();
+  }
   function onVersion(v) {
+    if (S.liveOk) { return; }  /* the long poll has it (or will, sooner) */
     if (!S.ready || v === null || v === undefined || v <= S.version) { return; }
     if (S.liveBusy) { S.nextVersion = v; return; }
     S.liveBusy = true;
     api("/api/page/changes?since=" + S.version + "&h=" + encodeURIComponent(S.hash)).then(function (res) {
-      if (res.sections) { applyStructure(res); }
-      res.changed.forEach(function (c) {
-        var s = S.series.get(skey(c[0], c[1]));
-        if (s && s.version < c[2]) { s.stale = true; }
-      });
-      var zoomed = new Set(res.changed.map(function (c) { return skey(c[0], c[1]); }));
-      S.version = Math.max(S.version, res.version);
-      S.drawnVersion = S.version;
-      S.cards.forEach(function (card) {
-        if (card.zoom && !card.zoom.pending && cardLines(card.spec).some(function (l) { return zoomed.has(skey(l.run, l.tag)); })) {
-          zoomFetch(card);
-        }
-      });
-      computeSelection(); renderRunList(); pushSelectionToDash(false); buildSections();
-      noteDrawn();
+      applyChanges(res, null);
     }).catch(function (e) { console.warn("vizboard live:", e); }).then(function () {
       S.liveBusy = false;
       if (S.nextVersion !== null) { var n = S.nextVersion; S.nextVersion = null; onVersion(n); }
@@ -666,6 +711,7 @@
     var sk = res.settings.smooth + "|" + Number(res.settings.w).toFixed(6) + "|" + res.settings.max_points;
     if (res.settings.max_points === S.maxPoints) { store(res.series, sk); }
     S.ready = true;
+    setTimeout(liveLoop, 0);
     computeSelection();
     pushSelectionToDash(false);
     if (window.dash_clientside && window.dash_clientside.set_props) {
