@@ -400,14 +400,25 @@
     }
     return s[key];
   }
-  function stepCustom(s) {
+  function fmtRel(sec) {  /* relative time for the hover: 42.0 s, 3.5 min, 2.25 h, 1.50 days */
+    if (!(sec >= 0)) { return ""; }
+    if (sec < 60) { return sec.toFixed(1) + " s"; }
+    if (sec < 3600) { return (sec / 60).toFixed(2) + " min"; }
+    if (sec < 86400) { return (sec / 3600).toFixed(2) + " h"; }
+    return (sec / 86400).toFixed(2) + " days";
+  }
+  function hoverCustom(s) {  /* per point [value, step, wall time (UTC), relative time]: built once per series */
     if (!s._custom) {
       var n = s.step.length, c = new Array(n);
-      for (var i = 0; i < n; i++) { c[i] = [s.value[i], s.step[i]]; }
+      for (var i = 0; i < n; i++) {
+        var wall = new Date((s.rel[i] + s.t0) * 1000).toISOString();
+        c[i] = [s.value[i], s.step[i], wall.slice(0, 10) + " " + wall.slice(11, 19), fmtRel(s.rel[i])];
+      }
       s._custom = c;
     }
     return s._custom;
   }
+  var HOVER_TAIL = "<br>%{customdata[2]} UTC (%{customdata[3]})<extra></extra>";
   function yRange(arrays) {
     var vals = [];
     arrays.forEach(function (a) {
@@ -431,27 +442,27 @@
   function buildFigure(card, lines) {
     var smoothing = S.smooth !== "none", data = [], markers = [], arrays = [], nonfinite = false;
     var th = themeLayout();
-    var stepHover = S.xAxis === "step" ? "%{x:,d}" : "%{customdata[1]:,d}";
+    var stepHover = "%{customdata[1]:,d}";
     var unit = card.zoom && card.zoom.unit ? card.zoom.unit : relUnit(card, lines);
     card.unit = unit;
     lines.forEach(function (l) {
       var s = dataOf(card, l);
       if (!s) { return; }
       var x = xOf(s, unit), name = esc(l.label), sparse = s.n <= 30;
-      var custom = S.xAxis === "step" ? s.value : stepCustom(s);
-      var valRef = S.xAxis === "step" ? "%{customdata:.6g}" : "%{customdata[0]:.6g}";
+      var custom = hoverCustom(s);
+      var valRef = "%{customdata[0]:.6g}";
       var meta = {run: l.run, tag: l.tag, label: l.label};
       data.push({type: "scatter", x: x, y: s.value, name: name, legendgroup: name,
         mode: sparse && !smoothing ? "lines+markers" : "lines", marker: {size: 5, color: l.color},
         line: {color: l.color, width: smoothing ? 1 : 1.5, dash: l.dash}, opacity: smoothing ? 0.25 : 1,
         showlegend: !smoothing, hoverinfo: smoothing ? "skip" : undefined, customdata: smoothing ? undefined : custom,
-        hovertemplate: smoothing ? undefined : "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + "<extra></extra>",
+        hovertemplate: smoothing ? undefined : "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + HOVER_TAIL,
         meta: Object.assign({role: "raw"}, meta)});
       arrays.push(s.value);
       if (smoothing && s.sm) {
         data.push({type: "scatter", x: x, y: s.sm, name: name, legendgroup: name, mode: sparse ? "lines+markers" : "lines",
           marker: {size: 5, color: l.color}, line: {color: l.color, width: 1.8, dash: l.dash}, customdata: custom,
-          hovertemplate: "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + "<br>smoothed %{y:.6g}<extra></extra>",
+          hovertemplate: "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + "<br>smoothed %{y:.6g}" + HOVER_TAIL,
           meta: Object.assign({role: "smoothed"}, meta)});
         arrays.push(s.sm);
       }
