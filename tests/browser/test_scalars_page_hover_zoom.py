@@ -51,3 +51,28 @@ def test_hover_shows_step_value_smoothed_wall_time_and_relative_time(page, share
     assert "smoothed " in text
     assert "2023-11-14 22:20:50 UTC" in text  # 1.7e9 + 5 * 90 s
     assert "7.50 min" in text  # 450 s after the run's first point
+
+
+def test_a_cards_zoom_survives_a_reload_through_the_url(page, shared):
+    page.goto(shared + "/?run=a&run=b")
+    page.locator(_card("loss") + "[data-vb-drawn]").wait_for()
+    page.locator(_card("acc") + "[data-vb-drawn]").wait_for()
+    page.evaluate(GD + "Plotly.relayout(gd('loss'), {'xaxis.range': [50, 80]}); }")
+    page.wait_for_function("() => new URLSearchParams(location.search).getAll('zoom').length === 1")
+    (zoom,) = page.evaluate("() => new URLSearchParams(location.search).getAll('zoom')")
+    assert zoom.startswith("50,80,")
+    url = page.url
+    page.goto(url)
+    page.locator(_card("loss") + "[data-vb-drawn]").wait_for()
+    page.locator(_card("acc") + "[data-vb-drawn]").wait_for()
+    # the zoomed card shows x 50..80 from full-resolution data; the other card is not zoomed
+    page.wait_for_function(GD + "const l = gd('loss')._fullLayout.xaxis.range;"
+                           " return Math.abs(l[0] - 50) < 1e-9 && Math.abs(l[1] - 80) < 1e-9; }")
+    xs = page.evaluate(GD + "return gd('loss')._fullData.filter(d => d.meta && d.meta.role === 'raw')"
+                       ".map(d => Array.from(d.x).filter(x => x >= 50 && x <= 80).length); }")
+    assert xs == [31, 31]
+    acc = page.evaluate(GD + "return gd('acc')._fullLayout.xaxis.range; }")
+    assert acc[0] < 1 and acc[1] > 190
+    # back to the full view: the URL forgets the zoom
+    page.evaluate(GD + "Plotly.relayout(gd('loss'), {'xaxis.autorange': true}); }")
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('zoom')")

@@ -41,6 +41,12 @@
     lastPushed: null
   };
   if (isNaN(S.w)) { S.w = 0.6; }
+  /* zoom=<x0>,<x1>,<card key>: a card's x range (data units of the URL's x axis), restored on load */
+  S.zoomUrl = new Map();
+  q0.getAll("zoom").forEach(function (z) {
+    var p = z.split(","), a = parseFloat(p[0]), b = parseFloat(p[1]);
+    if (p.length >= 3 && isFinite(a) && isFinite(b) && a !== b) { S.zoomUrl.set(p.slice(2).join(","), [Math.min(a, b), Math.max(a, b)]); }
+  });
 
   function mark(name) { try { performance.mark(name); } catch (e) { /* old browsers */ } }
   function esc(s) { return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
@@ -90,11 +96,16 @@
   }
   function writeUrl() {
     var q = new URLSearchParams(window.location.search);
-    ["run_re", "run", "run_off", "runs"].forEach(function (k) { q.delete(k); });
+    ["run_re", "run", "run_off", "runs", "zoom"].forEach(function (k) { q.delete(k); });
     if (S.filter) { q.set("run_re", S.filter); }
     if (S.mode === "all") { Array.from(S.off).sort().forEach(function (r) { q.append("run_off", r); }); }
     else if (S.on.size) { Array.from(S.on).sort().forEach(function (r) { q.append("run", r); }); }
     else { q.set("runs", "none"); }
+    var zooms = new Map(S.zoomUrl);
+    S.cards.forEach(function (c, key) { if (c.zoom) { zooms.set(key, c.zoom.range); } });
+    zooms.forEach(function (r, key) {
+      q.append("zoom", Number(r[0].toPrecision(12)) + "," + Number(r[1].toPrecision(12)) + "," + key);
+    });
     var s = q.toString();
     window.history.replaceState(window.history.state, "", window.location.pathname + (s ? "?" + s : "") + window.location.hash);
   }
@@ -206,6 +217,11 @@
     var t = document.createElement("span"); t.className = "vb-card-title"; t.textContent = spec.title; t.title = spec.title;
     var tools = document.createElement("div"); tools.className = "vb-card-tools";
     var card = {spec: spec, el: el, gd: null, visible: false, sig: null, drawing: null, again: false, zoom: null, yzoom: null};
+    var z0 = S.zoomUrl.get(spec.key);
+    if (z0) {  /* from the URL: fetched at full resolution when the card is first drawn */
+      card.zoom = {range: z0, plotRange: null, key: z0.join(":"), data: new Map(), pending: true, fetch: true, unit: null};
+      S.zoomUrl.delete(spec.key);
+    }
     [["CSV", "Download the full-resolution data as CSV", function () { download(card, "csv"); }],
      ["JSON", "Download the full-resolution data as JSON", function () { download(card, "json"); }],
      ["SVG", "Download the chart as SVG (PNG: camera icon)", function () {
@@ -495,6 +511,14 @@
                  type: S.xAxis === "wall_time" ? "date" : (S.logX ? "log" : "linear"), hoverformat: S.xAxis === "step" ? ",d" : undefined};
     var yaxis = {type: S.logY ? "log" : "linear", gridcolor: th.grid, zerolinecolor: th.grid, automargin: true};
     if (yr) { yaxis.range = yr; yaxis.autorange = false; }
+    if (card.zoom && !card.zoom.plotRange) {  /* a zoom from the URL: data units -> this axis' units */
+      card.zoom.unit = unit;
+      card.zoom.plotRange = card.zoom.range.map(function (v) {
+        if (S.xAxis === "wall_time") { return v * 1000; }
+        var x = S.xAxis === "relative" ? v / unit[1] : v;
+        return S.logX ? Math.log10(x) : x;
+      });
+    }
     if (card.zoom) { xaxis.range = card.zoom.plotRange; xaxis.autorange = false; }
     if (card.yzoom) { yaxis.range = card.yzoom; yaxis.autorange = false; }
     var nLegend = lines.length;
@@ -515,6 +539,7 @@
     if (card.hidden || !card.visible || !window.Plotly) { return; }
     var lines = cardLines(card.spec);
     var missing = need(card);
+    if (card.zoom && card.zoom.fetch) { card.zoom.fetch = false; zoomFetch(card); }
     if (card.zoom && card.zoom.pending) { return; }
     if (missing.length) { request(missing); }
     var have = lines.filter(function (l) { return dataOf(card, l) || S.absent.has(skey(l.run, l.tag) + "|" + settingsKey()); });
@@ -564,7 +589,7 @@
     if (ev["yaxis.autorange"]) { card.yzoom = null; }
     else if ("yaxis.range[0]" in ev) { card.yzoom = [ev["yaxis.range[0]"], ev["yaxis.range[1]"]]; }
     else if (Array.isArray(ev["yaxis.range"])) { card.yzoom = ev["yaxis.range"].slice(0, 2); }
-    if (ev["xaxis.autorange"]) { card.zoom = null; card.sig = null; ensureDrawn(card); return; }
+    if (ev["xaxis.autorange"]) { card.zoom = null; card.sig = null; writeUrl(); ensureDrawn(card); return; }
     var raw = null;
     if ("xaxis.range[0]" in ev) { raw = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]]; }
     else if (Array.isArray(ev["xaxis.range"])) { raw = ev["xaxis.range"].slice(0, 2); }
@@ -572,6 +597,7 @@
     var unit = card.unit || REL_UNITS[0];
     var rng = raw.map(function (v) { return toData(v, unit); }).sort(function (a, b) { return a - b; });
     card.zoom = {range: rng, plotRange: raw, key: rng.join(":"), data: new Map(), pending: true, unit: unit};
+    writeUrl();
     zoomFetch(card);
   }
   function zoomFetch(card) {
@@ -762,6 +788,7 @@
       var axes = S.xAxis + "|" + S.logX + "|" + S.logY;
       if (S.axes !== undefined && S.axes !== axes) {  // a zoom is in the old axis' units
         S.cards.forEach(function (c) { c.zoom = null; c.yzoom = null; });
+        S.zoomUrl.clear(); writeUrl();
       }
       S.axes = axes;
       if (changed && S.ready) { buildSections(); }
