@@ -521,7 +521,10 @@
     }
     if (card.zoom) { xaxis.range = card.zoom.plotRange; xaxis.autorange = false; }
     if (card.yzoom) { yaxis.range = card.yzoom; yaxis.autorange = false; }
-    var nLegend = lines.length;
+    /* Legend only where the run list's colours do not say it all: cards with several lines per run
+       (custom layouts: dashes tell their tags apart), up to 12 lines. A one-tag card's line colours
+       are the run list's, and its hover names the run; a legend would double a card's draw time. */
+    var nLegend = card.spec.kind === "tag" ? 0 : lines.length;
     var layout = {
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: th.dark ? "#1e1e1e" : "#ffffff",
       font: {family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: th.fg},
