@@ -15,6 +15,10 @@
  * (no pages): a card off screen is an empty box until the IntersectionObserver sees it.
  * DOM hooks for benchmarks and tests: see UI-CONTRACT (data-vb-run, data-vb-card,
  * data-vb-drawn, data-vb-section, body.dataset.vbVersion).
+ * Live: the page's own long poll (/api/page/live) brings new points with their series; each
+ * card's x zoom lives in the URL (zoom=x0,x1,card key). Over 500 lines because one closure owns
+ * the page's state (selection, series cache, cards, live loop) that every part reads; splitting
+ * it means a shared-state module first (not done yet).
  */
 (function () {
   "use strict";
