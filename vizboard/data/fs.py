@@ -17,7 +17,10 @@ from typing import Any, Protocol
 
 from vizboard.data.safe_paths import is_within
 
-__all__ = ["FileEntry", "FileSystem", "LocalFS", "RemoteFS", "open_fs", "is_remote", "is_event_file"]
+__all__ = [
+    "FileEntry", "FileSystem", "LocalFS", "RemoteFS", "ReadAllError",
+    "open_fs", "is_remote", "is_event_file", "read_all",
+]
 
 
 def is_event_file(basename: str) -> bool:
@@ -232,3 +235,25 @@ def open_fs(logdir: str, storage_options: dict[str, Any] | None = None) -> Local
     if not logdir:
         raise ValueError("logdir is empty: pass a directory path or an fsspec URL such as s3://bucket/prefix")
     return RemoteFS(logdir, storage_options) if is_remote(logdir) else LocalFS(logdir)
+
+
+class ReadAllError(Exception):
+    """A whole-file read refused or failed; the message names the file and why (missing, too big, I/O)."""
+
+
+def read_all(fs: FileSystem, path: str, limit: int, what: str) -> bytes:
+    """All bytes of ``path`` (already resolved/contained by the caller), at most ``limit`` bytes.
+
+    ``what`` names the file in messages (e.g. ``"projector config"``). Raises
+    :class:`ReadAllError` if the file does not exist, is larger than ``limit`` bytes (it is
+    then not read at all), or the read fails.
+    """
+    size = fs.size(path)
+    if size is None:
+        raise ReadAllError(f"{what} {path} does not exist")
+    if size > limit:
+        raise ReadAllError(f"{what} {path} is {size} bytes, more than the {limit} read")
+    try:
+        return fs.read(path, 0, size)
+    except OSError as exc:
+        raise ReadAllError(f"cannot read {what} {path}: {exc}") from exc
