@@ -17,7 +17,8 @@ One trial on one dashboard:
 "Drawn" is defined per dashboard in :mod:`bench.ui_probes` (Plotly's draw promise resolved /
 TensorBoard's chart worker finished a redraw after receiving the new series). Separately, on the
 1,000-run logdir each server is launched fresh (alternating, n trials) and timed until every run
-serves all its points (:func:`bench.servers.launch_until_served`).
+serves all its points (:func:`bench.servers.launch_until_served`). Last, the 10,000-run run list:
+open -> list rendered, filter typed -> list updated (:mod:`bench.ui_runlist`).
 
 Fairness notes (also printed in the report): Chromium runs with ``--disable-gpu``, so
 TensorBoard's WebGL charts render on SwiftShader, which is slower than a GPU; vizboard's Plotly
@@ -54,6 +55,7 @@ from bench.servers import (
 )
 from bench.trials import RatioTarget, alternating, expected_runs, filter_patterns
 from bench.ui_probes import OURS_UI, PROBE_JS, TB_UI, UiAdapter
+from bench.ui_runlist import RUNLIST, runlist_rows
 
 __all__ = ["UiCase", "UiConfig", "QUICK", "FULL", "run"]
 
@@ -86,6 +88,7 @@ class UiConfig:
     wait_s: float
     start_s: float
     budget_s: float
+    runlist_trials: int = 3
 
 
 FULL = UiConfig(
@@ -94,7 +97,7 @@ FULL = UiConfig(
     launch=LogdirSpec(1000, 20, 50, 20), launch_trials=5, wait_s=240, start_s=600, budget_s=200)
 QUICK = UiConfig(
     cases=(UiCase(LogdirSpec(30, 12, 200, 4), 1, 3, 150), UiCase(LogdirSpec(50, 20, 20, 20), 1, 3, 150)),
-    launch=LogdirSpec(200, 20, 10, 20), launch_trials=1, wait_s=90, start_s=180, budget_s=60)
+    launch=LogdirSpec(200, 20, 10, 20), launch_trials=1, wait_s=90, start_s=180, budget_s=60, runlist_trials=1)
 """Quick: one trial per tool and case (a smoke run, not a comparison). Budgets (per case, and
 ``budget_s`` for the launches) stop starting new trials once spent, so a busy machine yields
 fewer trials, reported as such, instead of a killed module."""
@@ -392,6 +395,8 @@ def run(quick: bool = False) -> list[Measurement]:
         print(f"[bench.ui] {cfg.launch.label}: launch -> all data, {cfg.launch_trials} alternating trials",
               file=sys.stderr, flush=True)
         rows += _launch_rows(cfg, ensure_logdir(cfg.launch), work, skip, time.perf_counter() + cfg.budget_s)
+        print(f"[bench.ui] {RUNLIST.label}: run list, {cfg.runlist_trials} alternating trials", file=sys.stderr, flush=True)
+        rows += runlist_rows(cfg.runlist_trials, cfg.start_s, cfg.wait_s, work, skip)
     if crash:
         raise PartialResults(f"vizboard failed in the UI benchmark: {crash}", rows)
     return rows

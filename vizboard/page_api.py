@@ -23,6 +23,12 @@ three things from the server, each one request:
 * ``GET /api/page/changes?since=V&h=HASH`` — the data version, the (run, tag, version)
   of every scalar series changed after version ``V``, and the structure again only if
   its hash is not ``HASH`` — so a live update fetches only the series that changed.
+* ``POST /api/page/live`` — the page's live loop, a long poll: body ``{"since": V, "h": HASH,
+  "wait": seconds, "items": [[run, tag], ...], "smooth", "w", "max_points"}``. It answers as
+  soon as the data version is not ``V`` (or after ``wait`` seconds, at most
+  ``LIVE_WAIT_MAX``) with what ``changes`` answers plus ``series``: the packed series of
+  those ``items`` (the page's drawn series) that changed — a new point reaches the page in
+  one round trip, without waiting for a poll period or a Dash callback.
 
 Deviations from the recommended shape, measured: wall times travel as float32 offsets from
 the series' first wall time and steps as int32 (not float64: a third less to send and decode;
@@ -41,6 +47,7 @@ import hashlib
 import json
 import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -54,10 +61,11 @@ from vizboard.data.downsample import MAX_POINTS_LIMIT, X_AXES, select_indices
 from vizboard.data.models import Kind
 from vizboard.data.provider import DataProvider
 from vizboard.data.serialize import dumps, series_csv, series_records
-from vizboard.data.smoothing import SMOOTHING_KINDS, smooth_series
+from vizboard.data.smoothing import SMOOTHING_KINDS, extend_smoothed, smooth_series
 from vizboard.figures.theme import run_colors
 
-__all__ = ["register_page_api", "PageData", "pack_series", "select_runs", "FIRST_CARDS", "FIRST_SERIES"]
+__all__ = ["register_page_api", "PageData", "pack_series", "select_runs", "FIRST_CARDS", "FIRST_SERIES",
+           "LIVE_WAIT_MAX", "LIVE_CHECK"]
 
 FIRST_CARDS = 2
 """Cards whose series ``/api/page/init`` sends with the structure (the first row: the first
@@ -68,6 +76,10 @@ POINTS_PER_CHART = 30_000
 """Points per chart the page aims at: per trace ``POINTS_PER_CHART / runs``, within 150..600."""
 MAX_BATCH = 20_000
 """Most (run, tag) items one ``/api/page/series`` request may ask for."""
+LIVE_WAIT_MAX = 25.0
+"""Longest a ``/api/page/live`` request waits for new data (seconds) before answering "no change"."""
+LIVE_CHECK = 0.02
+"""How often a waiting ``/api/page/live`` request reads the data version (seconds)."""
 _PACK_CACHE_BYTES = 64 * 1024 * 1024
 
 
@@ -154,7 +166,7 @@ class PageData:
     def __init__(self, provider: DataProvider, default_max_points: int = 1500) -> None:
         self.p = provider
         self.default_max_points = default_max_points
-        self._smooth = SmoothingCache(lambda s, k, w: smooth_series(s, k, w))
+        self._smooth = SmoothingCache(lambda s, k, w: smooth_series(s, k, w), extend=extend_smoothed)
         self._packed = _ByteLru(_PACK_CACHE_BYTES)
         self._lock = threading.Lock()
         self._structure: tuple[int, dict[str, Any]] | None = None
@@ -212,6 +224,16 @@ class PageData:
             if one is not None:
                 out.append(one)
         return out
+
+    def wait_for_change(self, since: int, timeout: float) -> int:
+        """The data version, once it differs from ``since`` or after ``timeout`` seconds (a long
+        poll: the version is a cheap read, checked every ``LIVE_CHECK`` seconds)."""
+        deadline = time.monotonic() + timeout
+        version = self.p.version()
+        while version == since and time.monotonic() < deadline:
+            time.sleep(LIVE_CHECK)
+            version = self.p.version()
+        return version
 
     def changes(self, since: int) -> list[list[Any]]:
         """``[run, tag, version]`` of every scalar series whose version is above ``since``."""
@@ -296,7 +318,7 @@ def _error(message: str, status: int = 400) -> Response:
 
 
 def register_page_api(server: Flask, provider: DataProvider, default_max_points: int = 1500) -> PageData:
-    """Attach ``/api/page/init``, ``/api/page/series`` and ``/api/page/changes`` to ``server``."""
+    """Attach ``/api/page/init``, ``series``, ``changes``, ``live`` and ``download`` to ``server``."""
     data = PageData(provider, default_max_points)
     bp = Blueprint("vizboard_page_api", __name__, url_prefix="/api/page")
 
@@ -355,6 +377,32 @@ def register_page_api(server: Flask, provider: DataProvider, default_max_points:
                                "changed": data.changes(since)}
         if request.args.get("h") != st["hash"]:
             out.update(st)
+        return _respond(out, version)
+
+    @bp.route("/live", methods=["POST"])
+    def live() -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _error("the body must be a JSON object {since, h, wait, items, smooth, w, max_points}")
+        try:
+            since = int(body.get("since", -1))
+            wait = min(max(float(body.get("wait", 0.0)), 0.0), LIVE_WAIT_MAX)
+            kind, weight, max_points = _settings(body, default_max_points)
+        except (TypeError, ValueError, _BadRequest) as exc:
+            return _error(f"since must be an integer data version and wait seconds ({exc})")
+        items = body.get("items") or []
+        if not isinstance(items, list) or len(items) > MAX_BATCH or not all(
+                isinstance(i, list) and len(i) == 2 and all(isinstance(x, str) for x in i) for i in items):
+            return _error(f"items must be a list of at most {MAX_BATCH} [run, tag] pairs of strings")
+        version = data.wait_for_change(since, wait)
+        st = data.structure()
+        changed = data.changes(since)
+        out: dict[str, Any] = {"version": version, "loading": provider.status().loading, "changed": changed}
+        if body.get("h") != st["hash"]:
+            out.update(st)
+        if changed and items:
+            newer = {(c[0], c[1]) for c in changed}
+            out["series"] = data.batch([(r, t) for r, t in items if (r, t) in newer], kind, weight, max_points)
         return _respond(out, version)
 
     @bp.route("/download", methods=["POST"])

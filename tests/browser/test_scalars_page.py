@@ -54,6 +54,10 @@ class _Requests:
     def to(self, part: str) -> list[tuple[str, str | None]]:
         return [(u, b) for u, b in self.seen if part in u]
 
+    def data(self) -> list[tuple[str, str | None]]:
+        """Requests for data under /api/page/, leaving out the live long poll (always one open)."""
+        return [(u, b) for u, b in self.to("/api/page/") if "/api/page/live" not in u]
+
     def callbacks(self) -> list[list[str]]:
         """The changed props of each Dash callback request, leaving out the HParams table's own
         ``derived_*`` bookkeeping (the DataTable emits it when its lazy chunk renders, whatever the user does)."""
@@ -86,7 +90,7 @@ def test_run_filter_and_ticks_change_no_data_and_send_no_request(page, shared):
     _wait_drawn(page, ["alpha"], count=3)
     page.wait_for_function("() => location.search.includes('run_off=gamma') && location.search.includes('run_re=')")
     # every line was already in the browser: no series request, no Dash callback
-    assert reqs.to("/api/page/") == [] and reqs.callbacks() == []
+    assert reqs.data() == [] and reqs.callbacks() == []
 
 
 def test_a_newly_ticked_run_fetches_only_its_own_series(page, shared):
@@ -118,7 +122,7 @@ def test_cards_below_the_fold_are_fetched_and_drawn_only_when_scrolled_into_view
     page.wait_for_function("() => document.body.dataset.vbVersion !== undefined")
 
     def asked_for(tag: str) -> bool:
-        urls = reqs.to("/api/page/")
+        urls = reqs.data()
         return any(b and tag in b for _, b in urls) or any(tag in u for u, _ in urls)
 
     assert last.get_attribute("data-vb-drawn") is None
@@ -164,3 +168,36 @@ def test_zoom_requeries_and_a_live_point_is_drawn(serve, page, tmp_path):
     w.close()
     page.wait_for_function(f"() => ({raw_x})().includes({n + 10})")
     page.wait_for_function("v => Number(document.body.dataset.vbVersion) > v", arg=version)
+
+
+def test_a_live_point_is_drawn_through_the_long_poll_without_dash_or_version_polls(serve, page, tmp_path):
+    from logger import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "run"))
+    for i in range(100):
+        w.add_scalar("signal", float(i), i)
+    w.close()
+    reqs = _Requests(page)
+    page.goto(serve(tmp_path, "--reload-interval", "0.2"))
+    page.locator(".vb-chart-card[data-vb-drawn]").first.wait_for()
+    wait_dash_idle(page)
+    blocked: list[str] = []
+
+    def refuse(route) -> None:
+        blocked.append(route.request.url)
+        route.abort()
+
+    # from here on neither a Dash callback nor the /api/version poll reaches the server
+    page.route("**/_dash-update-component*", refuse)
+    page.route("**/api/version*", refuse)
+    page.route("**/api/page/changes*", refuse)
+    page.route("**/api/page/series*", refuse)
+    w = SummaryWriter(str(tmp_path / "run"))
+    w.add_scalar("signal", 7.0, 250)
+    w.close()
+    page.wait_for_function("() => { const g = document.querySelector('.vb-chart-card .js-plotly-plot');"
+                           " return (g._fullData || []).some(d => d.meta && d.meta.role === 'raw' && "
+                           " Array.from(d.x).includes(250)); }", timeout=30_000)
+    live = [json.loads(b or "{}") for _, b in reqs.to("/api/page/live")]
+    assert any(["run", "signal"] in b["items"] for b in live)  # the long poll asked for the drawn series
+    assert not [u for u in blocked if "/api/page/" in u]  # the point came with the long poll's answer

@@ -122,3 +122,57 @@ def test_download_gives_full_resolution_rows(client):
     r = c.post("/api/page/download", json={"items": [["a", "loss/train"]], "format": "json"})
     recs = json.loads(r.data)
     assert len(recs) == 3000 and recs[10]["value"] == "NaN" and recs[20]["value"] == "Infinity"
+
+
+def test_live_long_poll_answers_on_a_change_with_the_changed_series_asked_for(client):
+    import threading
+
+    c, provider = client
+    init = c.get("/api/page/init").get_json()
+    v0 = init["version"]
+    body = {"since": v0, "h": init["hash"], "wait": 0, "items": [["a", "loss/train"]], "smooth": "ema", "w": 0.6,
+            "max_points": 300}
+    idle = c.post("/api/page/live", json=body).get_json()
+    assert idle["version"] == v0 and idle["changed"] == [] and "series" not in idle and "sections" not in idle
+    everything = c.post("/api/page/live", json=dict(body, since=-1)).get_json()
+    assert len(everything["changed"]) == 6
+    assert [(s["run"], s["tag"]) for s in everything["series"]] == [("a", "loss/train")]  # only what was asked
+    want = smooth_series(provider.scalars("a", "loss/train"), "ema", 0.6)
+    got = _unpack(everything["series"][0])
+    idx = select_indices(provider.scalars("a", "loss/train"), 300)
+    np.testing.assert_allclose(got["smoothed"], want[idx].astype(np.float32), equal_nan=True)
+
+    class Bumped:  # the same data, then a newer version of one series (as after a flush)
+        def __init__(self, inner):
+            self.inner, self.bumped = inner, threading.Event()
+
+        def version(self):
+            return self.inner.version() + (1 if self.bumped.is_set() else 0)
+
+        def tags(self, kind=None, runs=None):
+            out = self.inner.tags(kind, runs) if runs is not None else self.inner.tags(kind)
+            if not self.bumped.is_set():
+                return out
+            return [dataclasses.replace(t, version=self.version()) if (t.run, t.tag) == ("b", "acc") else t
+                    for t in out]
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    import dataclasses
+
+    bumped = Bumped(provider)
+    server = Flask("live")
+    register_page_api(server, bumped)
+    c2 = server.test_client()
+    timer = threading.Timer(0.2, bumped.bumped.set)
+    timer.start()
+    try:
+        res = c2.post("/api/page/live", json=dict(body, wait=20, items=[["a", "loss/train"], ["b", "acc"]])).get_json()
+    finally:
+        timer.cancel()
+    assert res["version"] == v0 + 1  # it waited for the change instead of answering "no change"
+    assert res["changed"] == [["b", "acc", v0 + 1]]
+    assert [(s["run"], s["tag"]) for s in res["series"]] == [("b", "acc")]
+    assert c.post("/api/page/live", json={"since": "x"}).status_code == 400
+    assert c.post("/api/page/live", json={"since": 1, "items": "a"}).status_code == 400

@@ -15,6 +15,10 @@
  * (no pages): a card off screen is an empty box until the IntersectionObserver sees it.
  * DOM hooks for benchmarks and tests: see UI-CONTRACT (data-vb-run, data-vb-card,
  * data-vb-drawn, data-vb-section, body.dataset.vbVersion).
+ * Live: the page's own long poll (/api/page/live) brings new points with their series; each
+ * card's x zoom lives in the URL (zoom=x0,x1,card key). Over 500 lines because one closure owns
+ * the page's state (selection, series cache, cards, live loop) that every part reads; splitting
+ * it means a shared-state module first (not done yet).
  */
 (function () {
   "use strict";
@@ -41,6 +45,12 @@
     lastPushed: null
   };
   if (isNaN(S.w)) { S.w = 0.6; }
+  /* zoom=<x0>,<x1>,<card key>: a card's x range (data units of the URL's x axis), restored on load */
+  S.zoomUrl = new Map();
+  q0.getAll("zoom").forEach(function (z) {
+    var p = z.split(","), a = parseFloat(p[0]), b = parseFloat(p[1]);
+    if (p.length >= 3 && isFinite(a) && isFinite(b) && a !== b) { S.zoomUrl.set(p.slice(2).join(","), [Math.min(a, b), Math.max(a, b)]); }
+  });
 
   function mark(name) { try { performance.mark(name); } catch (e) { /* old browsers */ } }
   function esc(s) { return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
@@ -62,8 +72,9 @@
             step: o.si !== undefined ? b64(o.si, Int32Array) : b64(o.s, Float64Array), rel: b64(o.t, Float32Array),
             value: b64(o.v, Float32Array), sm: o.m ? b64(o.m, Float32Array) : null};
   }
-  function api(path, body) {
+  function api(path, body, signal) {
     var init = {credentials: "same-origin", cache: "no-store"};
+    if (signal) { init.signal = signal; }
     if (body) { init.method = "POST"; init.headers = {"Content-Type": "application/json"}; init.body = JSON.stringify(body); }
     return fetch(base + path, init).then(function (r) {
       if (!r.ok) { throw new Error(path + ": HTTP " + r.status); }
@@ -89,11 +100,16 @@
   }
   function writeUrl() {
     var q = new URLSearchParams(window.location.search);
-    ["run_re", "run", "run_off", "runs"].forEach(function (k) { q.delete(k); });
+    ["run_re", "run", "run_off", "runs", "zoom"].forEach(function (k) { q.delete(k); });
     if (S.filter) { q.set("run_re", S.filter); }
     if (S.mode === "all") { Array.from(S.off).sort().forEach(function (r) { q.append("run_off", r); }); }
     else if (S.on.size) { Array.from(S.on).sort().forEach(function (r) { q.append("run", r); }); }
     else { q.set("runs", "none"); }
+    var zooms = new Map(S.zoomUrl);
+    S.cards.forEach(function (c, key) { if (c.zoom) { zooms.set(key, c.zoom.range); } });
+    zooms.forEach(function (r, key) {
+      q.append("zoom", Number(r[0].toPrecision(12)) + "," + Number(r[1].toPrecision(12)) + "," + key);
+    });
     var s = q.toString();
     window.history.replaceState(window.history.state, "", window.location.pathname + (s ? "?" + s : "") + window.location.hash);
   }
@@ -205,6 +221,11 @@
     var t = document.createElement("span"); t.className = "vb-card-title"; t.textContent = spec.title; t.title = spec.title;
     var tools = document.createElement("div"); tools.className = "vb-card-tools";
     var card = {spec: spec, el: el, gd: null, visible: false, sig: null, drawing: null, again: false, zoom: null, yzoom: null};
+    var z0 = S.zoomUrl.get(spec.key);
+    if (z0) {  /* from the URL: fetched at full resolution when the card is first drawn */
+      card.zoom = {range: z0, plotRange: null, key: z0.join(":"), data: new Map(), pending: true, fetch: true, unit: null};
+      S.zoomUrl.delete(spec.key);
+    }
     [["CSV", "Download the full-resolution data as CSV", function () { download(card, "csv"); }],
      ["JSON", "Download the full-resolution data as JSON", function () { download(card, "json"); }],
      ["SVG", "Download the chart as SVG (PNG: camera icon)", function () {
@@ -326,6 +347,7 @@
         api("/api/page/series", {items: chunk, smooth: S.smooth, w: S.w, max_points: S.maxPoints})
           .then(function (res) {
             store(res.series, sk);
+            if (res.series.length) { liveRestart(); }
             var got = new Set(res.series.map(function (o) { return skey(o.run, o.tag); }));
             chunk.forEach(function (it) { var k = skey(it[0], it[1]); if (!got.has(k)) { S.absent.add(k + "|" + sk); } });
           })
@@ -398,14 +420,25 @@
     }
     return s[key];
   }
-  function stepCustom(s) {
+  function fmtRel(sec) {  /* relative time for the hover: 42.0 s, 3.5 min, 2.25 h, 1.50 days */
+    if (!(sec >= 0)) { return ""; }
+    if (sec < 60) { return sec.toFixed(1) + " s"; }
+    if (sec < 3600) { return (sec / 60).toFixed(2) + " min"; }
+    if (sec < 86400) { return (sec / 3600).toFixed(2) + " h"; }
+    return (sec / 86400).toFixed(2) + " days";
+  }
+  function hoverCustom(s) {  /* per point [value, step, wall time (UTC), relative time]: built once per series */
     if (!s._custom) {
       var n = s.step.length, c = new Array(n);
-      for (var i = 0; i < n; i++) { c[i] = [s.value[i], s.step[i]]; }
+      for (var i = 0; i < n; i++) {
+        var wall = new Date((s.rel[i] + s.t0) * 1000).toISOString();
+        c[i] = [s.value[i], s.step[i], wall.slice(0, 10) + " " + wall.slice(11, 19), fmtRel(s.rel[i])];
+      }
       s._custom = c;
     }
     return s._custom;
   }
+  var HOVER_TAIL = "<br>%{customdata[2]} UTC (%{customdata[3]})<extra></extra>";
   function yRange(arrays) {
     var vals = [];
     arrays.forEach(function (a) {
@@ -429,27 +462,27 @@
   function buildFigure(card, lines) {
     var smoothing = S.smooth !== "none", data = [], markers = [], arrays = [], nonfinite = false;
     var th = themeLayout();
-    var stepHover = S.xAxis === "step" ? "%{x:,d}" : "%{customdata[1]:,d}";
+    var stepHover = "%{customdata[1]:,d}";
     var unit = card.zoom && card.zoom.unit ? card.zoom.unit : relUnit(card, lines);
     card.unit = unit;
     lines.forEach(function (l) {
       var s = dataOf(card, l);
       if (!s) { return; }
       var x = xOf(s, unit), name = esc(l.label), sparse = s.n <= 30;
-      var custom = S.xAxis === "step" ? s.value : stepCustom(s);
-      var valRef = S.xAxis === "step" ? "%{customdata:.6g}" : "%{customdata[0]:.6g}";
+      var custom = hoverCustom(s);
+      var valRef = "%{customdata[0]:.6g}";
       var meta = {run: l.run, tag: l.tag, label: l.label};
       data.push({type: "scatter", x: x, y: s.value, name: name, legendgroup: name,
         mode: sparse && !smoothing ? "lines+markers" : "lines", marker: {size: 5, color: l.color},
         line: {color: l.color, width: smoothing ? 1 : 1.5, dash: l.dash}, opacity: smoothing ? 0.25 : 1,
         showlegend: !smoothing, hoverinfo: smoothing ? "skip" : undefined, customdata: smoothing ? undefined : custom,
-        hovertemplate: smoothing ? undefined : "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + "<extra></extra>",
+        hovertemplate: smoothing ? undefined : "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + HOVER_TAIL,
         meta: Object.assign({role: "raw"}, meta)});
       arrays.push(s.value);
       if (smoothing && s.sm) {
         data.push({type: "scatter", x: x, y: s.sm, name: name, legendgroup: name, mode: sparse ? "lines+markers" : "lines",
           marker: {size: 5, color: l.color}, line: {color: l.color, width: 1.8, dash: l.dash}, customdata: custom,
-          hovertemplate: "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + "<br>smoothed %{y:.6g}<extra></extra>",
+          hovertemplate: "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + "<br>smoothed %{y:.6g}" + HOVER_TAIL,
           meta: Object.assign({role: "smoothed"}, meta)});
         arrays.push(s.sm);
       }
@@ -482,9 +515,20 @@
                  type: S.xAxis === "wall_time" ? "date" : (S.logX ? "log" : "linear"), hoverformat: S.xAxis === "step" ? ",d" : undefined};
     var yaxis = {type: S.logY ? "log" : "linear", gridcolor: th.grid, zerolinecolor: th.grid, automargin: true};
     if (yr) { yaxis.range = yr; yaxis.autorange = false; }
+    if (card.zoom && !card.zoom.plotRange) {  /* a zoom from the URL: data units -> this axis' units */
+      card.zoom.unit = unit;
+      card.zoom.plotRange = card.zoom.range.map(function (v) {
+        if (S.xAxis === "wall_time") { return v * 1000; }
+        var x = S.xAxis === "relative" ? v / unit[1] : v;
+        return S.logX ? Math.log10(x) : x;
+      });
+    }
     if (card.zoom) { xaxis.range = card.zoom.plotRange; xaxis.autorange = false; }
     if (card.yzoom) { yaxis.range = card.yzoom; yaxis.autorange = false; }
-    var nLegend = lines.length;
+    /* Legend only where the run list's colours do not say it all: cards with several lines per run
+       (custom layouts: dashes tell their tags apart), up to 12 lines. A one-tag card's line colours
+       are the run list's, and its hover names the run; a legend would double a card's draw time. */
+    var nLegend = card.spec.kind === "tag" ? 0 : lines.length;
     var layout = {
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: th.dark ? "#1e1e1e" : "#ffffff",
       font: {family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: th.fg},
@@ -502,6 +546,7 @@
     if (card.hidden || !card.visible || !window.Plotly) { return; }
     var lines = cardLines(card.spec);
     var missing = need(card);
+    if (card.zoom && card.zoom.fetch) { card.zoom.fetch = false; zoomFetch(card); }
     if (card.zoom && card.zoom.pending) { return; }
     if (missing.length) { request(missing); }
     var have = lines.filter(function (l) { return dataOf(card, l) || S.absent.has(skey(l.run, l.tag) + "|" + settingsKey()); });
@@ -551,7 +596,7 @@
     if (ev["yaxis.autorange"]) { card.yzoom = null; }
     else if ("yaxis.range[0]" in ev) { card.yzoom = [ev["yaxis.range[0]"], ev["yaxis.range[1]"]]; }
     else if (Array.isArray(ev["yaxis.range"])) { card.yzoom = ev["yaxis.range"].slice(0, 2); }
-    if (ev["xaxis.autorange"]) { card.zoom = null; card.sig = null; ensureDrawn(card); return; }
+    if (ev["xaxis.autorange"]) { card.zoom = null; card.sig = null; writeUrl(); ensureDrawn(card); return; }
     var raw = null;
     if ("xaxis.range[0]" in ev) { raw = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]]; }
     else if (Array.isArray(ev["xaxis.range"])) { raw = ev["xaxis.range"].slice(0, 2); }
@@ -559,6 +604,7 @@
     var unit = card.unit || REL_UNITS[0];
     var rng = raw.map(function (v) { return toData(v, unit); }).sort(function (a, b) { return a - b; });
     card.zoom = {range: rng, plotRange: raw, key: rng.join(":"), data: new Map(), pending: true, unit: unit};
+    writeUrl();
     zoomFetch(card);
   }
   function zoomFetch(card) {
@@ -576,26 +622,69 @@
   }
 
   /* ---- live updates ---- */
+  /* The page's own long poll (/api/page/live): the server answers as soon as the data version
+     moves, with the new packed series of the lines on screen, so a new point is drawn one
+     round trip after the server has it (no poll period, no Dash callback in the way). The
+     Dash data-version store (onVersion) is only the fallback while that loop is failing. */
+  function liveItems() {  /* the series the browser holds for ticked runs, at the current settings */
+    var sk = settingsKey(), out = [];
+    S.series.forEach(function (s) {
+      if (s.settings === sk && S.selectedSet.has(s.run) && out.length < 20000) { out.push([s.run, s.tag]); }
+    });
+    return out;
+  }
+  function liveLoop() {
+    var sk = settingsKey(), ctl = window.AbortController ? new AbortController() : null;
+    S.liveCtl = ctl;
+    api("/api/page/live", {since: S.version, h: S.hash, wait: 20, items: liveItems(), smooth: S.smooth, w: S.w,
+                           max_points: S.maxPoints}, ctl && ctl.signal)
+      .then(function (res) {
+        S.liveOk = true; S.liveFails = 0;
+        if (res.version !== S.version || res.sections) { applyChanges(res, sk); }
+        setTimeout(liveLoop, 0);
+      })
+      .catch(function (e) {
+        if (ctl && ctl.signal.aborted) { setTimeout(liveLoop, 0); return; }  /* restarted with new items */
+        S.liveOk = false; S.liveFails = (S.liveFails || 0) + 1;
+        console.warn("vizboard live:", e);
+        setTimeout(liveLoop, Math.min(10000, 500 * S.liveFails));
+      });
+  }
+  /* New series arrived (scrolled into view, ticked, new settings): the waiting poll is asked
+     again with them, so their next point comes with the poll's answer too. */
+  function liveRestart() {
+    if (S.liveTimer || !S.liveCtl) { return; }
+    S.liveTimer = setTimeout(function () {
+      S.liveTimer = null;
+      var ctl = S.liveCtl; S.liveCtl = null;
+      if (ctl) { ctl.abort(); }
+    }, 100);
+  }
+  function applyChanges(res, sk) {
+    if (res.sections) { applyStructure(res); }
+    if (res.series && res.series.length && sk === settingsKey()) { store(res.series, sk); }
+    res.changed.forEach(function (c) {
+      var s = S.series.get(skey(c[0], c[1]));
+      if (s && s.version < c[2]) { s.stale = true; }
+    });
+    var zoomed = new Set(res.changed.map(function (c) { return skey(c[0], c[1]); }));
+    S.version = Math.max(S.version, res.version);
+    S.drawnVersion = S.version;
+    S.cards.forEach(function (card) {
+      if (card.zoom && !card.zoom.pending && cardLines(card.spec).some(function (l) { return zoomed.has(skey(l.run, l.tag)); })) {
+        zoomFetch(card);
+      }
+    });
+    computeSelection(); renderRunList(); pushSelectionToDash(false); buildSections();
+    noteDrawn();
+  }
   function onVersion(v) {
+    if (S.liveOk) { return; }  /* the long poll has it (or will, sooner) */
     if (!S.ready || v === null || v === undefined || v <= S.version) { return; }
     if (S.liveBusy) { S.nextVersion = v; return; }
     S.liveBusy = true;
     api("/api/page/changes?since=" + S.version + "&h=" + encodeURIComponent(S.hash)).then(function (res) {
-      if (res.sections) { applyStructure(res); }
-      res.changed.forEach(function (c) {
-        var s = S.series.get(skey(c[0], c[1]));
-        if (s && s.version < c[2]) { s.stale = true; }
-      });
-      var zoomed = new Set(res.changed.map(function (c) { return skey(c[0], c[1]); }));
-      S.version = Math.max(S.version, res.version);
-      S.drawnVersion = S.version;
-      S.cards.forEach(function (card) {
-        if (card.zoom && !card.zoom.pending && cardLines(card.spec).some(function (l) { return zoomed.has(skey(l.run, l.tag)); })) {
-          zoomFetch(card);
-        }
-      });
-      computeSelection(); renderRunList(); pushSelectionToDash(false); buildSections();
-      noteDrawn();
+      applyChanges(res, null);
     }).catch(function (e) { console.warn("vizboard live:", e); }).then(function () {
       S.liveBusy = false;
       if (S.nextVersion !== null) { var n = S.nextVersion; S.nextVersion = null; onVersion(n); }
@@ -666,6 +755,7 @@
     var sk = res.settings.smooth + "|" + Number(res.settings.w).toFixed(6) + "|" + res.settings.max_points;
     if (res.settings.max_points === S.maxPoints) { store(res.series, sk); }
     S.ready = true;
+    setTimeout(liveLoop, 0);
     computeSelection();
     pushSelectionToDash(false);
     if (window.dash_clientside && window.dash_clientside.set_props) {
@@ -705,6 +795,7 @@
       var axes = S.xAxis + "|" + S.logX + "|" + S.logY;
       if (S.axes !== undefined && S.axes !== axes) {  // a zoom is in the old axis' units
         S.cards.forEach(function (c) { c.zoom = null; c.yzoom = null; });
+        S.zoomUrl.clear(); writeUrl();
       }
       S.axes = axes;
       if (changed && S.ready) { buildSections(); }
