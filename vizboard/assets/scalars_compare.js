@@ -8,7 +8,7 @@
  * Groups come from /api/page/groups (all runs; the selected ones are kept here), aggregates from
  * /api/page/groups/series, metric-as-x series from /api/page/xseries (vizboard/page_groups_api.py).
  * DOM hooks for tests: #vb-compare (toolbar), #vb-group-by, #vb-group-key, #vb-group-stat,
- * #vb-group-band, #vb-xtag, .vb-group-chip[data-vb-group], .vb-pin (card button),
+ * #vb-group-band, #vb-xtag, data-vb-title on every card, .vb-group-chip[data-vb-group], .vb-pin (card button),
  * section "Pinned" (data-vb-section), .vb-readout (table under the hovered chart), data-vb-cursor on
  * every card showing the cursor.
  */
@@ -178,6 +178,7 @@
   }
   X.cardTools = function (card, tools) {
     var key = card.spec.pinOf || card.spec.key;
+    card.el.dataset.vbTitle = card.spec.title;
     var b = el("button", {className: "vb-tool vb-pin", title: "Pin this chart to the row at the top (kept through tag filters)"});
     b.dataset.vbPinKey = key; paintPin(b);
     b.addEventListener("click", function () { togglePin(key); });

@@ -1,0 +1,155 @@
+"""The Scalars page's comparison tools in Chromium: run groups with bands (hover, expand, URL), metric as x,
+pinned cards surviving a tag filter and a reload, and the step cursor with its readout table."""
+
+from __future__ import annotations
+
+import math
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("patient_expect")]
+
+RUNS = [f"lr_{lr}_seed{k}" for lr in ("0.1", "0.01") for k in range(3)]
+GROUP_Q = [("g_by", "regex"), ("g_key", r"(.*)_seed\d+")]
+
+
+def _write(root: Path) -> None:
+    from logger import SummaryWriter
+
+    for j, run in enumerate(RUNS):
+        w = SummaryWriter(str(root / run))
+        lr = float(run.split("_")[1])
+        for i in range(0, 300, 1 + j % 3):  # seeds log at different steps: the group interpolates
+            w.add_scalar("train/loss", math.exp(-i * lr / 5) + 0.05 * (j % 3), i)
+            w.add_scalar("train/tokens", i * 256.0, i)
+        for i in range(0, 300, 30):
+            w.add_scalar("eval/acc", 1 - math.exp(-i * lr / 5), i)
+        w.close()
+
+
+@pytest.fixture(scope="module")
+def base(serve_module, tmp_path_factory) -> str:
+    root = tmp_path_factory.mktemp("compare")
+    _write(root)
+    return serve_module(str(root))
+
+
+def _card(title: str) -> str:
+    return f'.vb-chart-card[data-vb-title="{title}"]'
+
+
+def _traces(page, sel: str) -> list[dict]:
+    return page.evaluate("(sel) => { const c = document.querySelector(sel); const gd = c && c.querySelector('.js-plotly-plot');"
+                         " return gd && gd.data ? gd.data.map(d => Object.assign({n: d.x.length, name: d.name || '',"
+                         "   fill: d.fill || '', xmax: Math.max(...d.x)}, d.meta || {})) : []; }", sel)
+
+
+def _wait_traces(page, sel: str, pred: str) -> list[dict]:
+    page.wait_for_function("([sel, pred]) => { const c = document.querySelector(sel); const gd = c && c.querySelector('.js-plotly-plot');"
+                           " if (!gd || !gd.data || !c.hasAttribute('data-vb-drawn')) return false;"
+                           " const ts = gd.data.map(d => d.meta || {}); return new Function('ts', 'return ' + pred)(ts); }",
+                           arg=[sel, pred], timeout=30_000)
+    return _traces(page, sel)
+
+
+def _hover_point(page, sel: str) -> None:
+    """Move the real mouse onto the middle point of the card's first hoverable line."""
+    x, y = page.evaluate(
+        "(sel) => { const gd = document.querySelector(sel).querySelector('.js-plotly-plot'), fl = gd._fullLayout;"
+        " const t = gd.data.find(d => d.hoverinfo !== 'skip' && d.meta && d.meta.role !== 'band-lo' && d.meta.role !== 'band-hi');"
+        " const i = Math.floor(t.x.length / 2), r = gd.getBoundingClientRect();"
+        " return [r.left + fl.xaxis._offset + fl.xaxis.l2p(t.x[i]), r.top + fl.yaxis._offset + fl.yaxis.l2p(t.y[i])]; }", sel)
+    page.mouse.move(x - 25, y)
+    page.mouse.move(x, y)
+
+
+def test_groups_draw_a_line_and_band_each_with_member_count_and_expand(page, base):
+    page.goto(base + "/?" + urllib.parse.urlencode(GROUP_Q + [("smooth", "none")]))
+    loss = _card("train/loss")
+    ts = _wait_traces(page, loss, "ts.filter(t => t.role === 'group').length === 2")
+    groups = [t for t in ts if t.get("role") == "group"]
+    assert sorted(t["group"] for t in groups) == ["lr_0.01", "lr_0.1"]
+    assert all(t["name"].endswith("(3)") for t in groups)
+    assert sum(1 for t in ts if t.get("role") == "band-hi" and t["fill"] == "tonexty") == 2  # a filled band each
+    assert not any(t.get("run") for t in ts)  # no single run drawn while grouped
+
+    _hover_point(page, loss)
+    page.wait_for_function("() => [...document.querySelectorAll('.hovertext')].some(h => /of 3 runs/.test(h.textContent))")
+    text = page.evaluate("() => [...document.querySelectorAll('.hovertext')].map(h => h.textContent).join(' ')")
+    assert "group of 3 runs" in text and "min\u2013max" in text
+
+    page.locator(".vb-group-chip[data-vb-group='lr_0.1']").click()  # expand one group back into its runs
+    ts = _wait_traces(page, loss, "ts.filter(t => t.memberOf === 'lr_0.1').length === 3")
+    assert [t["group"] for t in ts if t.get("role") == "group"] == ["lr_0.01"]
+    assert "g_open=lr_0.1" in page.url
+    page.reload()  # groups, and the expanded one, come back from the URL
+    ts = _wait_traces(page, loss, "ts.filter(t => t.memberOf === 'lr_0.1').length === 3"
+                                  " && ts.filter(t => t.role === 'group').length === 1")
+    assert page.locator("#vb-group-key").input_value() == r"(.*)_seed\d+"
+
+
+def test_run_selection_filters_group_members(page, base):
+    page.goto(base + "/?" + urllib.parse.urlencode(GROUP_Q + [("run_off", "lr_0.1_seed0"), ("run_off", "lr_0.1_seed1")]))
+    ts = _wait_traces(page, _card("train/loss"), "ts.filter(t => t.role === 'group').length === 2")
+    names = sorted(t["name"] for t in ts if t.get("role") == "group")
+    assert names == ["lr_0.01 (3)", "lr_0.1 (1)"]
+
+
+def test_metric_as_x_joins_by_step_and_lives_in_the_url(page, base):
+    page.goto(base + "/")
+    loss = _card("train/loss")
+    _wait_traces(page, loss, "ts.some(t => t.run)")
+    page.locator("#vb-xtag").select_option("train/tokens")
+    page.wait_for_function("(sel) => document.querySelector(sel).querySelector('.js-plotly-plot')._fullLayout.xaxis.title.text"
+                           " === 'train/tokens'", arg=loss)
+    ts = _traces(page, loss)
+    assert sorted({t["run"] for t in ts}) == sorted(RUNS)
+    assert max(t["xmax"] for t in ts) == pytest.approx(299 * 256.0, rel=0.02)  # x is tokens, not steps
+    assert "xtag=train%2Ftokens" in page.url
+    page.reload()
+    page.wait_for_function("(sel) => { const c = document.querySelector(sel); const gd = c && c.querySelector('.js-plotly-plot');"
+                           " return gd && gd._fullLayout && gd._fullLayout.xaxis.title.text === 'train/tokens'; }", arg=loss)
+    # groups and metric-as-x together: one aggregated line per group on the tokens axis
+    page.goto(base + "/?" + urllib.parse.urlencode(GROUP_Q + [("xtag", "train/tokens")]))
+    ts = _wait_traces(page, loss, "ts.filter(t => t.role === 'group').length === 2")
+    assert max(t["xmax"] for t in ts if t.get("role") == "group") > 1000
+
+
+def test_pinned_card_survives_tag_filter_and_reload(page, base):
+    page.goto(base + "/")
+    page.locator(_card("eval/acc") + " .vb-pin").click()
+    pinned = ".vb-section[data-vb-section='Pinned'] " + _card("eval/acc")
+    page.locator(pinned).wait_for()
+    page.locator("#scalars-tag-filter").fill("loss")
+    page.wait_for_function("() => !document.querySelector(\".vb-section[data-vb-section='eval']\")"
+                           " || document.querySelector(\".vb-section[data-vb-section='eval']\").offsetParent === null")
+    assert page.locator(pinned).is_visible()
+    page.wait_for_function("(sel) => document.querySelector(sel).hasAttribute('data-vb-drawn')", arg=pinned)
+    assert "pin=" in page.url
+    page.reload()
+    page.locator(pinned).wait_for()
+    assert page.locator(pinned + " .vb-pin").text_content() == "Unpin"
+    page.locator(pinned + " .vb-pin").click()
+    page.wait_for_function("() => !document.querySelector(\".vb-section[data-vb-section='Pinned']\")"
+                           " || !document.querySelector(\".vb-section[data-vb-section='Pinned']\").isConnected")
+    assert "pin=" not in page.url
+
+
+def test_cursor_spans_every_drawn_chart_and_readout_lists_each_run(page, base):
+    page.goto(base + "/?smooth=none")
+    loss = _card("train/loss")
+    _wait_traces(page, loss, "ts.filter(t => t.run).length === 6")
+    page.wait_for_function("() => document.querySelectorAll('.vb-chart-card[data-vb-drawn]').length >= 2")
+    _hover_point(page, loss)
+    page.wait_for_function("(sel) => document.querySelector(sel + ' .vb-readout table')", arg=loss)
+    rows = page.evaluate("(sel) => [...document.querySelectorAll(sel + ' .vb-readout tr[data-vb-row]')]"
+                         ".map(r => [...r.cells].map(c => c.textContent))", loss)
+    assert sorted(r[1] for r in rows) == sorted(RUNS)
+    step = rows[0][4]
+    assert step.replace(",", "").isdigit() and all(r[2] for r in rows)
+    drawn = page.evaluate("() => [...document.querySelectorAll('.vb-chart-card[data-vb-drawn]')]"
+                          ".filter(c => { const r = c.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; })"
+                          ".map(c => [c.dataset.vbCursor, c.querySelector('.js-plotly-plot')._fullLayout.shapes.length])")
+    assert len(drawn) >= 2 and all(c == drawn[0][0] and n == 1 for c, n in drawn)
