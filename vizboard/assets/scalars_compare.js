@@ -466,7 +466,15 @@
     setInterval(function () {  /* new data version or structure: group members and the tag list may change */
       if (!S.ready) { return; }
       if (S.hash !== lastHash) { lastHash = S.hash; renderXtags(); }
-      if (S.version !== last) { last = S.version; if (C.by && C.key) { loadGroups(); } }
+      if (S.version !== last) {
+        last = S.version;
+        if (C.by && C.key) { loadGroups(); }
+        /* answers of older data versions go once the new ones came (the drawn charts keep theirs meanwhile) */
+        [C.gdata, C.xdata].forEach(function (m) {
+          if (m.size > 4000) { m.clear(); return; }
+          m.forEach(function (v, k) { if (k.slice(k.lastIndexOf("\u0000") + 1) !== String(S.version) && !C.pending.size) { m.delete(k); } });
+        });
+      }
     }, 500);
   };
 })();
