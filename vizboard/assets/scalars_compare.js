@@ -113,8 +113,9 @@
     keyIn.value = C.key;
     var by = select("vb-group-by", [["", "no groups"], ["regex", "name regex"], ["hparam", "hparam"], ["text", "text field"]],
       C.by, "Group runs by", function (v) {
+        if (v !== C.by) { keyIn.value = v === "regex" ? "(.*)_seed\\d+" : ""; }
         C.by = v;
-        if (v === "regex" && !keyIn.value) { keyIn.value = "(.*)_seed\\d+"; }
+        keyIn.placeholder = {regex: "(.*)_seed\\d+", hparam: "hparam name, e.g. lr", text: "text TAG or TAG:FIELD"}[v] || "";
         C.key = keyIn.value; C.open = new Set(); loadGroups(); writeUrl();
       });
     var t = 0;
