@@ -47,18 +47,33 @@ def _traces(page, sel: str) -> list[dict]:
 
 
 def _wait_traces(page, sel: str, pred: str) -> list[dict]:
-    page.wait_for_function("([sel, pred]) => { const c = document.querySelector(sel); const gd = c && c.querySelector('.js-plotly-plot');"
+    page.wait_for_function("([sel, pred]) => { const c = document.querySelector(sel);"
+                           " const gd = c && c.querySelector('.js-plotly-plot');"
                            " if (!gd || !gd.data || !c.hasAttribute('data-vb-drawn')) return false;"
                            " const ts = gd.data.map(d => d.meta || {}); return new Function('ts', 'return ' + pred)(ts); }",
                            arg=[sel, pred], timeout=30_000)
     return _traces(page, sel)
 
 
-def _hover_point(page, sel: str) -> None:
-    """Move the real mouse onto the middle point of the card's first hoverable line."""
+def _hover_point(page, sel: str, until: str) -> None:
+    """Move the real mouse onto the middle point of the card's first hoverable line until ``until`` (JS) holds;
+    retried, as a chart still settling its layout (legend, margins) can move the point under the mouse."""
+    for attempt in range(6):
+        _move_to_point(page, sel)
+        try:
+            page.wait_for_function(until, timeout=4_000)
+            return
+        except Exception:
+            if attempt == 5:
+                raise
+            page.mouse.move(1, 1)
+
+
+def _move_to_point(page, sel: str) -> None:
     x, y = page.evaluate(
         "(sel) => { const gd = document.querySelector(sel).querySelector('.js-plotly-plot'), fl = gd._fullLayout;"
-        " const t = gd.data.find(d => d.hoverinfo !== 'skip' && d.meta && d.meta.role !== 'band-lo' && d.meta.role !== 'band-hi');"
+        " const t = gd.data.find(d => d.hoverinfo !== 'skip' && d.meta"
+        "   && d.meta.role !== 'band-lo' && d.meta.role !== 'band-hi');"
         " const i = Math.floor(t.x.length / 2), r = gd.getBoundingClientRect();"
         " return [r.left + fl.xaxis._offset + fl.xaxis.l2p(t.x[i]), r.top + fl.yaxis._offset + fl.yaxis.l2p(t.y[i])]; }", sel)
     page.mouse.move(x - 25, y)
@@ -75,8 +90,7 @@ def test_groups_draw_a_line_and_band_each_with_member_count_and_expand(page, bas
     assert sum(1 for t in ts if t.get("role") == "band-hi" and t["fill"] == "tonexty") == 2  # a filled band each
     assert not any(t.get("run") for t in ts)  # no single run drawn while grouped
 
-    _hover_point(page, loss)
-    page.wait_for_function("() => [...document.querySelectorAll('.hovertext')].some(h => /of 3 runs/.test(h.textContent))")
+    _hover_point(page, loss, "() => [...document.querySelectorAll('.hovertext')].some(h => /of 3 runs/.test(h.textContent))")
     text = page.evaluate("() => [...document.querySelectorAll('.hovertext')].map(h => h.textContent).join(' ')")
     assert "group of 3 runs" in text and "min\u2013max" in text
 
@@ -142,8 +156,7 @@ def test_cursor_spans_every_drawn_chart_and_readout_lists_each_run(page, base):
     loss = _card("train/loss")
     _wait_traces(page, loss, "ts.filter(t => t.run).length === 6")
     page.wait_for_function("() => document.querySelectorAll('.vb-chart-card[data-vb-drawn]').length >= 2")
-    _hover_point(page, loss)
-    page.wait_for_function("(sel) => document.querySelector(sel + ' .vb-readout table')", arg=loss)
+    _hover_point(page, loss, "() => document.querySelector('.vb-chart-card[data-vb-title=\"train/loss\"] .vb-readout table')")
     rows = page.evaluate("(sel) => [...document.querySelectorAll(sel + ' .vb-readout tr[data-vb-row]')]"
                          ".map(r => [...r.cells].map(c => c.textContent))", loss)
     assert sorted(r[1] for r in rows) == sorted(RUNS)

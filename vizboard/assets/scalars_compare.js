@@ -242,7 +242,10 @@
         singles.push(one); return;
       }
       var k = g + "\u0000" + l.tag;
-      if (!groups.has(k)) { groups.set(k, {name: g, tag: l.tag, members: [], label: l.label}); }
+      if (!groups.has(k)) {  /* merged charts: the series' suffix ("train", "val") and its dash, not the run's name */
+        var suffix = l.label.indexOf(l.run + ": ") === 0 ? l.label.slice(l.run.length + 2) : l.label;
+        groups.set(k, {name: g, tag: l.tag, members: [], label: suffix, dash: l.dash});
+      }
       groups.get(k).members.push(l.run);
     });
     var gl = Array.from(groups.values());
@@ -314,7 +317,7 @@
                    meta: Object.assign({role: "band-hi"}, meta)});
       }
       data.push({type: "scatter", x: x, y: a.line, mode: a.n <= 30 ? "lines+markers" : "lines", name: name, legendgroup: name,
-        line: {color: color, width: 2}, marker: {size: 5, color: color}, customdata: custom,
+        line: {color: color, width: 2, dash: g.dash || "solid"}, marker: {size: 5, color: color}, customdata: custom,
         hovertemplate: "<b>%{fullData.name}</b> \u00b7 group of " + n + " runs<br>step %{customdata[4]:,d}" +
           (C.xtag ? "<br>" + V.esc(C.xtag) + " %{x:.6g}" : "") + "<br>" + C.stat + (smoothing ? " (smoothed)" : "") +
           " %{y:.6g}" + (C.band !== "none" ? "<br>" + BAND_LABEL[C.band] + " %{customdata[1]:.6g} \u2026 %{customdata[2]:.6g}" : "") +
