@@ -143,7 +143,7 @@ def test_pinned_card_survives_tag_filter_and_reload(page, base):
     page.wait_for_function("(sel) => document.querySelector(sel).hasAttribute('data-vb-drawn')", arg=pinned)
     assert "pin=" in page.url
     page.reload()
-    page.locator(pinned).wait_for()
+    page.locator(pinned).wait_for(timeout=60_000)  # a full page load on a busy 2-core machine
     assert page.locator(pinned + " .vb-pin").text_content() == "Unpin"
     page.locator(pinned + " .vb-pin").click()
     page.wait_for_function("() => !document.querySelector(\".vb-section[data-vb-section='Pinned']\")"
