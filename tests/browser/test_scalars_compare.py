@@ -129,6 +129,13 @@ def test_metric_as_x_joins_by_step_and_lives_in_the_url(page, base):
     page.goto(base + "/?" + urllib.parse.urlencode(GROUP_Q + [("xtag", "train/tokens")]))
     ts = _wait_traces(page, loss, "ts.filter(t => t.role === 'group').length === 2")
     assert max(t["xmax"] for t in ts if t.get("role") == "group") > 1000
+    # zoom asks the server again for that x window (in tokens) at full resolution
+    page.evaluate("(sel) => Plotly.relayout(document.querySelector(sel).querySelector('.js-plotly-plot'),"
+                  " {'xaxis.range': [20000, 40000]})", loss)
+    page.wait_for_function("(sel) => { const gd = document.querySelector(sel).querySelector('.js-plotly-plot');"
+                           " const g = gd.data.filter(d => d.meta && d.meta.role === 'group');"
+                           " return g.length === 2 && g.every(d => Math.min(...d.x) >= 19000 && Math.max(...d.x) <= 41000); }",
+                           arg=loss)
 
 
 def test_pinned_card_survives_tag_filter_and_reload(page, base):

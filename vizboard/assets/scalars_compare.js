@@ -126,7 +126,7 @@
     var stat = select("vb-group-stat", STATS.map(function (s) { return [s, s]; }), C.stat, "Group line", function (v) { C.stat = v; changed(); });
     var band = select("vb-group-band", BANDS.map(function (b) { return [b, BAND_LABEL[b]]; }), C.band, "Group band", function (v) { C.band = v; changed(); });
     var xt = select("vb-xtag", [["", "(x axis control)"]], C.xtag, "A scalar tag as the x-axis (joined by step)", function (v) {
-      C.xtag = v; changed();
+      C.xtag = v; S.cards.forEach(function (c) { c.vbZoom = null; }); changed();
     });
     [["Group", by], ["", keyIn], ["line", stat], ["band", band], ["x = tag", xt]].forEach(function (p) {
       var lab = el("label", {className: "vb-control"}, p[0]); lab.appendChild(p[1]); bar.appendChild(lab);
@@ -187,12 +187,13 @@
   };
 
   /* ---- data for extension-drawn cards ---- */
-  function gkey(name, members, tag) {
-    return [name, tag, members.join("\u0001"), C.stat, C.band, C.xtag, V.settingsKey(), S.version].join("\u0000");
+  function zkey(card) { return card.vbZoom ? card.vbZoom.join(":") : ""; }
+  function gkey(name, members, tag, card) {
+    return [name, tag, members.join("\u0001"), C.stat, C.band, C.xtag, zkey(card), V.settingsKey(), S.version].join("\u0000");
   }
-  function xkey(run, tag) { return [run, tag, C.xtag, V.settingsKey(), S.version].join("\u0000"); }
-  function fetchMissing(gItems, xItems) {
-    var body = {smooth: S.smooth, w: S.w, max_points: S.maxPoints};
+  function xkey(run, tag, card) { return [run, tag, C.xtag, zkey(card), V.settingsKey(), S.version].join("\u0000"); }
+  function fetchMissing(gItems, xItems, card) {
+    var body = {smooth: S.smooth, w: S.w, max_points: S.maxPoints, x_range: card.vbZoom || null};
     if (gItems.length) {
       var keys = gItems.map(function (g) { return g.k; });
       keys.forEach(function (k) { C.pending.add(k); });
@@ -249,7 +250,7 @@
       groups.get(k).members.push(l.run);
     });
     var gl = Array.from(groups.values());
-    gl.forEach(function (g) { g.k = gkey(g.name, g.members, g.tag); });
+    gl.forEach(function (g) { g.k = gkey(g.name, g.members, g.tag, card); });
     return {groups: gl, singles: singles};
   }
   function loadingGroups() { return !!(C.by && C.key && !C.groups && !C.groupsErr); }
@@ -266,7 +267,7 @@
               var s = single(card, l); return l.run + l.tag + (s ? s.version + ":" + s.step.length : "-");
             }).join(",")].join("|");
   }
-  function single(card, l) { return C.xtag ? C.xdata.get(xkey(l.run, l.tag)) : V.dataOf(card, l); }
+  function single(card, l) { return C.xtag ? C.xdata.get(xkey(l.run, l.tag, card)) : V.dataOf(card, l); }
 
   X.draw = function (card, lines) {
     if (loadingGroups()) { loadGroups(); return {wait: true}; }
@@ -277,7 +278,7 @@
     });
     if (C.xtag) {
       p.singles.forEach(function (l) {
-        var k = xkey(l.run, l.tag);
+        var k = xkey(l.run, l.tag, card);
         if (!C.xdata.has(k)) { wait = true; if (!C.pending.has(k)) { xMiss.push({run: l.run, tag: l.tag, k: k}); } }
       });
     } else {
@@ -286,7 +287,7 @@
       miss = miss.filter(function (it) { return wanted.has(it[0] + "\u0000" + it[1]); });
       if (miss.length) { V.request(miss); wait = true; }
     }
-    if (gMiss.length || xMiss.length) { fetchMissing(gMiss, xMiss); }
+    if (gMiss.length || xMiss.length) { fetchMissing(gMiss, xMiss, card); }
     if (wait) { return {wait: true}; }
     var sig = sigOf(card, p);
     if (sig === card.sig) { return {wait: true}; }
@@ -366,8 +367,19 @@
     };
     return {data: data, layout: layout};
   }
-  /* Zoom on an extension-drawn card stays in the browser (Plotly zooms the drawn points). */
-  X.relayout = function (card) { return !!card.vbEntries; };
+  /* Zoom on an extension-drawn card: the window is asked again at full resolution (x_range, in the
+     x tag's units or steps; ungrouped runs without an x tag keep the drawn points). */
+  X.relayout = function (card, ev) {
+    if (!card.vbEntries) { return false; }
+    var raw = null;
+    if (ev["xaxis.autorange"]) { if (card.vbZoom) { card.vbZoom = null; V.ensureDrawn(card); } return true; }
+    if ("xaxis.range[0]" in ev) { raw = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]]; }
+    else if (Array.isArray(ev["xaxis.range"])) { raw = ev["xaxis.range"].slice(0, 2); }
+    if (!raw) { return true; }
+    card.vbZoom = raw.map(function (v) { return S.logX ? Math.pow(10, Number(v)) : Number(v); }).sort(function (a, b) { return a - b; });
+    V.ensureDrawn(card);
+    return true;
+  };
   X.legendclick = function (card, ev) {
     var t = ev && ev.data && ev.data[ev.curveNumber], m = t && t.meta;
     if (m && m.group !== undefined && m.role === "group") { toggleGroup(m.group); return false; }
