@@ -117,3 +117,22 @@ def test_pack_group_round_trips_and_saturates_the_member_count():
     big = aggregate(s, name="g")
     object.__setattr__(big, "count", np.full(5, 70_000))
     assert list(_arr(pack_group(big, np.arange(5), None), "c", "<u2")) == [65535] * 5
+
+
+def test_comparison_routes_are_behind_the_token_guard():
+    from tests.unit.fake_provider import FakeProvider
+    from vizboard.app import create_app
+    from vizboard.config import ServeConfig
+
+    p = FakeProvider()
+    p.add_scalars("r_seed0", "loss", [0, 1], [1.0, 2.0])
+    c = create_app(ServeConfig("/fake/logdir", token="tok"), p).server.test_client()
+    q = {"by": "regex", "key": r"(.*)_seed\d+"}
+    assert c.get("/api/page/groups", query_string=q).status_code == 401
+    body = {"items": [["r", ["r_seed0"], "loss"]]}
+    assert c.post("/api/page/groups/series", json=body).status_code == 401
+    assert c.post("/api/page/xseries", json={"items": [["r_seed0", "loss"]], "xtag": "loss"}).status_code == 401
+    ok = c.get("/api/page/groups", query_string=q, headers={"Authorization": "Bearer tok"})
+    assert ok.status_code == 200 and ok.get_json()["groups"] == [["r", ["r_seed0"]]]
+    got = c.post("/api/page/groups/series", json=body, headers={"Authorization": "Bearer tok"}).get_json()
+    assert got["series"][0]["members"] == ["r_seed0"]
