@@ -299,7 +299,7 @@
   /* ---- figure of an extension-drawn card ---- */
   function figure(card, p) {
     var th = V.themeLayout(), data = [], entries = [], smoothing = S.smooth !== "none";
-    var xTitle = C.xtag || "step";
+    var xTitle = C.xtag || (S.xAxis !== "step" && p.groups.length ? "step (groups are aligned by step)" : "step");
     p.groups.forEach(function (g) {
       var a = C.gdata.get(g.k);
       if (!a) { return; }
