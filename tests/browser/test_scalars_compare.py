@@ -173,3 +173,31 @@ def test_cursor_spans_every_drawn_chart_and_readout_lists_each_run(page, base):
                           ".filter(c => { const r = c.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; })"
                           ".map(c => [c.dataset.vbCursor, c.querySelector('.js-plotly-plot')._fullLayout.shapes.length])")
     assert len(drawn) >= 2 and all(c == drawn[0][0] and n == 1 for c, n in drawn)
+
+
+def test_a_live_point_extends_its_group_line_and_the_page_reports_the_version(serve, page, tmp_path):
+    from logger import SummaryWriter
+
+    for k in range(2):
+        w = SummaryWriter(str(tmp_path / f"a_seed{k}"))
+        for i in range(50):
+            w.add_scalar("loss", 1.0 / (i + 1) + k, i)
+        w.close()
+    page.goto(serve(tmp_path, "--reload-interval", "0.2") + "/?" + urllib.parse.urlencode(GROUP_Q + [("smooth", "none")]))
+    sel = _card("loss")
+    ts = _wait_traces(page, sel, "ts.filter(t => t.role === 'group').length === 1")
+    assert [t["xmax"] for t in ts if t.get("role") == "group"] == [49]
+    page.wait_for_function("() => Number(document.body.dataset.vbVersion) >= 0")
+    version = int(page.evaluate("() => document.body.dataset.vbVersion"))
+    w = SummaryWriter(str(tmp_path / "a_seed1"))
+    w.add_scalar("loss", 9.0, 60)
+    w.close()
+    page.wait_for_function("(sel) => { const gd = document.querySelector(sel).querySelector('.js-plotly-plot');"
+                           " const g = gd.data.find(d => d.meta && d.meta.role === 'group');"
+                           " return g && Math.max(...g.x) === 60; }",
+                           arg=sel)
+    # the band reaches the new point of the one seed that logged it; the page reports the new data version
+    hi = page.evaluate("(sel) => { const gd = document.querySelector(sel).querySelector('.js-plotly-plot');"
+                       " const b = gd.data.find(d => d.meta && d.meta.role === 'band-hi'); return b.y[b.y.length - 1]; }", sel)
+    assert hi == pytest.approx(9.0)
+    page.wait_for_function("v => Number(document.body.dataset.vbVersion) > v", arg=version)
