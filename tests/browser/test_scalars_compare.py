@@ -201,3 +201,23 @@ def test_a_live_point_extends_its_group_line_and_the_page_reports_the_version(se
                        " const b = gd.data.find(d => d.meta && d.meta.role === 'band-hi'); return b.y[b.y.length - 1]; }", sel)
     assert hi == pytest.approx(9.0)
     page.wait_for_function("v => Number(document.body.dataset.vbVersion) > v", arg=version)
+
+
+def test_group_by_an_hparam_chosen_in_the_toolbar(serve, page, tmp_path):
+    from logger import SummaryWriter
+
+    for lr in (0.1, 0.01):
+        for k in range(2):
+            w = SummaryWriter(str(tmp_path / f"lr{lr}_s{k}"))
+            for i in range(20):
+                w.add_scalar("loss", i * lr + k, i)
+            w.add_hparams({"lr": lr}, {"hparam/final": 1.0}, run_name=".")
+            w.close()
+    page.goto(serve(tmp_path) + "/?smooth=none")
+    sel = _card("loss")
+    _wait_traces(page, sel, "ts.filter(t => t.run).length === 4")
+    page.locator("#vb-group-by").select_option("hparam")
+    page.locator("#vb-group-key").fill("lr")
+    ts = _wait_traces(page, sel, "ts.filter(t => t.role === 'group').length === 2")
+    assert sorted(t["name"] for t in ts if t.get("role") == "group") == ["0.01 (2)", "0.1 (2)"]
+    assert "g_by=hparam" in page.url and "g_key=lr" in page.url
