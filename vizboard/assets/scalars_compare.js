@@ -493,4 +493,5 @@
       }
     }, 500);
   };
+  if (window.vbScalars && !V) { X.init(window.vbScalars); }  /* loaded after the page core */
 })();
