@@ -13,6 +13,13 @@ chart instead of arriving in dcc.Graph's lazy chunk); responses are gzip-compres
 (flask-compress) and compressed fingerprinted bundles are kept in a per-app cache.
 Tab switching, the run list and URL state run in the browser (clientside callbacks),
 so interactions cost no server round trip.
+
+Dash's callback validation is on (``suppress_callback_exceptions`` is False): every tab's
+layout is built into the shell when the app is created (only hidden until its tab is
+shown), so every plain-string id a callback names is in the initial layout and no
+``validation_layout`` is needed; components that callbacks create later (section
+toggles, sliders, cards) are addressed only by pattern-matching ids, which Dash does not
+require to exist. ``tests/unit/test_app_validation.py`` checks this for every callback.
 """
 
 from __future__ import annotations
@@ -197,7 +204,7 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
         title=config.title,
         assets_folder=str(ASSETS),
         update_title=None,
-        suppress_callback_exceptions=True,
+        suppress_callback_exceptions=False,  # see the module docstring
         serve_locally=True,
         compress=False,  # configured by _install_static (gzip with a cache for immutable bundles)
         external_scripts=[{"src": _PLOTLY_ROUTE.lstrip("/")}],  # relative: works under a path prefix

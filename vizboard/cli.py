@@ -56,7 +56,8 @@ def _add_serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--poll", action="store_true",
                    help="poll the files instead of using file-system events (network file systems)")
     p.add_argument("--reload-interval", type=_positive_float, default=None, metavar="S",
-                   help="seconds between full rescans of the logdir (default: 5, 1 with --poll, 2 remote)")
+                   help="seconds between full rescans of the logdir (default: 60 while file events are "
+                        "healthy, else 5; 1 with --poll, 2 remote)")
     p.add_argument("--token", default=None, metavar="T",
                    help="require this access token on every page, callback and API call "
                         "(open the printed URL once; a cookie keeps you in)")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WRITERS", "card_sel", "open_tab", "wait_dash_idle", "write_tf2_strings", "write_with_both"]
+__all__ = ["WRITERS", "card_sel", "dash_errors", "open_tab", "wait_dash_idle", "write_tf2_strings", "write_with_both"]
 
 WRITERS = ("ours", "torch")
 """Run names written by :func:`write_with_both`: logger's SummaryWriter, then torch's."""
@@ -77,4 +77,13 @@ def wait_dash_idle(page: Any, timeout_ms: float = 30_000) -> None:
         " return !s.isLoading && ['requested', 'prioritized', 'blocked', 'executing', 'watched']"
         "   .every(k => !c[k] || c[k].length === 0); }",
         timeout=timeout_ms,
+    )
+
+
+def dash_errors(page: Any) -> list[str]:
+    """The messages of every error the Dash renderer recorded (callback validation against the
+    layout, failed callbacks), front and back end; what the dev-tools error popup would show."""
+    return page.evaluate(
+        "() => { const st = (window.dash_stores || [])[0] || window.store; const e = st.getState().error || {};"
+        " return [...(e.frontEnd || []), ...(e.backEnd || [])].map(x => (x.error && x.error.message) || String(x)); }"
     )

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import dash_errors, wait_dash_idle
 
 pytest.importorskip("torch")
 pytestmark = pytest.mark.browser
@@ -82,3 +83,8 @@ def test_every_tab_renders_the_demo(page, serve, logdir: Path) -> None:  # noqa:
     _click_tab(page, "Profile")
     expect(page.locator("#profile-ops tbody tr:has(td)").first).to_be_visible(timeout=30_000)
     expect(page.locator("#profile-ops")).to_contain_text("aten::")
+
+    _click_tab(page, "Runs")
+    expect(page.locator("#runs-table td[data-dash-column='run']")).to_have_count(len(RUNS))
+    wait_dash_idle(page)
+    assert dash_errors(page) == []  # callback validation is on (vizboard.app): no callback/layout mismatch

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vizboard.data.models import HistogramSeries
-from vizboard.figures.histograms import histogram_figure, mix_color, rebin, sample_steps
+from vizboard.figures.histograms import histogram_figure, kept_range, mix_color, rebin, sample_steps, step_bounds
 
 
 def _series(hists: list[np.ndarray], steps: list[int] | None = None) -> HistogramSeries:
@@ -139,3 +139,20 @@ def test_figure_passes_plotly_validation(mode: str) -> None:
 
     fig = histogram_figure(_series(_normal_hists(3)), mode=mode, theme="dark")
     go.Figure(fig.to_dict())  # raises on any invalid property
+
+
+def test_step_bounds_over_runs_and_never_empty() -> None:
+    h = np.array([[0.0, 1.0, 2.0]])
+    a, b = _series([h] * 3, [5, 10, 20]), _series([h] * 2, [0, 7])
+    assert step_bounds([a, None, b, _series([h], [3])]) == (0, 20, 3)
+    assert step_bounds([_series([h], [4])]) == (4, 5, 1)  # one step: hi = lo + 1
+    assert step_bounds([None]) is None and step_bounds([]) is None
+
+
+def test_kept_range_clamps_and_follows_the_newest_step() -> None:
+    assert kept_range(None, None, 0, 10) == [0, 10]
+    assert kept_range([1], 5, 0, 10) == [0, 10]  # malformed: the whole range
+    assert kept_range([2, 5], 5, 0, 10) == [2, 10]  # sat at the old end: follows the new one
+    assert kept_range([2, 4], 5, 0, 10) == [2, 4]  # the user moved it: kept
+    assert kept_range([-3, 4], 5, 0, 10) == [0, 4]  # clamped into the bounds
+    assert kept_range([8, 9], 20, 0, 6) == [6, 6]  # the data shrank: both clamped, a <= b

@@ -79,6 +79,20 @@ def test_scalar_index_caches_per_version():
     assert idx.card(key, ["a"], "").title == "x" and idx.card("nope", ["a"], "") is None
 
 
+def test_scalar_index_cache_is_bounded_in_bytes():
+    """Issue 16: the sections cache is bounded by the bytes it holds, not by a count of selections."""
+    p = FakeProvider()
+    runs = [f"r{i:04d}" for i in range(300)]
+    for r in runs:
+        p.add_scalars(r, "x", [0], [1.0])
+    budget = 200 << 10
+    idx = ScalarIndex(p, max_bytes=budget)
+    for k in range(30):  # each answer holds 300 lines of ~3 strings
+        sel = runs[k:]
+        assert [line[0] for line in idx.sections(sel, "")[0].cards[0].lines] == sel
+    assert 0 < idx.cache_bytes <= budget
+
+
 def test_url_state_round_trip_and_defaults_left_out():
     params = [text_param("tab", "tabs", default="scalars", allowed=["scalars", "images"]),
               text_param("tag_re", "f"), float_param("w", "w", 0.6, 0.0, 0.999),

@@ -1,10 +1,12 @@
-"""LocalFS.list_event_files: run names, symlinked directories followed once, loops terminate."""
+"""LocalFS.list_event_files: run names, symlinked directories followed once, loops terminate; read_all bounds."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from vizboard.data.fs import LocalFS
+import pytest
+
+from vizboard.data.fs import LocalFS, ReadAllError, read_all
 
 
 def test_runs_links_and_loops(tmp_path: Path) -> None:
@@ -23,3 +25,13 @@ def test_runs_links_and_loops(tmp_path: Path) -> None:
     assert got == [(".", "events.out.tfevents.1.h", 5), ("a", "events.out.tfevents.1.h", 5),
                    ("b/c", "events.out.tfevents.1.h", 5), ("linked", "events.out.tfevents.2.h", 1)]
     assert LocalFS(str(tmp_path / "missing")).list_event_files() == []
+
+
+def test_read_all_reads_whole_file_within_limit_else_names_the_problem(tmp_path: Path) -> None:
+    fs = LocalFS(str(tmp_path))
+    (tmp_path / "f.bin").write_bytes(b"abcdef")
+    assert read_all(fs, str(tmp_path / "f.bin"), 6, "blob") == b"abcdef"
+    with pytest.raises(ReadAllError, match=r"blob .*f\.bin is 6 bytes, more than the 5 read"):
+        read_all(fs, str(tmp_path / "f.bin"), 5, "blob")
+    with pytest.raises(ReadAllError, match=r"blob .*gone does not exist"):
+        read_all(fs, str(tmp_path / "gone"), 5, "blob")

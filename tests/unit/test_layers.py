@@ -14,6 +14,7 @@ LAYERS: dict[str, int] = {
     "logger": 0,
     "vizboard.data": 1,
     "vizboard.export": 1,
+    "vizboard.export_formats": 1,
     "vizboard.figures": 2,
     "vizboard.components": 3,
     "vizboard.dashboards": 4,
@@ -34,6 +35,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "logger": ("vizboard", "dash", "plotly", "watchdog", "flask", "pandas", "dash_cytoscape"),
     "vizboard.data": ("dash", "plotly", "flask", "dash_cytoscape"),
     "vizboard.export": ("dash", "plotly", "flask", "watchdog"),
+    "vizboard.export_formats": ("dash", "plotly", "flask", "watchdog"),
     "vizboard.figures": ("dash", "flask", "watchdog", "dash_cytoscape"),
 }
 

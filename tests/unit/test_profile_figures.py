@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from vizboard.data.models import ScalarSeries
-from vizboard.data.profile import PHASES, TraceFile, parse_trace
+from vizboard.data.profile import PHASES, StepBreakdown, TraceFile, parse_trace
 from vizboard.figures.profile import (
     OPERATOR_COLUMNS,
+    operator_columns,
     operator_rows,
     step_breakdown_figure,
+    step_options,
     step_timing_figure,
     system_metrics_figure,
     system_panel,
@@ -133,3 +135,16 @@ def test_step_timing_small_multiples_stack_phases_per_run() -> None:
     assert [t.line.color for t in second[:4]] == [t.line.color for t in first[:4]]  # a phase keeps its colour
     assert sum(1 for t in fig.data if t.showlegend is not False and t.name == "forward") == 1  # one legend entry
     assert len([t for t in fig.data if t.xaxis == "x5"]) == 4  # throughput: a line per run
+
+
+def test_operator_columns_and_step_options() -> None:
+    assert [c["id"] for c in operator_columns(False)] == [c for c, _ in OPERATOR_COLUMNS[:4]]
+    assert len(operator_columns(True)) == 6 and operator_columns(True)[0]["type"] == "text"
+    steps = trace().steps
+    options, value = step_options(steps, None)
+    assert [o["value"] for o in options] == list(range(len(steps))) and options[0]["label"].startswith("#")
+    assert value == 0
+    assert step_options(steps, len(steps) - 1)[1] == len(steps) - 1  # kept while still an option
+    assert step_options(steps, 99)[1] == 0
+    empty = StepBreakdown(*(np.zeros(0) for _ in range(8)))
+    assert step_options(empty, 3) == ([{"label": "whole trace", "value": -1}], -1)

@@ -121,3 +121,11 @@ def test_too_many_categories_are_not_coloured() -> None:
     meta = Metadata(("w",), {"w": [f"w{i}" for i in range(60)]}, {"w": False}, {"w": None})
     marker = pf.column_marker(meta.values["w"], False, None, "w")
     assert isinstance(marker["color"], str)
+
+
+def test_kept_choices_keep_current_columns_else_defaults() -> None:
+    meta = {"columns": [pf.INDEX_COLUMN, "label", "cls"]}
+    assert pf.kept_choices(meta, "cls", "cls") == ("cls", "cls")
+    assert pf.kept_choices(meta, "gone", None) == ("label", "label")
+    bare = {"columns": [pf.INDEX_COLUMN]}
+    assert pf.kept_choices(bare, "label", "label") == (pf.INDEX_COLUMN, pf.INDEX_COLUMN)

@@ -142,3 +142,21 @@ def test_concurrent_readers_always_see_consistent_snapshots(store):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_tags_cache_is_bounded_in_bytes_not_entries(tmp_path):
+    """Issue 16: distinct selections of many runs once grew the tags() cache by ~1 MB each."""
+    budget = 1 << 20
+    store = Store(str(tmp_path), tags_cache_bytes=budget)
+    runs = [f"run{i:04d}" for i in range(2000)]
+    for r in runs:
+        add(store, [0, 1], run=r, tag="loss")
+    rng = np.random.default_rng(0)
+    for _ in range(40):  # ~200 KB per answer: 64 entries (the old bound) would hold ~13 MB
+        sel = sorted(rng.choice(runs, size=300, replace=False).tolist())
+        got = store.tags(Kind.SCALARS, sel)
+        assert [t.run for t in got] == sel
+        assert store.tags(Kind.SCALARS, sel) == got  # a hit answers the same
+    assert 0 < store._tags_cache.nbytes <= budget
+    add(store, [2], run=runs[0], tag="acc")  # a new version: cached answers are not reused
+    assert [t.tag for t in store.tags(Kind.SCALARS, [runs[0]])] == ["acc", "loss"]

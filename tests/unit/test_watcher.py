@@ -123,3 +123,55 @@ def test_watch_is_rearmed_after_the_logdir_is_deleted_and_recreated(tmp_path: Pa
         calls.wait_for(lambda items: (str(f), True) in items)
     finally:
         w.stop()
+
+
+def test_health_follows_overflow_and_poll_mode(tmp_path: Path) -> None:
+    """A queue overflow (watchdog only logs it) requests a rescan at once and makes the watcher
+    unhealthy for the grace period; a polling watcher is never healthy (the ingest keeps short rescans)."""
+    import logging
+
+    calls = Calls()
+    w = Watcher(str(tmp_path), calls, overflow_grace=3600.0)
+    w.start()
+    try:
+        assert w.healthy()
+        logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed; filesystem events were lost")
+        assert w.overflows == 1 and not w.healthy()
+        calls.wait_for(lambda items: (str(tmp_path), True) in items)
+    finally:
+        w.stop()
+    assert not w.healthy()
+    p = Watcher(str(tmp_path), Calls(), poll=True)
+    p.start()
+    try:
+        assert not p.healthy()
+    finally:
+        p.stop()
+
+
+def test_ingest_rescans_rarely_only_while_the_watcher_is_healthy(tmp_path: Path) -> None:
+    from vizboard.data import Store
+    from vizboard.data.ingest import Ingestor
+
+    (tmp_path / "run").mkdir()
+    ing = Ingestor(Store(str(tmp_path)))
+    ing.start()
+    try:
+        assert ing.wait_until_loaded(TIMEOUT)
+        assert ing.rescan_interval() >= 60.0  # healthy native watcher: the safety net is rare
+        logging_overflow = __import__("logging").getLogger("watchdog.observers.inotify_c")
+        logging_overflow.warning("Inotify queue overflowed; filesystem events were lost")
+        assert ing.rescan_interval() == ing.reload_interval == 5.0  # events lost: back to frequent rescans
+    finally:
+        ing.stop()
+    assert Ingestor(Store(str(tmp_path)), poll=True).rescan_interval() == 1.0
+    assert Ingestor(Store(str(tmp_path)), reload_interval=3.0).rescan_interval() == 3.0
+    linked = tmp_path / "linked"
+    os.symlink(tmp_path / "run", linked)
+    fixed = Ingestor(Store(str(tmp_path)))
+    fixed.start()
+    try:
+        assert fixed.wait_until_loaded(TIMEOUT)
+        assert fixed.rescan_interval() == 5.0  # a symlinked directory: watchers do not see into it
+    finally:
+        fixed.stop()

@@ -17,12 +17,13 @@ from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.components.card_grid import card_style, grid_style
+from vizboard.components.run_selector import run_colors_of
 from vizboard.components.scalar_index import Section, build_sections
 from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
 
 __all__ = ["CARD_STYLE", "GRID_STYLE", "DrawOne", "histogram_cards", "histogram_sections", "section_ids",
-           "sections_view", "opened_state", "register_section_toggle", "tag_filter_input"]
+           "sections_view", "sections_update", "opened_state", "register_section_toggle", "tag_filter_input"]
 
 CARD_STYLE = card_style("4px")
 """Style of one chart card."""
@@ -109,6 +110,22 @@ def sections_view(provider: DataProvider, prefix: str, sections: Sequence[Sectio
             html.Div(body, id={"type": sid["body"], "index": s.key}, style=GRID_STYLE),
         ]))
     return out
+
+
+def sections_update(provider: DataProvider, prefix: str, selected: Sequence[str] | None, tag_filter: str | None,
+                    old_sig: Any, settings: list[Any], draw: Callable[[], DrawOne],
+                    opened: dict[str, bool]) -> tuple[Any, Any]:
+    """(children, signature) of a histogram-cards tab, or ``(no_update, no_update)`` when nothing
+    it draws changed: the (run, tag, version, run colour) of every series in ``selected`` runs,
+    the tab's ``settings`` (theme, mode, ...) and ``tag_filter``. ``draw()`` makes the card
+    drawer (called only when redrawing); ``opened`` as in :func:`sections_view`."""
+    infos = provider.tags(Kind.HISTOGRAMS, list(selected) if selected is not None else None)
+    colors = run_colors_of(provider)  # a new run can shift the colours of the runs after it
+    sig = [[i.run, i.tag, i.version, colors.get(i.run)] for i in infos] + [[*settings, tag_filter or ""]]
+    if sig == old_sig:
+        return no_update, no_update
+    sections = histogram_sections(provider, selected, tag_filter)
+    return sections_view(provider, prefix, sections, draw(), opened), sig
 
 
 def opened_state(open_ids: list[dict] | None, values: list[Any] | None) -> dict[str, bool]:

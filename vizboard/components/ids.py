@@ -24,7 +24,7 @@ ACTIVE_TAB = "shell-active-tab"
 """dcc.Store, ``data``: the id of the visible dashboard; hidden tabs skip their work."""
 
 RUN_COLORS = "shell-run-colors"
-"""dcc.Store, ``data``: dict run name -> CSS colour, stable for a name (``vizboard.figures.theme.run_color``)."""
+"""dcc.Store, ``data``: dict run name -> CSS colour by run order (``vizboard.figures.theme.run_color_map``), set by the page."""
 
 RUN_SELECTION_REQUEST = "shell-run-selection-request"
 """dcc.Store, ``data``: list[str] or None. A tab writes run names here to make the run

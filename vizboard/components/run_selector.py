@@ -21,8 +21,10 @@ from dash import ClientsideFunction, Dash, Input, Output, html
 from vizboard.components import ids
 from vizboard.components import shell_ids as sid
 from vizboard.components.scalar_index import compile_filter
+from vizboard.data.provider import DataProvider
+from vizboard.figures.theme import run_color_map
 
-__all__ = ["layout", "register_callbacks", "resolve_selection"]
+__all__ = ["layout", "register_callbacks", "resolve_selection", "run_colors_of"]
 
 
 def layout() -> html.Div:
@@ -45,6 +47,13 @@ def resolve_selection(all_runs: list[str], state: dict[str, Any] | None, pattern
         off = set(state.get("off", []))
         ticked = [r for r in shown if r not in off]
     return shown, ticked
+
+
+def run_colors_of(provider: DataProvider) -> dict[str, str]:
+    """Run name -> colour by the run's index among ALL of ``provider``'s runs (sorted by name):
+    the colours of ``/api/runs`` and the Scalars page, so a run has one colour on every tab,
+    whatever is selected or filtered."""
+    return run_color_map([r.name for r in provider.runs()])
 
 
 def register_callbacks(app: Dash) -> None:

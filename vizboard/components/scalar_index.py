@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from vizboard.data.lru import ByteLRU
 from vizboard.data.models import ChartLayout, Kind, TagInfo
 from vizboard.data.patterns import compile_union, name_filter
 from vizboard.data.provider import DataProvider
@@ -128,30 +128,33 @@ def build_sections(
 
 
 class ScalarIndex:
-    """Caches :func:`build_sections` per (data version, selected runs, tag filter) for one provider."""
+    """Caches :func:`build_sections` per (data version, selected runs, tag filter) for one provider.
 
-    def __init__(self, provider: DataProvider, capacity: int = 16) -> None:
+    The cache is bounded in bytes (``max_bytes``, default 16 MiB, estimated by
+    :func:`vizboard.data.lru.approx_nbytes`), not entries: a selection of 10,000 runs weighs
+    what it holds (issue 16).
+    """
+
+    def __init__(self, provider: DataProvider, max_bytes: int = 16 << 20) -> None:
         self._provider = provider
-        self._capacity = capacity
-        self._lock = threading.Lock()
-        self._cache: OrderedDict[tuple, list[Section]] = OrderedDict()
+        self._cache: ByteLRU[list[Section]] = ByteLRU(max_bytes)
+
+    @property
+    def cache_bytes(self) -> int:
+        """Estimated bytes the cache holds."""
+        return self._cache.nbytes
 
     def sections(self, selected_runs: Sequence[str], tag_filter: str | None) -> list[Section]:
         """The current sections (recomputed only when the provider's version changed)."""
         version = self._provider.version()
         key = (version, tuple(selected_runs), tag_filter or "")
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
+        found, hit = self._cache.get(key)
+        if found and hit is not None:
+            return hit
         result = build_sections(
             self._provider.tags(Kind.SCALARS, list(selected_runs)),
             self._provider.chart_layouts(), selected_runs, tag_filter)
-        with self._lock:
-            self._cache[key] = result
-            while len(self._cache) > self._capacity:
-                self._cache.popitem(last=False)
+        self._cache.put(key, result)
         return result
 
     def section(self, key: str, selected_runs: Sequence[str], tag_filter: str | None) -> Section | None:

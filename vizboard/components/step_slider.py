@@ -15,12 +15,13 @@ from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
-from vizboard.data.models import BlobRef, Kind
+from vizboard.components.run_selector import run_colors_of
+from vizboard.data.models import BlobRef, Kind, TagInfo
 from vizboard.data.provider import DataProvider
 from vizboard.figures.images import steps_of
 
 __all__ = ["StepView", "card_key", "kept_position", "register_step_cards", "slider_states", "step_at",
-           "step_label", "step_marks", "step_slider"]
+           "step_card", "step_label", "step_marks", "step_slider"]
 
 StepView = Callable[[list[BlobRef], str, "int | None"], list]
 """``view(refs, tag, position)``: the children of a card's view at slider ``position`` (newest if None)."""
@@ -78,6 +79,21 @@ def step_slider(slider_type: str, key: str, steps: list[int], value: int) -> dcc
                       marks=marks, updatemode="drag", allow_direct_input=False, disabled=last == 0)
 
 
+def step_card(prefix: str, info: TagInfo, steps: list[int], position: int, children: list,
+              card_style: dict[str, Any], color: str | None = None) -> html.Div:
+    """The card of one (run, tag) in a step-slider grid: title, run (in the run's ``color``), the slider
+    at ``position`` over ``steps``, and the view ``children`` (ids as in :func:`register_step_cards`)."""
+    key = card_key(info.run, info.tag)
+    return html.Div(className=f"{prefix}-card", style=card_style, **{"data-run": info.run, "data-tag": info.tag},
+                    children=[
+                        html.Div(info.display_name or info.tag, style={"fontWeight": "600"}),
+                        html.Div(info.run, className=f"{prefix}-run", style={"fontSize": "12px", "opacity": 0.75}
+                                 | ({"color": color} if color else {})),
+                        step_slider(f"{prefix}-step-slider", key, steps, position),
+                        html.Div(children, id={"type": f"{prefix}-view", "index": key}, className=f"{prefix}-view"),
+                    ])
+
+
 def register_step_cards(app: Dash, provider: DataProvider, *, prefix: str, kind: Kind, view: StepView,
                         card_style: dict[str, str], empty: str) -> None:
     """Register the ``build`` and ``show`` callbacks of a step-slider tab.
@@ -100,7 +116,8 @@ def register_step_cards(app: Dash, provider: DataProvider, *, prefix: str, kind:
         if active != prefix:
             raise PreventUpdate
         infos = provider.tags(kind, list(selected) if selected is not None else None)
-        sig = [[i.run, i.tag, i.version] for i in infos]
+        colors = run_colors_of(provider)  # a new run can shift the colours of the runs after it
+        sig = [[i.run, i.tag, i.version, colors.get(i.run)] for i in infos]
         if sig == old_sig:
             return no_update, no_update
         previous = slider_states(slider_ids, values, maxes)
@@ -112,14 +129,8 @@ def register_step_cards(app: Dash, provider: DataProvider, *, prefix: str, kind:
                 continue
             key = card_key(info.run, info.tag)
             value = kept_position(previous.get(key), len(steps) - 1)
-            cards.append(html.Div(className=f"{prefix}-card", style=card_style,
-                                  **{"data-run": info.run, "data-tag": info.tag}, children=[
-                html.Div(info.display_name or info.tag, style={"fontWeight": "600"}),
-                html.Div(info.run, style={"fontSize": "12px", "opacity": 0.75}),
-                step_slider(slider_type, key, steps, value),
-                html.Div(view(refs, info.tag, value), id={"type": view_type, "index": key},
-                         className=f"{prefix}-view"),
-            ]))
+            cards.append(step_card(prefix, info, steps, value, view(refs, info.tag, value), card_style,
+                                   colors.get(info.run)))
         if not cards:
             return html.P(empty, className=f"{prefix}-empty"), sig
         return cards, sig

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from dash import Dash
 from dash.development.base_component import Component
 
+from vizboard.components.run_selector import run_colors_of
 from vizboard.data.models import Kind
 from vizboard.data.provider import DataProvider
 
-__all__ = ["Dashboard"]
+__all__ = ["Dashboard", "run_colors_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +41,4 @@ class Dashboard:
         if self.is_available is not None:
             return self.is_available(provider)
         return any(provider.tags(kind) for kind in self.kinds)
+

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.components.histogram_cards import (
-    histogram_sections,
     opened_state,
     register_section_toggle,
     section_ids,
-    sections_view,
+    sections_update,
     tag_filter_input,
 )
-from vizboard.dashboards.base import Dashboard
+from vizboard.dashboards.base import Dashboard, run_colors_of
 from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
 from vizboard.figures.distributions import distribution_figure
-from vizboard.figures.theme import run_color
+from vizboard.figures.theme import color_of
 
 __all__ = ["DASHBOARD", "ID", "MAX_POINTS"]
 
@@ -50,8 +49,10 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     """Draw one band chart per (tag, run) of histogram data in the selected runs."""
 
     def make_draw(theme: str | None) -> Any:
+        colors = run_colors_of(provider)
+
         def draw_one(info: TagInfo, series: HistogramSeries, title: str) -> Any:
-            fig = distribution_figure(series, max_points=MAX_POINTS, color=run_color(info.run),
+            fig = distribution_figure(series, max_points=MAX_POINTS, color=color_of(colors, info.run),
                                       theme=theme or "light", title=title)
             fig.update_layout(height=320)
             return fig
@@ -68,12 +69,8 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
              tag_filter: str | None, old_sig: Any, open_values: list[Any], open_ids: list[dict]) -> tuple:
         if active != ID:
             raise PreventUpdate
-        infos = provider.tags(Kind.HISTOGRAMS, list(selected) if selected is not None else None)
-        sig = [[i.run, i.tag, i.version] for i in infos] + [[theme, tag_filter or ""]]
-        if sig == old_sig:
-            return no_update, no_update
-        sections = histogram_sections(provider, selected, tag_filter)
-        return sections_view(provider, ID, sections, make_draw(theme), opened_state(open_ids, open_values)), sig
+        return sections_update(provider, ID, selected, tag_filter, old_sig, [theme], lambda: make_draw(theme),
+                               opened_state(open_ids, open_values))
 
     register_section_toggle(app, provider, ID, make_draw, [State(ids.THEME, "data")])
 

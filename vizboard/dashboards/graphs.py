@@ -4,7 +4,9 @@ The graph comes from logger's module tree when the run has one, else from the ru
 GraphDef (torch / TensorBoard writers) through ``vizboard.figures.graphdef_tree``.
 Tap a collapsed node to expand it one level, tap an expanded group's box to collapse
 it; the depth control resets the view; the search box highlights matches (and opens
-their ancestors when there are few). The expanded ids live in ``graphs-expanded``.
+their ancestors when there are few). The expanded ids live in ``graphs-expanded``. That
+state machine is :func:`vizboard.figures.graphs.next_view` (pure, unit-tested); the
+callbacks only adapt it (``focus_view`` is re-exported from there).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from vizboard.data.models import Kind
 from vizboard.data.provider import DataProvider
 from vizboard.figures import graphs as gf
 from vizboard.figures.graphdef_tree import graphdef_to_module_tree
+from vizboard.figures.graphs import focus_view
 
 __all__ = ["DASHBOARD", "ID", "MAX_VISIBLE", "REVEAL_LIMIT", "focus_view", "load_view_tree"]
 
@@ -55,8 +58,6 @@ function(active, _elements) {
 }
 """
 
-_VIEW_W = 900.0  # typical canvas width (px) for the initial zoom; the user pans and zooms from there
-_VIEW_H = 560.0  # typical canvas height (px): 75vh of a laptop screen
 _PANEL = {"width": "300px", "flex": "0 0 300px", "fontSize": "13px", "overflowWrap": "anywhere",
           "borderLeft": "1px solid rgba(128,128,128,.3)", "paddingLeft": "10px"}
 
@@ -110,35 +111,6 @@ def _graph_runs(provider: DataProvider) -> list[str]:
     return [r.name for r in provider.runs() if provider.graph(r.name) is not None]
 
 
-def focus_view(elements: list[dict], zoom: Any, view_w: float = _VIEW_W,
-               view_h: float = _VIEW_H) -> tuple[float, dict[str, float]] | None:
-    """(zoom, pan) that centres the first drawn search match (class ``match``, else ``match-inside``).
-
-    The zoom is kept unless it is below 0.8 (a match too small to read), then 0.8. None when
-    no drawn node matches. ``view_w``/``view_h`` are the canvas size in px.
-    """
-    for wanted in ("match", "match-inside"):
-        for el in elements:
-            pos = el.get("position")
-            if pos is not None and wanted in str(el.get("classes", "")).split():
-                z = max(float(zoom) if isinstance(zoom, (int, float)) and zoom > 0 else 1.0, 0.8)
-                return round(z, 3), {"x": round(view_w / 2 - pos["x"] * z, 1), "y": round(view_h / 2 - pos["y"] * z, 1)}
-    return None
-
-
-def _collapse(tree: gf.ViewTree, expanded: set[str], vid: str) -> set[str]:
-    """``expanded`` without ``vid`` and everything below it."""
-    out = set(expanded)
-    stack = [vid]
-    while stack:
-        v = stack.pop()
-        out.discard(v)
-        node = tree.nodes.get(v)
-        if node is not None:
-            stack.extend(node.children)
-    return out
-
-
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
     """Run options; the graph (elements, expanded ids, depth); the details panel; canvas resize on show."""
     app.clientside_callback(_RESIZE_JS, Output(RESIZED, "data"), Input(ids.ACTIVE_TAB, "data"),
@@ -176,45 +148,11 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         style = gf.stylesheet(theme or "light")
         if tree is None:
             return [], style, [], [], None, source, None, no_update, no_update
-        # KEY holds what this view already applied (tree, depth, last tap, query): a request that
-        # supersedes an in-flight one (Dash drops the older answer) still applies a pending tap.
-        state = key if isinstance(key, dict) else {}
-        tree_key = [run, len(tree.nodes), len(tree.edges)]
-        stamp = [tap.get("id"), tap.get("timeStamp")] if tap else None
-        expanded = set(expanded_in or [])
-        reset_view = False
-        if state.get("tree") != tree_key or depth is None:
-            depth = gf.auto_depth(tree, MAX_VISIBLE)
-            expanded = gf.expanded_for_depth(tree, depth)
-            reset_view = True
-        elif state.get("depth") != depth:
-            expanded = gf.expanded_for_depth(tree, int(depth))
-            reset_view = True
-        elif stamp is not None and stamp != state.get("tap"):
-            node = tree.nodes.get(stamp[0])
-            if node is not None and node.children:
-                vid = node.id
-                expanded = _collapse(tree, expanded, vid) if vid in expanded else expanded | {vid}
-        matches = gf.search(tree, query or "")
-        if (query or "") != state.get("query", "") and 0 < len(matches) <= REVEAL_LIMIT:
-            expanded = gf.reveal(tree, expanded, matches)
-        new_key = {"tree": tree_key, "depth": depth, "tap": stamp, "query": query or ""}
-        expanded &= set(tree.nodes)
-        elements, width, _h = gf.graph_elements(tree, expanded, matches)
-        zoom, pan = no_update, no_update
-        if reset_view:  # top of the graph, whole width when it fits at a readable scale; taps keep the view
-            zoom = round(max(0.35, min(1.0, (_VIEW_W - 40) / max(width, 1.0))), 3)
-            pan = {"x": round(max(20.0, (_VIEW_W - width * zoom) / 2), 1), "y": 20}
-        if query and query != state.get("query", ""):  # a new search: bring the first match into view
-            focus = focus_view(elements, zoom_now if zoom is no_update else zoom)
-            if focus is not None:
-                zoom, pan = focus
-        drawn = sum(1 for e in elements if "source" not in e["data"])
-        info = f"{drawn} nodes shown · {len(tree.nodes)} in the model · from the {source}"
-        if query:
-            info += f" · {len(matches)} match{'es' if len(matches) != 1 else ''}"
-        depths = [{"label": str(d), "value": d} for d in range(1, max(tree.max_depth, 1) + 1)]
-        return elements, style, sorted(expanded), depths, depth, info, new_key, zoom, pan
+        v = gf.next_view(tree, run, source, key=key, expanded=expanded_in, depth=depth, tap=tap, query=query,
+                         zoom_now=zoom_now, max_visible=MAX_VISIBLE, reveal_limit=REVEAL_LIMIT)
+        depths = [{"label": str(d), "value": d} for d in range(1, v.max_depth + 1)]
+        return (v.elements, style, v.expanded, depths, v.depth, v.info, v.key,
+                no_update if v.zoom is None else v.zoom, no_update if v.pan is None else v.pan)
 
     @app.callback(
         Output(DETAILS, "children"),

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.components.histogram_cards import (
-    histogram_sections,
     opened_state,
     register_section_toggle,
     section_ids,
-    sections_view,
+    sections_update,
     tag_filter_input,
 )
-from vizboard.dashboards.base import Dashboard
+from vizboard.dashboards.base import Dashboard, run_colors_of
 from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
-from vizboard.figures.histograms import histogram_figure
-from vizboard.figures.theme import run_color
+from vizboard.figures.histograms import histogram_figure, kept_range, step_bounds
+from vizboard.figures.theme import color_of
 
 __all__ = ["DASHBOARD", "ID", "MAX_DRAWN_STEPS"]
 
@@ -79,42 +78,25 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         if active != ID:
             raise PreventUpdate
         infos = provider.tags(Kind.HISTOGRAMS, _runs(selected))
-        if drawn and drawn[:-1] == [[i.run, i.tag, i.version] for i in infos]:
+        if drawn and [d[:3] for d in drawn[:-1]] == [[i.run, i.tag, i.version] for i in infos]:
             raise PreventUpdate  # no histogram changed since the charts were drawn
-        lo = hi = None
-        most = 0
-        for info in infos:
-            series = provider.histograms(info.run, info.tag)
-            if series is None or len(series) == 0:
-                continue
-            most = max(most, len(series))
-            s0, s1 = int(series.step.min()), int(series.step.max())
-            lo = s0 if lo is None else min(lo, s0)
-            hi = s1 if hi is None else max(hi, s1)
-        box = dict(style or {})
-        box["display"] = "block" if most > MAX_DRAWN_STEPS else "none"
-        if lo is None:
+        bounds = step_bounds(provider.histograms(i.run, i.tag) for i in infos)
+        box = dict(style or {}, display="block" if bounds and bounds[2] > MAX_DRAWN_STEPS else "none")
+        if bounds is None:
             return 0, 1, [0, 1], box
-        if hi == lo:
-            hi = lo + 1
-        if not value or len(value) != 2:
-            new = [lo, hi]
-        else:
-            a = max(lo, min(int(value[0]), hi))
-            # the upper handle follows the newest step while it sits at the old end
-            b = hi if old_max is None or int(value[1]) >= int(old_max) else max(a, min(int(value[1]), hi))
-            new = [a, b]
-        return lo, hi, new, box
+        lo, hi, _most = bounds
+        return lo, hi, kept_range(value, old_max, lo, hi), box
 
     def make_draw(theme: str | None, mode: str | None, step_range: list[int] | None,
                   box: dict | None) -> Any:
         ranged = bool(box and box.get("display") == "block" and step_range and len(step_range) == 2)
+        colors = run_colors_of(provider)
 
         def draw_one(info: TagInfo, series: HistogramSeries, title: str) -> Any:
             fig = histogram_figure(
                 series, mode=mode or "offset",
                 step_range=(int(step_range[0]), int(step_range[1])) if ranged and step_range else None,
-                max_steps=MAX_DRAWN_STEPS, color=run_color(info.run), theme=theme or "light", title=title,
+                max_steps=MAX_DRAWN_STEPS, color=color_of(colors, info.run), theme=theme or "light", title=title,
             )
             fig.update_layout(height=340)
             return fig
@@ -133,15 +115,9 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
              open_values: list[Any], open_ids: list[dict]) -> tuple:
         if active != ID:
             raise PreventUpdate
-        infos = provider.tags(Kind.HISTOGRAMS, _runs(selected))
         ranged = bool(box and box.get("display") == "block" and step_range and len(step_range) == 2)
-        sig = [[i.run, i.tag, i.version] for i in infos] + [[theme, mode, step_range if ranged else None,
-                                                               tag_filter or ""]]
-        if sig == old_sig:
-            return no_update, no_update
-        sections = histogram_sections(provider, selected, tag_filter)
-        draw_one = make_draw(theme, mode, step_range, box)
-        return sections_view(provider, ID, sections, draw_one, opened_state(open_ids, open_values)), sig
+        return sections_update(provider, ID, selected, tag_filter, old_sig, [theme, mode, step_range if ranged else None],
+                               lambda: make_draw(theme, mode, step_range, box), opened_state(open_ids, open_values))
 
     register_section_toggle(app, provider, ID, make_draw, [
         State(ids.THEME, "data"), State(MODE, "value"), State(RANGE, "value"), State(RANGE_BOX, "style")])

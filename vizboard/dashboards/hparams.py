@@ -15,11 +15,11 @@ from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
-from vizboard.dashboards.base import Dashboard
+from vizboard.components.table_download import register_csv_download
+from vizboard.dashboards.base import Dashboard, run_colors_of
 from vizboard.data.models import HParamsData, Kind
 from vizboard.data.provider import DataProvider
 from vizboard.figures import hparams as hf
-from vizboard.figures.runs_table import to_csv
 
 __all__ = ["DASHBOARD", "ID", "SELECTED_RUNS", "metric_values"]
 
@@ -135,7 +135,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         mets = [c[len(hf.METRIC_PREFIX):] for c in cols if c.startswith(hf.METRIC_PREFIX)]
         t = theme or "light"
         return (hf.parcoords_figure(rows, hps, mets, color, t),
-                hf.scatter_figure(rows, x, y, t, selected or []))
+                hf.scatter_figure(rows, x, y, t, selected or [], run_colors_of(provider)))
 
     @app.callback(
         Output(SELECTED_RUNS, "data"),
@@ -148,18 +148,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
             return no_update, no_update
         return new, (new or no_update)
 
-    @app.callback(
-        Output(DOWNLOAD, "data"),
-        Input(DOWNLOAD_BUTTON, "n_clicks"), State(TABLE, "derived_virtual_data"), State(TABLE, "data"),
-        State(TABLE, "columns"), prevent_initial_call=True,
-    )
-    def download(n: int | None, shown: list[dict] | None, rows: list[dict] | None,
-                 columns: list[dict] | None) -> Any:
-        if not n:
-            raise PreventUpdate
-        data = shown if shown is not None else (rows or [])
-        return dcc.send_string(to_csv(data, columns or []), "hparams.csv", type="text/csv")
-
+    register_csv_download(app, button=DOWNLOAD_BUTTON, download=DOWNLOAD, table=TABLE, filename="hparams.csv")
 
 DASHBOARD = Dashboard(
     id=ID, title="HParams", kinds=(Kind.HPARAMS,), layout=layout, register_callbacks=register_callbacks,

@@ -12,12 +12,12 @@ from dash.exceptions import PreventUpdate
 from vizboard.components import ids
 from vizboard.components.card_grid import card_grid_layout, card_style, grid_style
 from vizboard.components.step_slider import kept_position, slider_states, step_at, step_slider
-from vizboard.dashboards.base import Dashboard
-from vizboard.data.models import Kind, PrCurveEntry
+from vizboard.dashboards.base import Dashboard, run_colors_of
+from vizboard.data.models import Kind, PrCurveEntry, TagInfo
 from vizboard.data.provider import DataProvider
 from vizboard.figures.pr_curves import entry_at, pr_figure
 
-__all__ = ["DASHBOARD", "ID"]
+__all__ = ["DASHBOARD", "ID", "pr_cards"]
 
 ID = "pr_curves"
 CARDS = f"{ID}-cards"
@@ -53,9 +53,34 @@ def _figure(provider: DataProvider, tag: str, steps: list[int], position: int | 
         entry = entry_at(entries, step)
         if entry is not None:
             curves[run] = entry
-    fig = pr_figure(curves, theme=theme or "light", title=f"step {step}", step=step)
+    fig = pr_figure(curves, theme=theme or "light", title=f"step {step}", step=step, colors=run_colors_of(provider))
     fig.update_layout(height=380)
     return fig
+
+
+def pr_cards(provider: DataProvider, infos: list[TagInfo], previous: dict[str, Any], selected: list[str] | None,
+             theme: str | None) -> list:
+    """One card per tag of ``infos``: a step slider over the union of the runs' steps (kept at
+    ``previous[tag]``, see ``kept_position``) and the PR chart at that step; tags without entries are left out."""
+    steps_by_tag: dict[str, set[int]] = defaultdict(set)
+    names: dict[str, str] = {}
+    for info in infos:
+        names.setdefault(info.tag, info.display_name or info.tag)
+        steps_by_tag[info.tag].update(int(e.step) for e in provider.pr_curves(info.run, info.tag))
+    cards = []
+    for tag, step_set in steps_by_tag.items():
+        if not step_set:
+            continue
+        steps = sorted(step_set)
+        value = kept_position(previous.get(tag), len(steps) - 1)
+        cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE, **{"data-tag": tag}, children=[
+            html.Div(names[tag], style={"fontWeight": "600"}),
+            step_slider(SLIDER, tag, steps, value),
+            dcc.Store(id={"type": f"{ID}-steps", "index": tag}, data=steps),
+            dcc.Graph(id={"type": GRAPH, "index": tag}, config={"displaylogo": False}, className=GRAPH,
+                      figure=_figure(provider, tag, steps, value, selected, theme)),
+        ]))
+    return cards
 
 
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
@@ -76,24 +101,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         if sig == old_sig:
             return no_update, no_update
         previous = slider_states(slider_ids, values, maxes)
-        steps_by_tag: dict[str, set[int]] = defaultdict(set)
-        names: dict[str, str] = {}
-        for info in infos:
-            names.setdefault(info.tag, info.display_name or info.tag)
-            steps_by_tag[info.tag].update(int(e.step) for e in provider.pr_curves(info.run, info.tag))
-        cards = []
-        for tag, step_set in steps_by_tag.items():
-            if not step_set:
-                continue
-            steps = sorted(step_set)
-            value = kept_position(previous.get(tag), len(steps) - 1)
-            cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE, **{"data-tag": tag}, children=[
-                html.Div(names[tag], style={"fontWeight": "600"}),
-                step_slider(SLIDER, tag, steps, value),
-                dcc.Store(id={"type": f"{ID}-steps", "index": tag}, data=steps),
-                dcc.Graph(id={"type": GRAPH, "index": tag}, config={"displaylogo": False}, className=GRAPH,
-                          figure=_figure(provider, tag, steps, value, selected, theme)),
-            ]))
+        cards = pr_cards(provider, infos, previous, selected, theme)
         if not cards:
             return html.P("No PR curves in the selected runs.", className=f"{ID}-empty"), sig
         return cards, sig

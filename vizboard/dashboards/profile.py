@@ -19,17 +19,18 @@ from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
-from vizboard.dashboards.base import Dashboard
+from vizboard.dashboards.base import Dashboard, run_colors_of
 from vizboard.data.models import Kind, ScalarSeries
 from vizboard.data.profile import parse_trace
 from vizboard.data.provider import DataProvider
 from vizboard.data.trace_cache import TraceCache
 from vizboard.data.traces import TraceFile, TraceParseError
 from vizboard.figures.profile import (
-    OPERATOR_COLUMNS,
     message_figure,
+    operator_columns,
     operator_rows,
     step_breakdown_figure,
+    step_options,
     step_timing_figure,
     system_metrics_figure,
     timeline_figure,
@@ -95,7 +96,7 @@ def _traces(provider: DataProvider) -> list[TraceFile]:
 def layout() -> html.Div:
     """Trace picker, problem line, step breakdown, timeline, operator table; system metrics; step timing."""
     table = dash_table.DataTable(
-        id=OPS, columns=[{"id": c, "name": n} for c, n in OPERATOR_COLUMNS[:4]], data=[],
+        id=OPS, columns=operator_columns(False), data=[],
         sort_action="native", filter_action="native", page_action="native", page_size=20,
         sort_by=[{"column_id": "total_cpu_ms", "direction": "desc"}],
         style_table={"overflowX": "auto"}, style_cell={"fontFamily": "monospace", "fontSize": "12px",
@@ -219,18 +220,10 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         except TraceParseError as exc:
             msg = f"Cannot show this trace: {exc}"
             return [], no_update, message_figure("trace not readable", theme), [], None, msg
-        ncols = 6 if tr.operators.has_device else 4
-        columns = [{"id": c, "name": n, "type": "text" if c == "name" else "numeric"}
-                   for c, n in OPERATOR_COLUMNS[:ncols]]
-        steps = tr.steps
-        step_opts = [{"label": f"#{int(s)}", "value": i} for i, s in enumerate(steps.step)]
-        if not step_opts:
-            step_opts = [{"label": "whole trace", "value": -1}]
-        valid = [o["value"] for o in step_opts]
-        value = step_value if step_value in valid else valid[0]
+        step_opts, value = step_options(tr.steps, step_value)
         problems = "; ".join(tr.warnings)
-        return (operator_rows(tr.operators, MAX_OPERATOR_ROWS), columns, step_breakdown_figure(steps, theme),
-                step_opts, value, problems)
+        return (operator_rows(tr.operators, MAX_OPERATOR_ROWS), operator_columns(tr.operators.has_device),
+                step_breakdown_figure(tr.steps, theme), step_opts, value, problems)
 
     @app.callback(
         Output(TIMELINE, "figure"),
@@ -279,8 +272,9 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         align_tags = sorted({t.tag for t in provider.tags(Kind.SCALARS, runs)
                              if not _is_system(t.tag) and not _is_timing(t.tag)})
         aligned = _series(provider, runs, lambda tag: tag == align) if align in align_tags else []
-        sys_fig = system_metrics_figure(system, aligned, theme) if system else no_update
-        time_fig = step_timing_figure(timing, theme) if timing else no_update
+        colors = run_colors_of(provider)
+        sys_fig = system_metrics_figure(system, aligned, theme, colors_by_run=colors) if system else no_update
+        time_fig = step_timing_figure(timing, theme, colors_by_run=colors) if timing else no_update
         has_traces = traces_style is not None and traces_style.get("display") != "none"
         nothing = not system and not timing and not has_traces
         return (sys_fig, _SHOW if system else _HIDE, [{"label": t, "value": t} for t in align_tags],

@@ -299,8 +299,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         data = pf.payload(job.result, job.loaded.metadata, meta)
         data["theme"] = t
         cols = data["columns"]
-        color = color if color in cols else (pf.default_label(data) if len(cols) > 1 else pf.INDEX_COLUMN)
-        label = label if label in cols else pf.default_label(data)
+        color, label = pf.kept_choices(data, color, label)
         status = pf.sample_text(len(job.result.indices), job.result.total, service.seed)
         if job.result.explained:
             status += " · " + pf.variance_text(job.result.explained)

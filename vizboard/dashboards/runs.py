@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
+from vizboard.components.table_download import register_csv_download
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.groups import group_runs
 from vizboard.data.models import Kind
@@ -145,18 +146,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
                     runs.append(run)
         return runs or no_update
 
-    @app.callback(
-        Output(DOWNLOAD, "data"),
-        Input(DOWNLOAD_BUTTON, "n_clicks"), State(TABLE, "derived_virtual_data"), State(TABLE, "data"),
-        State(TABLE, "columns"), prevent_initial_call=True,
-    )
-    def download(n: int | None, shown: list[dict] | None, rows: list[dict] | None,
-                 columns: list[dict] | None) -> Any:
-        if not n:
-            raise PreventUpdate
-        data = shown if shown is not None else (rows or [])
-        return dcc.send_string(rt.to_csv(data, columns or []), "runs.csv", type="text/csv")
-
+    register_csv_download(app, button=DOWNLOAD_BUTTON, download=DOWNLOAD, table=TABLE, filename="runs.csv")
 
 DASHBOARD = Dashboard(
     id=ID, title="Runs", kinds=(Kind.SCALARS,), layout=layout, register_callbacks=register_callbacks,

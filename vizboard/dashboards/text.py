@@ -10,13 +10,13 @@ from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.components.card_grid import card_style
-from vizboard.dashboards.base import Dashboard
+from vizboard.dashboards.base import Dashboard, run_colors_of
 from vizboard.data.models import Kind, TagInfo, TextEntry
 from vizboard.data.provider import DataProvider
 from vizboard.figures.text import TextView, display_tag, text_view
-from vizboard.figures.theme import run_color
+from vizboard.figures.theme import color_of
 
-__all__ = ["DASHBOARD", "ID", "MAX_ROWS"]
+__all__ = ["text_cards", "DASHBOARD", "ID", "MAX_ROWS"]
 
 ID = "text"
 MAX_ROWS = 100
@@ -68,9 +68,10 @@ def _render(view: TextView) -> list:
     return out
 
 
-def _rows(info: TagInfo, entries: list[TextEntry], limit: int | None) -> list:
+def _rows(info: TagInfo, entries: list[TextEntry], limit: int | None, color: str) -> list:
     shown = (entries if limit is None else entries[-limit:])[::-1]  # newest first
-    out: list = [html.Div(info.run, style={"fontWeight": "600", "color": run_color(info.run), "marginTop": "6px"})]
+    out: list = [html.Div(info.run, className=f"{ID}-run", **{"data-run": info.run},
+                          style={"fontWeight": "600", "color": color, "marginTop": "6px"})]
     for e in shown:
         out.append(html.Div(className=f"{ID}-row", **{"data-step": str(e.step), "data-run": info.run}, children=[
             html.Div(f"step {e.step}", className=f"{ID}-step", style={"fontSize": "12px", "opacity": 0.75}),
@@ -82,6 +83,28 @@ def _rows(info: TagInfo, entries: list[TextEntry], limit: int | None) -> list:
                             "tick 'Show every step' to see them).",
                             className=f"{ID}-more", style={"fontSize": "12px", "fontStyle": "italic"}))
     return out
+
+
+def text_cards(provider: DataProvider, infos: list[TagInfo], limit: int | None, colors: dict[str, str]) -> list:
+    """One card per tag of ``infos`` with each run's values (newest first, at most ``limit`` per run),
+    the run names in ``colors`` (run -> colour); tags with no value are left out."""
+    by_tag: dict[str, list[TagInfo]] = defaultdict(list)
+    for info in infos:
+        by_tag[info.tag].append(info)
+    cards = []
+    for tag, group in by_tag.items():
+        body: list = []
+        for info in group:
+            entries = provider.text(info.run, info.tag)
+            if entries:
+                body.extend(_rows(info, entries, limit, color_of(colors, info.run)))
+        if body:
+            title = display_tag(tag, group[0].display_name)
+            cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE, **{"data-tag": tag}, children=[
+                html.Div(title, className=f"{ID}-title", style={"fontWeight": "600", "fontSize": "15px"}),
+                *body,
+            ]))
+    return cards
 
 
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
@@ -98,25 +121,11 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
             raise PreventUpdate
         limit = None if show_all and "all" in show_all else MAX_ROWS
         infos = provider.tags(Kind.TEXT, list(selected) if selected is not None else None)
-        sig = [[i.run, i.tag, i.version] for i in infos] + [limit]
+        colors = run_colors_of(provider)  # a new run can shift the colours of the runs after it
+        sig = [[i.run, i.tag, i.version, colors.get(i.run)] for i in infos] + [limit]
         if sig == old_sig:
             return no_update, no_update
-        by_tag: dict[str, list[TagInfo]] = defaultdict(list)
-        for info in infos:
-            by_tag[info.tag].append(info)
-        cards = []
-        for tag, group in by_tag.items():
-            body: list = []
-            for info in group:
-                entries = provider.text(info.run, info.tag)
-                if entries:
-                    body.extend(_rows(info, entries, limit))
-            if body:
-                title = display_tag(tag, group[0].display_name)
-                cards.append(html.Div(className=f"{ID}-card", style=_CARD_STYLE, **{"data-tag": tag}, children=[
-                    html.Div(title, className=f"{ID}-title", style={"fontWeight": "600", "fontSize": "15px"}),
-                    *body,
-                ]))
+        cards = text_cards(provider, infos, limit, colors)
         if not cards:
             return html.P("No text in the selected runs.", className=f"{ID}-empty"), sig
         return cards, sig

@@ -11,6 +11,8 @@ Damage found while framing, unparsable payloads and undecodable values become
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,7 @@ from vizboard.data.store import Store
 __all__ = ["ChunkApplier"]
 
 _SCALAR_META = dec.SeriesMeta(Kind.SCALARS, "scalars")
+_KEY_SPAN = 1 << 32  # (part, tag id) -> part * _KEY_SPAN + tag id
 _GRAPH_META = dec.SeriesMeta(Kind.GRAPHS, "graphs")
 _RUN_METADATA_META = dec.SeriesMeta(Kind.GRAPHS, "graph_tagged_run_metadata")
 _DAMAGE_DETAIL = {
@@ -43,15 +46,32 @@ class ChunkApplier:
 
     def apply(self, run: str, chunk: Chunk) -> None:
         """Report ``chunk``'s damage and store every value of its records (in record order per tag)."""
+        self.apply_batch(chunk, [(run, chunk, 0)])
+
+    def apply_batch(self, whole: Chunk, parts: Sequence[tuple[str, Chunk, int]]) -> None:
+        """:meth:`apply` for several files framed together (:func:`vizboard.data.reader.poll_many`).
+
+        ``parts`` = (run, the file's chunk, its first row in ``whole``), in row order, one per run:
+        each file's chunk shares ``whole``'s data and holds its rows up to the next part's first
+        row. The records of all files go through one vectorised decode; each (run, tag) then gets
+        its values in its file's record order, exactly as one :meth:`apply` per file would.
+        """
         store = self.store
-        store.run(run)
-        for d in chunk.damage:
-            store.add_problem(run, chunk.path, d.offset, d.length, d.kind.value, _DAMAGE_DETAIL[d.kind])
-        scal: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
+        for run, part, _ in parts:
+            store.run(run)
+            for d in part.damage:
+                store.add_problem(run, part.path, d.offset, d.length, d.kind.value, _DAMAGE_DETAIL[d.kind])
+        firsts = [p[2] for p in parts]
+        firsts_arr = np.asarray(firsts, dtype=np.int64)
+        # Accepted scalar values of every length group, keyed by (part, tag id): sorted once at the end,
+        # not once per series (numpy's sort releases the GIL: 20,000 small sorts = 20,000 GIL hand-offs
+        # to request threads while a server loads).
+        tag_ids: dict[str, int] = {}
+        acc: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # key, row, step, wall, value
         slow: list[np.ndarray] = []
-        metas: dict[str, dec.SeriesMeta] = {}
-        rows_all = np.arange(len(chunk), dtype=np.int64)
-        for rows, mat in (length_groups(chunk, rows_all) if self.accelerate else [(rows_all, None)]):
+        metas: list[dict[str, dec.SeriesMeta]] = [{} for _ in parts]
+        rows_all = np.arange(len(whole), dtype=np.int64)
+        for rows, mat in (length_groups(whole, rows_all) if self.accelerate else [(rows_all, None)]):
             if mat is None or rows.size == 0:
                 slow.append(rows)
                 continue
@@ -61,35 +81,63 @@ class ChunkApplier:
                 rest[fs.rows] = False
                 slow.append(rows[rest])
             got = rows[fs.rows]
-            for t, grp in _split_by(fs.tag_index, len(fs.tags)):
+            ntags = len(fs.tags)
+            if len(parts) == 1:
+                part_of = np.zeros(got.size, dtype=np.int64)
+                groups = _split_by(fs.tag_index, ntags)
+            else:
+                part_of = np.searchsorted(firsts_arr, got, side="right") - 1
+                groups = _split_by(part_of * ntags + fs.tag_index, len(parts) * ntags)
+            accept = np.ones(got.size, dtype=bool)
+            for gkey, grp in groups:
+                p, t = divmod(gkey, ntags)
+                run = parts[p][0]
                 tag = fs.tags[t]
-                meta = metas.get(tag) or store.series_meta(run, tag)
+                meta = metas[p].get(tag) or store.series_meta(run, tag)
                 if meta is None:
-                    if t in fs.meta_rows:
-                        meta = _meta_of_record(chunk, int(rows[fs.meta_rows[t]]), tag)
+                    with_meta = grp[fs.has_meta[grp]]
+                    if with_meta.size:
+                        meta = _meta_of_record(whole, int(got[with_meta[0]]), tag)
                     elif t not in fs.tensor_tags:
                         meta = _SCALAR_META  # legacy simple_value: scalars by definition (§4.0)
                     if meta is not None:
-                        metas[tag] = meta
+                        metas[p][tag] = meta
                 if meta is None or meta.kind is not Kind.SCALARS:
+                    accept[grp] = False
                     slow.append(got[grp])  # not a scalar series after all: decode one by one
-                    continue
-                scal.setdefault(tag, []).append((got[grp], fs.step[grp], fs.wall_time[grp], fs.value[grp]))
+            gid = np.asarray([tag_ids.setdefault(tag, len(tag_ids)) for tag in fs.tags], dtype=np.int64)
+            tix, fstep, fwall, fval = fs.tag_index, fs.step, fs.wall_time, fs.value
+            if not accept.all():
+                got, part_of, tix = got[accept], part_of[accept], tix[accept]
+                fstep, fwall, fval = fstep[accept], fwall[accept], fval[accept]
+            if got.size:
+                acc.append((part_of * _KEY_SPAN + gid[tix], got, fstep, fwall, fval))
         if slow:
-            slow_scal: dict[str, list[Any]] = {}
+            slow_scal: dict[int, dict[str, list[Any]]] = {}
             for r in np.sort(np.concatenate(slow)).tolist():
-                self._apply_slow(run, chunk, r, slow_scal, metas)
-            for tag, ((rs, steps, walls, values),) in slow_scal.items():
-                scal.setdefault(tag, []).append((np.asarray(rs, np.int64), np.asarray(steps, np.int64),
-                                                 np.asarray(walls, np.float64), np.asarray(values, np.float64)))
-        for tag, parts in scal.items():
-            meta = metas.get(tag) or store.series_meta(run, tag) or _SCALAR_META
-            if len(parts) == 1:
-                _, step, wall, value = parts[0]
-            else:
-                order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
-                step, wall, value = (np.concatenate([p[k] for p in parts])[order] for k in (1, 2, 3))
-            store.add_scalars(run, tag, meta, step, wall, value)
+                p = bisect.bisect_right(firsts, r) - 1
+                run, part, first = parts[p]
+                self._apply_slow(run, part, r - first, slow_scal.setdefault(p, {}), metas[p])
+            for p, by_tag in slow_scal.items():
+                for tag, ((rs, steps, walls, values),) in by_tag.items():
+                    g = tag_ids.setdefault(tag, len(tag_ids))
+                    acc.append((np.full(len(rs), p * _KEY_SPAN + g, dtype=np.int64),
+                                np.asarray(rs, np.int64) + firsts[p], np.asarray(steps, np.int64),
+                                np.asarray(walls, np.float64), np.asarray(values, np.float64)))
+        if not acc:
+            return
+        key, row, step, wall, value = (np.concatenate([x[k] for x in acc]) if len(acc) > 1 else acc[0][k]
+                                       for k in range(5))
+        order = np.lexsort((row, key))  # by (part, tag), then record order
+        key, step, wall, value = key[order], step[order], wall[order], value[order]
+        cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
+        names = list(tag_ids)
+        bounds = [0, *cuts.tolist(), int(key.size)]
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            p, g = divmod(int(key[lo]), _KEY_SPAN)
+            run, tag = parts[p][0], names[g]
+            meta = metas[p].get(tag) or store.series_meta(run, tag) or _SCALAR_META
+            store.add_scalars(run, tag, meta, step[lo:hi], wall[lo:hi], value[lo:hi])
 
     def _apply_slow(self, run: str, chunk: Chunk, r: int, scal: dict[str, list[Any]],
                     metas: dict[str, dec.SeriesMeta]) -> None:

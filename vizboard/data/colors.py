@@ -7,8 +7,9 @@ run has one colour everywhere that uses :func:`run_colors`.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping, Sequence
 
-__all__ = ["PALETTE", "ORDER_PALETTE", "run_color", "run_colors"]
+__all__ = ["PALETTE", "ORDER_PALETTE", "run_color", "run_colors", "run_color_map", "color_of"]
 
 PALETTE: tuple[str, ...] = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -45,6 +46,19 @@ def run_colors(runs: list[str]) -> list[str]:
         hue = (i * 137.508) % 360.0
         out.append(_hsl_hex(hue, 0.62, 0.52 if (i // 7) % 2 else 0.44))
     return out
+
+
+def run_color_map(all_runs: Sequence[str]) -> dict[str, str]:
+    """Run name -> colour by its index among ``all_runs`` (every run, sorted by name, as the
+    provider lists them), the same colours ``/api/runs`` and the Scalars page use. Pass all
+    runs, not the selected ones, so a run's colour does not change with the selection."""
+    return dict(zip(all_runs, run_colors(list(all_runs))))
+
+
+def color_of(colors: Mapping[str, str] | None, run: str) -> str:
+    """``run``'s colour from a :func:`run_color_map` result; by name (:func:`run_color`) if absent
+    (e.g. a profile run with no event file, which the provider's run list does not hold)."""
+    return (colors or {}).get(run) or run_color(run)
 
 
 def _hsl_hex(h: float, s: float, lum: float) -> str:

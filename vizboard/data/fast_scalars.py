@@ -78,6 +78,8 @@ class FastScalars:
     value: np.ndarray
     meta_rows: dict[int, int] = field(default_factory=dict)
     tensor_tags: set[int] = field(default_factory=set)
+    has_meta: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """Per recognised row: True if it carries a metadata field."""
 
 
 _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -219,4 +221,5 @@ def fast_scalars(mat: np.ndarray) -> FastScalars:
         uniq_tags, first_at = np.unique(tag_index[has_meta], return_index=True)
         meta_rows = dict(zip(uniq_tags.tolist(), rows[has_meta][first_at].tolist()))
     wall = np.ascontiguousarray(mat[rows, 1:9]).view("<f8").ravel().copy()
-    return FastScalars(rows, tags, tag_index, step[rows].view(np.int64), wall, value, meta_rows, tensor_tags)
+    return FastScalars(rows, tags, tag_index, step[rows].view(np.int64), wall, value, meta_rows, tensor_tags,
+                       has_meta)

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from vizboard.data.fs import FileSystem
+from vizboard.data.fs import FileSystem, ReadAllError, read_all
 
 __all__ = [
     "CONFIG_NAME",
@@ -225,15 +225,10 @@ def resolve_inside(fs: FileSystem, base_dir: str, ref: str, what: str) -> str:
 
 def read_file(fs: FileSystem, path: str, what: str) -> bytes:
     """All bytes of ``path`` (already resolved), or :class:`ProjectorError` if missing, unreadable or too big."""
-    size = fs.size(path)
-    if size is None:
-        raise ProjectorError(f"{what} {path} does not exist")
-    if size > MAX_FILE_BYTES:
-        raise ProjectorError(f"{what} {path} is {size} bytes, more than the {MAX_FILE_BYTES} read")
     try:
-        return fs.read(path, 0, size)
-    except OSError as exc:
-        raise ProjectorError(f"cannot read {what} {path}: {exc}") from exc
+        return read_all(fs, path, MAX_FILE_BYTES, what)
+    except ReadAllError as exc:
+        raise ProjectorError(str(exc)) from exc
 
 
 def _split_name(name: str) -> tuple[str, int | None]:

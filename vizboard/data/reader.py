@@ -41,7 +41,7 @@ from logger.records import (
 )
 from vizboard.data.fs import FileSystem
 
-__all__ = ["Chunk", "FileTail", "frame_chunk", "windows"]
+__all__ = ["Chunk", "FileTail", "frame_chunk", "poll_many", "windows"]
 
 _U64 = struct.Struct("<Q")
 _I64 = npt.NDArray[np.int64]
@@ -253,6 +253,11 @@ class FileTail:
         """Where reading stands: (offset, how far a search past a torn record got); grows as it reads."""
         return self.offset, self._search[1] if self._search is not None and self._search[0] == self.offset else 0
 
+    def batchable(self, max_bytes: int) -> bool:
+        """True if the bytes past ``offset`` (1 to ``max_bytes`` of them, from the last stat) can be read
+        whole in a :func:`poll_many` batch: no torn-record search or open damage region is pending."""
+        return 0 < self.size - self.offset <= max_bytes and self._search is None and self._open is None
+
     def has_work(self) -> bool:
         """True if bytes past ``offset`` (from the last stat) may still be settled."""
         if self._search is not None and self._search[0] == self.offset:
@@ -351,3 +356,35 @@ class FileTail:
                 nxt = start + 1
         self._search = (self.offset, nxt)
         return None
+
+
+def poll_many(fs: FileSystem, tails: list[FileTail]) -> tuple[Chunk, list[tuple[FileTail, Chunk, int]]] | None:
+    """Read the pending bytes of several small files (each :meth:`FileTail.batchable`) and frame them
+    all with one vectorised pass; None, with no tail changed, unless every file's new bytes are whole,
+    intact records (then the caller reads them one by one, with the full damage rules).
+
+    Returns the chunk of everything read and, per file, ``(tail, its chunk, its first row)``: a file's
+    chunk shares the data buffer (starts in its coordinates, ``base`` set so offsets are the file's).
+    Framing the concatenation equals framing each file alone exactly when every file boundary is a
+    record start, nothing is damaged and nothing is left over, which is what is checked: 10,000
+    small files cost one framing instead of 10,000. Raises OSError if a file cannot be read.
+    """
+    datas = [fs.read(t.path, t.offset, t.size - t.offset) for t in tails]
+    bounds = np.zeros(len(datas) + 1, dtype=np.int64)
+    np.cumsum([len(d) for d in datas], out=bounds[1:])
+    if any(len(d) == 0 for d in datas):
+        return None
+    data = b"".join(datas)
+    whole, consumed = frame_chunk("", data, 0)
+    if consumed != len(data) or whole.damage:
+        return None
+    first = np.searchsorted(whole.starts, bounds[:-1])
+    if first.size and (first.max() >= whole.starts.shape[0] or not np.array_equal(whole.starts[first], bounds[:-1])):
+        return None
+    ends = np.append(first[1:], whole.starts.shape[0])
+    out: list[tuple[FileTail, Chunk, int]] = []
+    for k, t in enumerate(tails):
+        lo, hi = int(first[k]), int(ends[k])
+        out.append((t, Chunk(t.path, data, t.offset - int(bounds[k]), whole.starts[lo:hi], whole.lengths[lo:hi]), lo))
+        t.offset += len(datas[k])
+    return whole, out

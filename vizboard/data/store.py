@@ -7,21 +7,16 @@ Writers and readers
     reader can reach is either immutable or only ever grows past what a snapshot
     covers. Dicts of runs and series are replaced, never mutated (copy-on-write).
 
-Scalars
-    Full resolution, columnar numpy per (run, tag): step int64, wall_time float64,
-    value float64. Buffers grow geometrically by 1.25x (amortised O(1) appends,
-    at most ~25 % slack: 24 bytes per point + slack). A snapshot is a read-only
-    view of the filled prefix; appends write past it, and a truncation (restart)
-    copies into new buffers, so no snapshot ever changes after it is handed out.
+Storage and the restart rule
+    Each (run, tag) is a :class:`~vizboard.data.series.Series`: columnar numpy scalars or
+    step-indexed entries, with the restart rule (a value at step ``s`` drops the stored
+    points at steps >= ``s``) described in ``vizboard.data.series``. Values reach it in
+    read order: files of a run in name order, each file in record order.
 
-Restarts (event-format §5.5, as TensorBoard's default Rust loader)
-    When a value of a tag arrives with step ``s``, every stored point of that tag
-    with step >= ``s`` is dropped first, so a restarted job's newer session wins
-    and each series stays strictly increasing in step; of several values at the
-    same step the last one read is kept. Values are applied in read order: files
-    of a run in name order, each file in record order. Data appended later to an
-    older file is therefore applied after newer files and preempts their points,
-    exactly like TensorBoard's Rust loader.
+Selection caches
+    ``tags(kind, runs)`` answers are cached per (kind, run selection) and data version
+    in a :class:`~vizboard.data.lru.ByteLRU` bounded in bytes (``tags_cache_bytes``,
+    default 16 MiB), so many distinct selections of many runs cannot grow memory.
 
 Wall times that are NaN or infinite are kept as they are (TensorBoard's Rust loader
 drops +-inf events and stops reading a file at a NaN one; we lose nothing).
@@ -29,12 +24,11 @@ drops +-inf events and stops reading a file at a NaN one; we lose nothing).
 
 from __future__ import annotations
 
-import bisect
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,11 +36,11 @@ import numpy as np
 from vizboard.data.blobs import BlobCache
 from vizboard.data.decode import (
     RUN_GRAPH_TAG,
-    HistogramValue,
     SeriesMeta,
 )
 from vizboard.data.fs import open_fs
 from vizboard.data.hparams_view import build_hparams
+from vizboard.data.lru import ByteLRU
 from vizboard.data.models import (
     BlobRef,
     ChartLayout,
@@ -62,137 +56,11 @@ from vizboard.data.models import (
     TagInfo,
     TextEntry,
 )
+from vizboard.data.series import EntryList, ScalarColumns, Series, histogram_snapshot, read_only
 
 __all__ = ["Store"]
 
-_GROWTH = 1.25
 _MAX_PROBLEMS_PER_RUN = 10_000
-
-
-def _ro(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
-    return a
-
-
-class _Scalars:
-    """Growable columnar buffers of one scalar series (ingest thread only).
-
-    ``state`` = (step, wall, value, n) is replaced as one tuple after every change, so a
-    reader that takes it once sees arrays whose first ``n`` entries are complete and
-    will never be written again (appends go past ``n``; truncation copies).
-    """
-
-    __slots__ = ("state",)
-
-    def __init__(self) -> None:
-        self.state: tuple[np.ndarray, np.ndarray, np.ndarray, int] = (
-            np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.float64), 0)
-
-    @property
-    def n(self) -> int:
-        return self.state[3]
-
-    def capacity(self) -> int:
-        return int(self.state[0].shape[0])
-
-    @staticmethod
-    def _grown(old: tuple[np.ndarray, np.ndarray, np.ndarray], keep: int,
-               cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        out = []
-        for a in old:
-            new = np.empty(cap, a.dtype)
-            new[:keep] = a[:keep]
-            out.append(new)
-        return out[0], out[1], out[2]
-
-    def compact(self) -> None:
-        """Drop growth slack (new exact-size buffers; snapshots keep the old ones)."""
-        step, wall, value, n = self.state
-        if step.shape[0] > n + n // 32 + 16:
-            self.state = (*self._grown((step, wall, value), n, n), n)
-
-    def extend(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
-        """Append points in read order, applying preemption (see module docstring)."""
-        m = step.shape[0]
-        if m == 0:
-            return
-        # Batch point i survives iff its step < every later batch step.
-        if m > 1:
-            later_min = np.minimum.accumulate(step[::-1])[::-1]
-            survive = np.ones(m, dtype=bool)
-            survive[:-1] = step[:-1] < later_min[1:]
-            if not survive.all():
-                step, wall, value = step[survive], wall[survive], value[survive]
-            first_min = int(later_min[0])
-        else:
-            first_min = int(step[0])
-        bufs = self.state[:3]
-        n = keep = self.state[3]
-        if keep and int(bufs[0][keep - 1]) >= first_min:
-            keep = int(np.searchsorted(bufs[0][:n], first_min, side="left"))
-        need = keep + step.shape[0]
-        if keep < n or need > bufs[0].shape[0]:
-            # copy-on-write: snapshots keep the old buffers untouched
-            if keep == 0:
-                cap = need  # a fresh (or fully replaced) series: exact size
-            else:
-                cap = max(need, int(need * _GROWTH) if need > 1024 else need * 2, 16)
-            bufs = self._grown(bufs, keep, cap)
-        bufs[0][keep:need] = step
-        bufs[1][keep:need] = wall
-        bufs[2][keep:need] = value
-        self.state = (bufs[0], bufs[1], bufs[2], need)
-
-
-class _Entries:
-    """Step-indexed items of one non-scalar series, with the same preemption rule.
-
-    ``state`` = (steps, walls, items, n) is replaced as one tuple; the lists only grow
-    past ``n`` in place, and a truncation builds new lists (copy-on-write).
-    """
-
-    __slots__ = ("state", "cache")
-
-    def __init__(self) -> None:
-        self.state: tuple[list[int], list[float], list[Any], int] = ([], [], [], 0)
-        self.cache: tuple[int, Any] | None = None
-
-    @property
-    def n(self) -> int:
-        return self.state[3]
-
-    def add(self, step: int, wall: float, item: Any) -> None:
-        steps, walls, items, n = self.state
-        if n and steps[n - 1] >= step:
-            k = bisect.bisect_left(steps, step, 0, n)
-            steps, walls, items, n = steps[:k], walls[:k], items[:k], k
-        steps.append(step)
-        walls.append(wall)
-        items.append(item)
-        self.state = (steps, walls, items, n + 1)
-
-    def view(self) -> tuple[list[int], list[float], list[Any]]:
-        steps, walls, items, n = self.state
-        return steps[:n], walls[:n], items[:n]
-
-
-class _Series:
-    __slots__ = ("run", "tag", "meta", "data", "version")
-
-    def __init__(self, run: str, tag: str, meta: SeriesMeta, version: int) -> None:
-        self.run, self.tag, self.meta, self.version = run, tag, meta, version
-        self.data: _Scalars | _Entries = _Scalars() if meta.kind is Kind.SCALARS else _Entries()
-
-    def num_points(self) -> int:
-        return self.data.n
-
-    def info(self) -> TagInfo:
-        m = self.meta
-        display = m.display_name
-        if not display and self.tag.endswith("/text_summary") and m.kind is Kind.TEXT:
-            display = self.tag[: -len("/text_summary")]
-        return TagInfo(self.run, self.tag, m.kind, m.plugin, self.data.n, self.version,
-                       display, m.description, m.chart)
 
 
 _GRAPH_VALUE_PLUGINS = ("graph_run_metadata_graph", "graph_keras_model")
@@ -201,11 +69,11 @@ _GRAPH_VALUE_PLUGINS = ("graph_run_metadata_graph", "graph_keras_model")
 
 class _Run:
     __slots__ = ("name", "series", "version", "last_wall", "num_files", "problems", "num_problems",
-                 "module_tree", "layout", "hparams")
+                 "module_tree", "layout", "hparams", "_info")
 
     def __init__(self, name: str, version: int) -> None:
         self.name = name
-        self.series: dict[str, _Series] = {}
+        self.series: dict[str, Series] = {}
         self.version = version
         self.last_wall = 0.0
         self.num_files = 0
@@ -214,20 +82,33 @@ class _Run:
         self.module_tree: dict[str, Any] | None = None
         self.layout: tuple[ChartLayout, ...] = ()
         self.hparams: dict[str, tuple[Any, float]] = {}  # which -> (proto, wall_time)
+        self._info: RunInfo | None = None
+
+    def info(self) -> RunInfo:
+        """The run as ``DataProvider.runs`` lists it (rebuilt only after it changed; any thread)."""
+        got = self._info
+        if (got is None or got.version != self.version or got.last_wall_time != self.last_wall
+                or got.num_files != self.num_files or got.num_problems != self.num_problems):
+            got = RunInfo(self.name, self.version, self.last_wall, self.num_files, self.num_problems)
+            self._info = got
+        return got
 
 
 class Store:
     """Everything ingested from one logdir (a ``DataProvider``; see module docstring).
 
     ``logdir`` is a local path or an fsspec URL; ``blob_cache_bytes`` bounds the
-    cache of blob bytes read back from disk (default 64 MiB).
+    cache of blob bytes read back from disk (default 64 MiB); ``tags_cache_bytes`` the
+    cache of ``tags()`` answers per run selection (default 16 MiB).
     """
 
-    def __init__(self, logdir: str, *, blob_cache_bytes: int = 64 << 20,
+    def __init__(self, logdir: str, *, blob_cache_bytes: int = 64 << 20, tags_cache_bytes: int = 16 << 20,
                  storage_options: dict[str, Any] | None = None) -> None:
         self._logdir = logdir
         self.fs = open_fs(logdir, storage_options)
         self._runs: dict[str, _Run] = {}
+        self._runs_gen = 0  # grows when a run is added or dropped (after _runs is replaced)
+        self._order: tuple[int, tuple[_Run, ...]] = (0, ())  # (_runs_gen, runs sorted by name)
         self._version = 0
         self._problems: list[DataProblem] = []
         self._lock = threading.Lock()  # only around version bumps by the writer
@@ -237,7 +118,7 @@ class Store:
         self._bytes_total = 0
         self._last_update = 0.0
         self._reader_problems: deque[DataProblem] = deque()
-        self._tags_cache: dict[tuple[Any, ...], tuple[int, list[TagInfo]]] = {}
+        self._tags_cache: ByteLRU[tuple[int, list[TagInfo]]] = ByteLRU(tags_cache_bytes)
 
     # ------------------------------------------------------------------ writer side
     def bump(self) -> int:
@@ -251,14 +132,28 @@ class Store:
         """The run ``name``, created if new (ingest thread)."""
         r = self._runs.get(name)
         if r is None:
-            r = _Run(name, self.bump())
-            self._runs = {**self._runs, name: r}
+            self.add_runs((name,))
+            r = self._runs[name]
         return r
+
+    def add_runs(self, names: Iterable[str]) -> None:
+        """Create every run of ``names`` not known yet, with one copy of the run table (ingest thread).
+
+        Creating 10,000 runs one by one would copy the copy-on-write table 10,000 times.
+        """
+        new = {n: _Run(n, 0) for n in dict.fromkeys(names) if n not in self._runs}
+        if new:
+            v = self.bump()
+            for r in new.values():
+                r.version = v
+            self._runs = {**self._runs, **new}
+            self._runs_gen += 1
 
     def drop_run(self, name: str) -> None:
         """Forget a run whose event files are all gone (ingest thread)."""
         if name in self._runs:
             self._runs = {k: v for k, v in self._runs.items() if k != name}
+            self._runs_gen += 1
             self.bump()
 
     def series_meta(self, run: str, tag: str) -> SeriesMeta | None:
@@ -266,21 +161,21 @@ class Store:
         s = r.series.get(tag) if r else None
         return s.meta if s else None
 
-    def _series(self, run: str, tag: str, meta: SeriesMeta) -> _Series:
+    def _series(self, run: str, tag: str, meta: SeriesMeta) -> Series:
         r = self.run(run)
         s = r.series.get(tag)
         if s is None:
-            s = _Series(run, tag, meta, self._version)
+            s = Series(run, tag, meta, self._version)
             r.series = {**r.series, tag: s}
         elif meta.from_metadata and not s.meta.from_metadata and s.meta.kind is Kind.OTHER:
             # An unlabelled tensor series gets its plugin late (Python loader rule: the first value
             # *with* metadata decides). The unlabelled values before it were only counted, not kept.
             s.meta = meta
             if meta.kind is not Kind.OTHER:
-                s.data = _Scalars() if meta.kind is Kind.SCALARS else _Entries()
+                s.data = ScalarColumns() if meta.kind is Kind.SCALARS else EntryList()
         return s
 
-    def _touch(self, r: _Run, s: _Series | None, wall: float) -> None:
+    def _touch(self, r: _Run, s: Series | None, wall: float) -> None:
         v = self.bump()
         r.version = v
         if s is not None:
@@ -292,7 +187,7 @@ class Store:
                     wall: np.ndarray, value: np.ndarray) -> None:
         """Append scalar points (arrays in read order) to (run, tag)."""
         s = self._series(run, tag, meta)
-        if not isinstance(s.data, _Scalars):
+        if not isinstance(s.data, ScalarColumns):
             self.add_problem(run, "", 0, 0, "bad_value", f"scalar values for non-scalar tag {tag!r}")
             return
         s.data.extend(step.astype(np.int64, copy=False), wall.astype(np.float64, copy=False),
@@ -302,7 +197,7 @@ class Store:
     def add_entry(self, run: str, tag: str, meta: SeriesMeta, step: int, wall: float, item: Any) -> None:
         """Append one non-scalar value (histogram, blob refs, text, PR curve, other)."""
         s = self._series(run, tag, meta)
-        if not isinstance(s.data, _Entries):
+        if not isinstance(s.data, EntryList):
             self.add_problem(run, "", 0, 0, "bad_value", f"non-scalar value for scalar tag {tag!r}")
             return
         s.data.add(step, wall, item)
@@ -343,7 +238,7 @@ class Store:
         """Trim every scalar buffer to its size (ingest thread, after a bulk load)."""
         for r in self._runs.values():
             for s in r.series.values():
-                if isinstance(s.data, _Scalars):
+                if isinstance(s.data, ScalarColumns):
                     s.data.compact()
 
     def set_progress(self, *, loading: bool | None = None, bytes_read: int | None = None,
@@ -370,19 +265,22 @@ class Store:
                           sum(r.num_problems for r in runs.values()), self._last_update, self._version)
 
     def runs(self) -> list[RunInfo]:
-        return [RunInfo(r.name, r.version, r.last_wall, r.num_files, r.num_problems)
-                for _, r in sorted(self._runs.items())]
+        gen = self._runs_gen
+        runs = self._runs
+        order = self._order
+        if order[0] != gen or len(order[1]) != len(runs):
+            order = (gen, tuple(r for _, r in sorted(runs.items())))
+            self._order = order
+        return [r.info() for r in order[1]]
 
     def tags(self, kind: Kind | None = None, runs: Sequence[str] | None = None) -> list[TagInfo]:
         key = (kind, None if runs is None else tuple(runs))
         version = self._version
-        hit = self._tags_cache.get(key)
-        if hit is not None and hit[0] == version:
+        found, hit = self._tags_cache.get(key)
+        if found and hit is not None and hit[0] == version:
             return list(hit[1])
         out = self._tags(kind, runs)
-        if len(self._tags_cache) >= 64:
-            self._tags_cache = {}
-        self._tags_cache = {**self._tags_cache, key: (version, out)}
+        self._tags_cache.put(key, (version, out))
         return list(out)
 
     def _tags(self, kind: Kind | None, runs: Sequence[str] | None) -> list[TagInfo]:
@@ -396,50 +294,35 @@ class Store:
         out.sort(key=lambda t: (t.tag, t.run))
         return out
 
-    def _get(self, run: str, tag: str) -> _Series | None:
+    def _get(self, run: str, tag: str) -> Series | None:
         r = self._runs.get(run)
         return r.series.get(tag) if r else None
 
     def scalars(self, run: str, tag: str) -> ScalarSeries | None:
         s = self._get(run, tag)
-        if s is None or not isinstance(s.data, _Scalars):
+        if s is None or not isinstance(s.data, ScalarColumns):
             return None
         version = s.version
         step, wall, value, n = s.data.state
-        return ScalarSeries(run, tag, _ro(step[:n]), _ro(wall[:n]), _ro(value[:n]), version)
+        return ScalarSeries(run, tag, read_only(step[:n]), read_only(wall[:n]), read_only(value[:n]), version)
 
     def histograms(self, run: str, tag: str) -> HistogramSeries | None:
         s = self._get(run, tag)
-        if s is None or s.meta.kind is not Kind.HISTOGRAMS or not isinstance(s.data, _Entries):
+        if s is None or s.meta.kind is not Kind.HISTOGRAMS or not isinstance(s.data, EntryList):
             return None
         version = s.version
         cached = s.data.cache
         if cached is not None and cached[0] == version:
             hit: HistogramSeries = cached[1]
             return hit
-        steps, walls, items = s.data.view()
-        h: list[HistogramValue] = items
-        sizes = np.fromiter((len(x.left) for x in h), dtype=np.int64, count=len(h))
-        offsets = np.zeros(len(h) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-
-        def cat(attr: str) -> np.ndarray:
-            parts = [getattr(x, attr) for x in h]
-            return _ro(np.concatenate(parts).astype(np.float64) if parts else np.zeros(0))
-
-        def col(attr: str) -> np.ndarray:
-            return _ro(np.fromiter((getattr(x, attr) for x in h), dtype=np.float64, count=len(h)))
-
-        out = HistogramSeries(run, tag, _ro(np.asarray(steps, np.int64)), _ro(np.asarray(walls, np.float64)),
-                              _ro(offsets), cat("left"), cat("right"), cat("count"), col("minimum"),
-                              col("maximum"), col("num"), col("total"), version)
+        out = histogram_snapshot(run, tag, s.data, version)
         s.data.cache = (version, out)
         return out
 
     def _entries(self, run: str, tag: str, kind: Kind | tuple[Kind, ...]) -> list[Any]:
         s = self._get(run, tag)
         kinds = kind if isinstance(kind, tuple) else (kind,)
-        if s is None or s.meta.kind not in kinds or not isinstance(s.data, _Entries):
+        if s is None or s.meta.kind not in kinds or not isinstance(s.data, EntryList):
             return []
         return s.data.view()[2]
 
@@ -475,7 +358,7 @@ class Store:
         s = r.series.get(RUN_GRAPH_TAG)
         if s is None:  # no graph_def event: a TF2 trace or a Keras model graph (vizboard.data.graph_blobs reads both)
             s = next((x for t, x in sorted(r.series.items()) if x.meta.plugin in _GRAPH_VALUE_PLUGINS), None)
-        refs = s.data.view()[2] if s is not None and isinstance(s.data, _Entries) else []
+        refs = s.data.view()[2] if s is not None and isinstance(s.data, EntryList) else []
         graph_def = refs[-1][-1] if refs and refs[-1] else None
         if graph_def is None and r.module_tree is None:
             return None

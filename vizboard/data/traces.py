@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from vizboard.data.fs import open_fs
+from vizboard.data.fs import ReadAllError, open_fs, read_all
 from vizboard.data.safe_paths import OutsideLogdirError, is_within, resolve_within
 
 __all__ = [
@@ -148,15 +148,10 @@ def read_trace_bytes(logdir: str, trace: TraceFile, storage_options: dict[str, A
         path = resolve_within(fs.root, trace.path)
     except OutsideLogdirError as exc:
         raise TraceParseError(f"refused: {exc}") from None
-    size = fs.size(path)
-    if size is None:
-        raise TraceParseError(f"cannot read {trace.path}: it no longer exists")
-    if size > MAX_TRACE_BYTES:
-        raise TraceParseError(f"{trace.path} is {size} bytes, more than the {MAX_TRACE_BYTES} read")
     try:
-        return fs.read(path, 0, size)
-    except OSError as exc:
-        raise TraceParseError(f"cannot read {trace.path}: {exc}") from exc
+        return read_all(fs, path, MAX_TRACE_BYTES, "trace")
+    except ReadAllError as exc:
+        raise TraceParseError(str(exc)) from exc
 
 
 class TraceIndex:
@@ -221,7 +216,8 @@ class TraceIndex:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._asked = time.monotonic()
+        # Not "asked": after the first walk, nothing is walked until a client asks (an idle 10,000-run
+        # server used to walk every directory every 5 s for its first minute).
         self._thread = threading.Thread(target=self._loop, name="vizboard-traces", daemon=True)
         self._thread.start()
 

@@ -19,12 +19,20 @@ Re-arming: inotify watches die with the directory. A guard thread owned by the W
 checks the root's identity every ``rearm_interval`` seconds (one ``stat``; at once when the
 root's deletion is reported) and, when the logdir was deleted and recreated, schedules the
 watch again and reports the root as changed, so live latency returns to normal.
+
+Health (how often the ingest loop's safety-net rescan must run): :meth:`Watcher.healthy` is True
+while a native (inotify/FSEvents) observer is armed, its emitters are alive and no event was
+lost. A kernel queue overflow (watchdog only logs it) is caught from watchdog's log record: the
+root is reported as changed at once (the ingest rescans) and the watcher counts as unhealthy
+for ``overflow_grace`` seconds, so the ingest falls back to frequent rescans meanwhile.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +61,24 @@ WATCHED_EVENTS: tuple[type[FileSystemEvent], ...] = (
 """The only event types requested from the OS (no opened / closed-no-write / access events)."""
 
 _ACTIONS = frozenset({"created", "modified", "moved", "deleted"})
+
+
+_WATCHDOG_LOGGERS = ("watchdog.observers.inotify_c", "watchdog.observers.inotify")
+
+
+class _OverflowSpy(logging.Handler):
+    """Calls ``on_overflow`` when watchdog logs that the kernel's event queue overflowed."""
+
+    def __init__(self, on_overflow: Callable[[], None]) -> None:
+        super().__init__(logging.WARNING)
+        self._on_overflow = on_overflow
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if "overflow" in str(record.msg).lower():
+                self._on_overflow()
+        except Exception:  # noqa: BLE001 - a logging handler must never raise
+            pass
 
 
 def _text(path: Any) -> str:
@@ -98,8 +124,11 @@ class Watcher:
     """
 
     def __init__(self, root: str, callback: Callable[[str, bool], None], *, poll: bool = False,
-                 poll_interval: float = 1.0, rearm_interval: float = 2.0) -> None:
+                 poll_interval: float = 1.0, rearm_interval: float = 2.0, overflow_grace: float = 60.0) -> None:
         self._root = os.path.abspath(root)
+        self._overflow_grace = overflow_grace
+        self._overflow_at = -float("inf")
+        self._spy = _OverflowSpy(self._overflowed)
         self._callback = callback
         self._poll = poll
         self._poll_interval = poll_interval
@@ -112,6 +141,26 @@ class Watcher:
         self._lock = threading.Lock()
         self.rearms = 0
         """How many times the watch was re-armed after the root was replaced (tests, diagnostics)."""
+        self.overflows = 0
+        """How many kernel queue overflows (lost events) were reported (tests, diagnostics)."""
+
+    def _overflowed(self) -> None:
+        self.overflows += 1
+        self._overflow_at = time.monotonic()
+        self._callback(self._root, True)  # events were lost: rescan now
+
+    def healthy(self) -> bool:
+        """True if change notifications can be trusted: a native observer is armed, its emitters are
+        alive, the root is still the watched directory and no event was lost in the last
+        ``overflow_grace`` seconds. A polling observer never counts as healthy (rescan as often as before)."""
+        if self._poll or self._stop.is_set() or self._gone.is_set():
+            return False
+        if time.monotonic() - self._overflow_at < self._overflow_grace:
+            return False
+        obs = self._observer
+        if obs is None or not any(e.is_alive() for e in list(obs.emitters)):
+            return False
+        return self._root_id() == self._armed_id
 
     def _root_id(self) -> tuple[int, int] | None:
         try:
@@ -137,6 +186,8 @@ class Watcher:
             self._stop.clear()
             self._gone.clear()
             self._arm()
+        for name in _WATCHDOG_LOGGERS:
+            logging.getLogger(name).addHandler(self._spy)
         self._guard = threading.Thread(target=self._guard_loop, name="vizboard-watch-guard", daemon=True)
         self._guard.start()
 
@@ -179,6 +230,8 @@ class Watcher:
         """Stop and join the observer and the guard thread."""
         self._stop.set()
         self._gone.set()
+        for name in _WATCHDOG_LOGGERS:
+            logging.getLogger(name).removeHandler(self._spy)
         guard, self._guard = self._guard, None
         if guard is not None:
             guard.join(timeout)

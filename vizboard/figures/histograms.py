@@ -1,6 +1,8 @@
-"""Histogram figures: step sampling, rebinning onto shared bins, offset (ridgeline) and overlay views."""
+"""Histogram figures: step sampling, rebinning onto shared bins, offset (ridgeline) and overlay views, step-range state."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -11,6 +13,8 @@ from vizboard.figures.theme import apply_theme
 
 __all__ = [
     "MODES",
+    "step_bounds",
+    "kept_range",
     "sample_steps",
     "value_range",
     "rebin",
@@ -202,3 +206,36 @@ def histogram_figure(
         fig.update_yaxes(title_text="count", rangemode="tozero")
     fig.update_xaxes(title_text="value")
     return fig
+
+
+def step_bounds(series: Iterable[HistogramSeries | None]) -> tuple[int, int, int] | None:
+    """(first step, last step, most steps in one series) over ``series``; None if none has data.
+
+    The last step is at least first + 1, so a range slider over them is never empty.
+    """
+    lo = hi = None
+    most = 0
+    for s in series:
+        if s is None or len(s) == 0:
+            continue
+        most = max(most, len(s))
+        s0, s1 = int(s.step.min()), int(s.step.max())
+        lo = s0 if lo is None else min(lo, s0)
+        hi = s1 if hi is None else max(hi, s1)
+    if lo is None or hi is None:
+        return None
+    return lo, max(hi, lo + 1), most
+
+
+def kept_range(value: list[int] | None, old_max: int | None, lo: int, hi: int) -> list[int]:
+    """The step-range slider's ``[a, b]`` after its bounds became ``lo``..``hi``.
+
+    A missing or malformed ``value`` becomes the whole range; otherwise both handles are
+    clamped into it, and the upper one follows the newest step while it sat at the old
+    maximum ``old_max`` (so a live run's view keeps up).
+    """
+    if not value or len(value) != 2:
+        return [lo, hi]
+    a = max(lo, min(int(value[0]), hi))
+    b = hi if old_max is None or int(value[1]) >= int(old_max) else max(a, min(int(value[1]), hi))
+    return [a, b]

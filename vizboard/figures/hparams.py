@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from vizboard.data.models import HParamsData, ScalarSeries
 from vizboard.figures.escape import escape_template, escape_text
-from vizboard.figures.theme import apply_theme, run_color
+from vizboard.figures.theme import apply_theme, color_of
 
 __all__ = [
     "MODES",
@@ -170,8 +170,10 @@ def parcoords_figure(rows: Sequence[Mapping[str, Any]], hparams: Sequence[str], 
 
 
 def scatter_figure(rows: Sequence[Mapping[str, Any]], hparam: str | None, metric: str | None,
-                   theme: str = "light", selected: Sequence[str] = ()) -> go.Figure:
-    """``metric`` (y) against ``hparam`` (x), one point per row coloured by its run; ``selected`` runs are ringed."""
+                   theme: str = "light", selected: Sequence[str] = (),
+                   colors: Mapping[str, str] | None = None) -> go.Figure:
+    """``metric`` (y) against ``hparam`` (x), one point per row coloured by its run (``colors``: a
+    :func:`~vizboard.figures.theme.run_color_map`); ``selected`` runs are ringed."""
     fig = go.Figure()
     apply_theme(fig, theme)
     if not hparam or not metric:
@@ -185,7 +187,7 @@ def scatter_figure(rows: Sequence[Mapping[str, Any]], hparam: str | None, metric
         x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", text=[escape_text(p[2]) for p in pts],
         customdata=[p[2] for p in pts],
         hovertemplate=f"%{{text}}<br>{escape_template(hparam)}=%{{x}}<br>{escape_template(metric)}=%{{y}}<extra></extra>",
-        marker={"size": [14 if p[2] in chosen else 10 for p in pts], "color": [run_color(p[2]) for p in pts],
+        marker={"size": [14 if p[2] in chosen else 10 for p in pts], "color": [color_of(colors, p[2]) for p in pts],
                 "line": {"width": [3 if p[2] in chosen else 0 for p in pts], "color": "#d93025"}},
     ))
     xs = [p[0] for p in pts]

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from vizboard.data.models import PrCurveEntry
 from vizboard.figures.escape import escape_text
-from vizboard.figures.theme import apply_theme, run_color
+from vizboard.figures.theme import apply_theme, color_of
 
 __all__ = ["PrCurve", "trim_pr", "entry_at", "pr_figure"]
 
@@ -80,7 +80,7 @@ def pr_figure(
                       legend={"orientation": "h", "y": -0.2})
     for run, entry in curves.items():
         c = trim_pr(entry.data)
-        color = (colors or {}).get(run) or run_color(run)
+        color = color_of(colors, run)
         name = run if step is None or entry.step == step else f"{run} (step {entry.step})"
         fig.add_trace(go.Scatter(
             x=c.recall, y=c.precision, mode="lines+markers", name=escape_text(name),

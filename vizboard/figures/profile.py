@@ -8,7 +8,8 @@ training curves drawn on wall time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -18,13 +19,15 @@ from vizboard.data.downsample import downsample
 from vizboard.data.models import ScalarSeries
 from vizboard.data.profile import PHASES, OperatorTable, ProfileTrace, StepBreakdown
 from vizboard.figures.escape import escape_template, escape_text
-from vizboard.figures.theme import PALETTE, apply_theme, run_color
+from vizboard.figures.theme import PALETTE, apply_theme, color_of
 
 __all__ = [
     "OPERATOR_COLUMNS",
     "PHASE_COLORS",
     "SYSTEM_PANELS",
     "operator_rows",
+    "operator_columns",
+    "step_options",
     "message_figure",
     "step_breakdown_figure",
     "timeline_figure",
@@ -74,6 +77,22 @@ def operator_rows(table: OperatorTable, limit: int | None = None) -> list[dict]:
             row["total_device_ms"] = round(float(table.total_device_us[i]) / 1e3, 6)
         rows.append(row)
     return rows
+
+
+def operator_columns(has_device: bool) -> list[dict[str, str]]:
+    """DataTable columns of the operator table: the device-time columns only when the trace has them."""
+    return [{"id": c, "name": n, "type": "text" if c == "name" else "numeric"}
+            for c, n in OPERATOR_COLUMNS[:6 if has_device else 4]]
+
+
+def step_options(steps: StepBreakdown, current: Any) -> tuple[list[dict[str, Any]], int]:
+    """The step picker's options (``#N`` per ``ProfilerStep``, or "whole trace" = -1 when the trace
+    has none) and its value: ``current`` while it is still an option, else the first."""
+    options: list[dict[str, Any]] = [{"label": f"#{int(s)}", "value": i} for i, s in enumerate(steps.step)]
+    if not options:
+        options = [{"label": "whole trace", "value": -1}]
+    valid = [o["value"] for o in options]
+    return options, current if current in valid else valid[0]
 
 
 def message_figure(message: str, theme: str = "light") -> go.Figure:
@@ -182,9 +201,11 @@ def _wall_ms(series: ScalarSeries, max_points: int) -> tuple[np.ndarray, np.ndar
 
 
 def system_metrics_figure(system: Sequence[ScalarSeries], aligned: Sequence[ScalarSeries] = (),
-                          theme: str = "light", max_points: int = 1000) -> go.Figure:
+                          theme: str = "light", max_points: int = 1000,
+                          colors_by_run: Mapping[str, str] | None = None) -> go.Figure:
     """Panels sharing one wall-time x axis: the ``aligned`` training curves (if any) on top,
-    then one panel per kind of ``system/*`` metric. Colour = run; dash = metric within a panel."""
+    then one panel per kind of ``system/*`` metric. Colour = run (from ``colors_by_run``, a
+    :func:`~vizboard.figures.theme.run_color_map`); dash = metric within a panel."""
     panels = [(key, title) for key, title in SYSTEM_PANELS if any(system_panel(s.tag) == key for s in system)]
     if aligned:
         panels.insert(0, ("aligned", aligned[0].tag))
@@ -201,7 +222,7 @@ def system_metrics_figure(system: Sequence[ScalarSeries], aligned: Sequence[Scal
             leaf = s.tag.split("/", 1)[-1] if key != "aligned" else s.tag
             fig.add_trace(go.Scatter(
                 x=x, y=y, mode="lines", name=escape_text(f"{s.run} · {leaf}"), legendgroup=s.run,
-                line={"color": run_color(s.run), "dash": dashes[tags.index(s.tag) % len(dashes)]},
+                line={"color": color_of(colors_by_run, s.run), "dash": dashes[tags.index(s.tag) % len(dashes)]},
                 hovertemplate=f"{escape_template(s.run)}<br>{escape_template(leaf)}: %{{y:.4g}}<br>%{{x}}<extra></extra>",
             ), row=row, col=1)
     fig.update_xaxes(type="date")
@@ -218,7 +239,8 @@ def _timing_xy(s: ScalarSeries, max_points: int) -> tuple[np.ndarray, np.ndarray
     return s.step[idx], s.value[idx]
 
 
-def step_timing_figure(series: Sequence[ScalarSeries], theme: str = "light", max_points: int = 2000) -> go.Figure:
+def step_timing_figure(series: Sequence[ScalarSeries], theme: str = "light", max_points: int = 2000,
+                       colors_by_run: Mapping[str, str] | None = None) -> go.Figure:
     """Step timing as small multiples: one panel per run with its ``time/*`` phases stacked (s per step).
 
     Each run's panel stacks its phase durations as filled areas (``time/data`` at the
@@ -226,8 +248,8 @@ def step_timing_figure(series: Sequence[ScalarSeries], theme: str = "light", max
     colour in every panel (one legend entry per phase), with the measured total
     ``time/step`` as a black dotted line on top, so the gap above the stack is untimed
     work. A last panel draws ``time/samples_per_sec`` with one line per run in the run's
-    colour. Readable for 3-10 runs (the old single chart drew every phase of every run
-    in one tangle).
+    colour (``colors_by_run``, a :func:`~vizboard.figures.theme.run_color_map`). Readable
+    for 3-10 runs (the old single chart drew every phase of every run in one tangle).
     """
     if not series:
         return message_figure("No time/* scalars: use `with writer.timer('forward'): ...`", theme)
@@ -273,7 +295,8 @@ def step_timing_figure(series: Sequence[ScalarSeries], theme: str = "light", max
         for s in rate:
             x, y = _timing_xy(s, max_points)
             fig.add_trace(go.Scatter(
-                x=x, y=y, mode="lines", name=escape_text(s.run), legendgroup=f"run:{s.run}", line={"color": run_color(s.run)},
+                x=x, y=y, mode="lines", name=escape_text(s.run), legendgroup=f"run:{s.run}",
+                line={"color": color_of(colors_by_run, s.run)},
                 hovertemplate=f"{escape_template(s.run)}<br>%{{y:.4g}} samples/s<br>step %{{x:,d}}<extra></extra>",
             ), row=n, col=1)
     fig.update_xaxes(title_text="step", row=n, col=1)

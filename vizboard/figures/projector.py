@@ -30,6 +30,7 @@ __all__ = [
     "scatter_figure",
     "message_figure",
     "default_label",
+    "kept_choices",
     "selection_trace",
     "variance_text",
     "sample_text",
@@ -167,6 +168,15 @@ def message_figure(text: str, theme: str = "light") -> go.Figure:
     fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False}, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     return fig
+
+
+def kept_choices(data: dict[str, Any], color: Any, label: Any) -> tuple[str, str]:
+    """(colour-by, label-by) columns for a new payload: the current ones while ``data`` still has them;
+    else colour by :func:`default_label` (the index when there is no metadata) and label by it."""
+    cols = data.get("columns") or [INDEX_COLUMN]
+    color = color if color in cols else (default_label(data) if len(cols) > 1 else INDEX_COLUMN)
+    label = label if label in cols else default_label(data)
+    return color, label
 
 
 def variance_text(explained: Sequence[float]) -> str:

@@ -7,9 +7,11 @@ from functools import lru_cache
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from vizboard.data.colors import ORDER_PALETTE, PALETTE, run_color, run_colors
+from vizboard.data.colors import ORDER_PALETTE, PALETTE, color_of, run_color, run_color_map, run_colors
 
-__all__ = ["PALETTE", "ORDER_PALETTE", "run_color", "run_colors", "apply_theme", "FONT_FAMILY"]
+__all__ = [
+    "PALETTE", "ORDER_PALETTE", "run_color", "run_colors", "run_color_map", "color_of", "apply_theme", "FONT_FAMILY",
+]
 
 FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 

@@ -1,0 +1,46 @@
+"""Dash's callback validation stays on: every plain-string id a callback names is in the initial
+layout (what the browser's validateCallbacksToLayout checks), for every tab's callbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fake_provider import FakeProvider
+
+from vizboard.app import create_app
+from vizboard.config import ServeConfig
+from vizboard.dashboards import registry
+
+
+def _layout_ids(component: Any, out: set[str]) -> set[str]:
+    if isinstance(component, (list, tuple)):
+        for c in component:
+            _layout_ids(c, out)
+    elif hasattr(component, "to_plotly_json"):
+        cid = getattr(component, "id", None)
+        if isinstance(cid, str):
+            out.add(cid)
+        for name in getattr(component, "_prop_names", ()):
+            value = getattr(component, name, None)
+            if hasattr(value, "to_plotly_json") or isinstance(value, (list, tuple)):
+                _layout_ids(value, out)
+    return out
+
+
+def _output_ids(key: str) -> list[str]:
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    return [p.rsplit(".", 1)[0] for p in parts]
+
+
+def test_validation_on_and_every_callback_id_is_in_the_initial_layout() -> None:
+    app = create_app(ServeConfig(logdir="/fake/logdir"), FakeProvider())
+    assert app.config.suppress_callback_exceptions is False
+    in_layout = _layout_ids(app.layout, set())
+    prefixes = {b.id for b in registry()}
+    assert {i.split("-", 1)[0] for i in in_layout} >= prefixes  # every tab's layout is in the shell
+    missing = []
+    for key, cb in app.callback_map.items():
+        names = _output_ids(key) + [d["id"] for d in cb["inputs"] + cb["state"]]
+        missing += [(n, key) for n in names if isinstance(n, str) and not n.startswith("{") and n not in in_layout]
+    assert not missing, missing
+    assert len(app.callback_map) > 30  # the tabs' callbacks were all registered and checked
