@@ -1,4 +1,4 @@
-"""Run-group benchmark: 1,000 runs x 1 tag grouped into 10 groups (mean line + min-max band), and the runs table.
+r"""Run-group benchmark: 1,000 runs x 1 tag grouped into 10 groups (mean line + min-max band), and the runs table.
 
 Figures: server time to group (name regex) and aggregate on full-resolution series, then
 downsample (``vizboard.data.groups``), against what a user would write instead in a notebook
@@ -6,7 +6,11 @@ downsample (``vizboard.data.groups``), against what a user would write instead i
 the JSON payload of the 10 groups' traces (``vizboard.figures.groups``) against drawing the
 1,000 runs one line each at the same points per line; and the server time to build the
 runs table of 1,000 runs with last/min/max of one tag (rows as the Runs tab sends them).
-The browser's first render of the table is not measured here (see the report).
+In Chromium (``_browser``): a served 1,000-run logdir (one tag, tensorboardX-written, cached by
+``bench.logdirs``) grouped by ``(sweep\d+)/`` into 10 groups on the Scalars page: time from
+navigation until the grouped chart is drawn, the server time of its ``/api/page/groups/series``
+request (request start to first byte) and that response's payload, against the same page drawing
+the 1,000 runs one line each; and the Runs tab's first render of its 1,000 rows.
 
 ``python -m bench.groups [--quick]`` prints a table.
 """
@@ -109,6 +113,85 @@ def _table(p: _Provider) -> float:
     return time.perf_counter() - t0
 
 
+_GROUPED = ("() => { const c = document.querySelector('.vb-chart-card[data-vb-drawn]');"
+            " const gd = c && c.querySelector('.js-plotly-plot');"
+            " return !!(gd && gd.data && gd.data.filter(d => d.meta && d.meta.role === 'group').length === 10); }")
+_LINES = ("() => { const c = document.querySelector('.vb-chart-card[data-vb-drawn]');"
+          " const gd = c && c.querySelector('.js-plotly-plot');"
+          " return !!(gd && gd.data && gd.data.filter(d => d.meta && d.meta.run).length === 1000); }")
+_RESOURCE = ("(part) => performance.getEntriesByType('resource').filter(e => e.name.includes(part))"
+             ".map(e => [e.responseStart - e.requestStart, e.encodedBodySize, e.decodedBodySize])")
+
+
+def _browser(quick: bool) -> list[Measurement]:
+    """Chromium: grouped chart of 1,000 runs (server + browser + payload) and the Runs tab's 1,000 rows."""
+    import os
+    import subprocess
+    import sys
+    import urllib.parse
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    from bench.logdirs import LogdirSpec, ensure_logdir
+    from bench.servers import free_port
+    from bench.ui import CHROMIUM, CHROMIUM_ARGS
+
+    steps = 100 if quick else 300
+    logdir = ensure_logdir(LogdirSpec(runs=_RUNS, tags=1, steps=steps, sections=1))
+    port = free_port()
+    srv = subprocess.Popen([sys.executable, "-m", "vizboard", "serve", str(logdir), "--port", str(port)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    base = f"http://127.0.0.1:{port}"
+    grouped, lines, server, payload, table = [], [], [], [], []
+    try:
+        deadline = time.monotonic() + 300
+        while True:  # answering, and done loading every run
+            try:
+                with urllib.request.urlopen(base + "/api/page/init?n=0", timeout=5) as r:
+                    if not json.loads(r.read()).get("loading"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or srv.poll() is not None:
+                raise RuntimeError("the vizboard server did not load the 1,000-run logdir in 300 s")
+            time.sleep(0.5)
+        q = urllib.parse.urlencode({"g_by": "regex", "g_key": r"(sweep\d+)/", "smooth": "none"})
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                for _ in range(1 if quick else 3):
+                    for url, until, out in ((f"{base}/?{q}", _GROUPED, grouped), (f"{base}/?smooth=none", _LINES, lines),
+                                            (f"{base}/?tab=runs", "() => document.querySelectorAll("
+                                             "'#runs-table td[data-dash-column=\"run\"]').length > 10", table)):
+                        page = browser.new_page(viewport={"width": 1400, "height": 900})
+                        page.goto(url)
+                        page.wait_for_function(until, timeout=180_000, polling=50)
+                        out.append(page.evaluate("() => performance.now()") / 1e3)
+                        if out is grouped:
+                            res = page.evaluate(_RESOURCE, "/api/page/groups/series")
+                            server.append(sum(r[0] for r in res) / 1e3)
+                            payload.append(sum(r[1] for r in res) / 1e3)
+                        page.close()
+            finally:
+                browser.close()
+    finally:
+        srv.terminate()
+        srv.wait(10)
+    shape = f"{_RUNS:,} runs x 1 tag x {steps} steps -> 10 groups"
+    return [
+        Measurement("groups", f"Scalars page, navigation to grouped chart drawn (Chromium): {shape}", "s",
+                    Sample(tuple(grouped)), {"same page, 1,000 run lines": Sample(tuple(lines))},
+                    note="first visit is cold (server aggregates), later visits hit the server's caches"),
+        Measurement("groups", f"server time of /api/page/groups/series (request to first byte): {shape}", "s",
+                    Sample(tuple(server))),
+        Measurement("groups", "payload of /api/page/groups/series (gzip, 10 groups: line + band + counts)", "KB",
+                    Sample(tuple(payload))),
+        Measurement("groups", f"Runs tab: navigation to first rows of the {_RUNS:,}-run table (Chromium)", "s",
+                    Sample(tuple(table))),
+    ]
+
+
 def run(quick: bool = False) -> list[Measurement]:
     """Measure grouping, payload and runs-table figures (see the module docstring)."""
     points = 1_000 if quick else 10_000
@@ -132,8 +215,8 @@ def run(quick: bool = False) -> list[Measurement]:
                     Sample((payload / 1e3,)), {"1,000 run lines": Sample((per_run / 1e3,))},
                     note=f"both downsampled to at most {_MAX_POINTS:,} points per line"),
         Measurement("groups", f"runs table rows: {_RUNS:,} runs, last/min/max of 1 tag (server, JSON)", "s",
-                    Sample(tuple(tables)), note="browser first render of the virtualised table not measured"),
-    ]
+                    Sample(tuple(tables)), note="browser first render: see the Runs tab row below"),
+    ] + _browser(quick)
 
 
 if __name__ == "__main__":

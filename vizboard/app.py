@@ -42,6 +42,7 @@ from vizboard.dashboards import registry
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.provider import DataProvider
 from vizboard.page_api import register_page_api
+from vizboard.page_groups_api import register_group_api
 
 __all__ = ["create_app", "TOKEN_COOKIE"]
 
@@ -217,6 +218,7 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
     register_api(server, provider, config.max_points)
     register_not_found_handlers(server)
     register_page_api(server, provider, config.max_points)
+    register_group_api(server, provider)
     return app
 
 

@@ -192,3 +192,10 @@ def test_aggregate_groups_from_provider():
     out = aggregate_groups(p, groups, "loss")
     assert [g.name for g in out] == ["x"]
     np.testing.assert_allclose(out[0].line, [2.0, 3.0])
+
+
+def test_text_field_keys_with_inner_spaces_as_the_demo_config_table_writes_them():
+    table = "| setting | value |\n| --- | --- |\n| learning rate | 0.001 (AdamW) |\n| batch size | 32 |"
+    assert text_field(table, "learning rate") == "0.001 (AdamW)"
+    assert text_field("batch size = 32\nlr: 0.1", "batch size") == "32"
+    assert text_field(table, "learning") is None  # a prefix of a key is not the key

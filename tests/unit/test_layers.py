@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "vizboard.dashboards": 4,
     "vizboard.api": 5,
     "vizboard.page_api": 5,
+    "vizboard.page_groups_api": 5,
     "vizboard.app": 5,
     "vizboard.server": 5,
     "vizboard.demo": 5,

@@ -29,6 +29,11 @@
   q0.delete("token");
 
   function flag(list, name) { return list.indexOf(name) >= 0; }
+  /* Extension point (assets/scalars_compare.js fills it; every hook optional): sections(list) -> list,
+     cardTools(card, toolsEl), draw(card, lines) -> null (default draw) | {wait: true} | {sig, data, layout},
+     relayout(card, ev) -> true when handled, hover(card, ev) / unhover(card), drawn(card), mount(rootEl),
+     init(window.vbScalars), changed() after a selection/structure/settings change. */
+  var X = window.vbScalarsHooks = window.vbScalarsHooks || {};
   var opt0 = q0.getAll("opt");
   var S = {
     runs: [], colors: [], runIdx: new Map(), sections: [], hash: "", version: -1, drawnVersion: -1,
@@ -126,6 +131,7 @@
     renderRunList();
     writeUrl();
     pushSelectionToDash(false);
+    if (X.changed) { X.changed(); }
     refreshCards();
   }
 
@@ -238,6 +244,7 @@
       var btn = document.createElement("button"); btn.className = "vb-tool"; btn.textContent = b[0]; btn.title = b[1];
       btn.addEventListener("click", b[2]); tools.appendChild(btn);
     });
+    if (X.cardTools) { X.cardTools(card, tools); }
     head.appendChild(t); head.appendChild(tools);
     var g = document.createElement("div"); g.className = "vb-graph"; g.style.height = "320px";
     el.appendChild(head); el.appendChild(g);
@@ -259,10 +266,10 @@
     if (!scalarsEl) { return; }
     var keepTag = compileFilter(S.tagRe);
     var wantSecs = [], any = false, seen = new Set();
-    S.sections.forEach(function (sec) {
+    (X.sections ? X.sections(S.sections) : S.sections).forEach(function (sec) {
       var cards = sec.cards.filter(function (c) {
-        if (c.np <= 1 && /^hparams?\//.test(c.title)) { return false; }  /* one-point hparam metrics: see HParams */
-        return keepTag(c.title) && c.lines.some(function (ln) { return S.selectedSet.has(S.runs[ln[0]]); });
+        if (!sec.keepAll && c.np <= 1 && /^hparams?\//.test(c.title)) { return false; }  /* one-point hparam metrics: see HParams */
+        return (sec.keepAll || keepTag(c.title)) && c.lines.some(function (ln) { return S.selectedSet.has(S.runs[ln[0]]); });
       });
       if (!cards.length) { return; }
       any = true;
@@ -545,6 +552,8 @@
   function ensureDrawn(card) {
     if (card.hidden || !card.visible || !window.Plotly) { return; }
     var lines = cardLines(card.spec);
+    var ext = X.draw ? X.draw(card, lines) : null;
+    if (ext) { if (!ext.wait) { drawWith(card, lines, ext); } return; }
     var missing = need(card);
     if (card.zoom && card.zoom.fetch) { card.zoom.fetch = false; zoomFetch(card); }
     if (card.zoom && card.zoom.pending) { return; }
@@ -554,8 +563,14 @@
     var sig = cardSig(card, lines);
     if (sig === card.sig) { return; }
     if (card.drawing) { card.again = true; return; }
-    mark("vb:react:" + card.spec.title);
     var fig = buildFigure(card, lines);
+    drawWith(card, lines, {sig: sig, data: fig.data, layout: fig.layout});
+  }
+  function drawWith(card, lines, fig) {
+    var sig = fig.sig;
+    if (sig === card.sig) { return; }
+    if (card.drawing) { card.again = true; return; }
+    mark("vb:react:" + card.spec.title);
     var drawnRuns = Array.from(new Set(lines.map(function (l) { return l.run; }))).sort();
     var cfg = Object.assign({}, CONFIG, {toImageButtonOptions: {format: "png", scale: 2, filename: fileName(card.spec.title)}});
     card.sig = sig;
@@ -564,7 +579,13 @@
     card.drawing = window.Plotly.react(card.gd, fig.data, fig.layout, cfg).then(function () {
       card.el.setAttribute("data-vb-drawn", JSON.stringify(drawnRuns));
       mark("vb:drawn:" + card.spec.title);
-      if (first) { card.gd.on("plotly_relayout", function (ev) { onRelayout(card, ev); }); }
+      if (first) {
+        card.gd.on("plotly_relayout", function (ev) { onRelayout(card, ev); });
+        card.gd.on("plotly_hover", function (ev) { if (X.hover) { X.hover(card, ev); } });
+        card.gd.on("plotly_unhover", function (ev) { if (X.unhover) { X.unhover(card, ev); } });
+        card.gd.on("plotly_legendclick", function (ev) { return X.legendclick ? X.legendclick(card, ev) : true; });
+      }
+      if (X.drawn) { X.drawn(card); }
     }).catch(function (e) { console.warn("vizboard draw:", e); }).then(function () {
       card.drawing = null;
       if (card.again) { card.again = false; ensureDrawn(card); }
@@ -575,7 +596,9 @@
     if (S.drawnVersion < 0) { return; }
     var busy = false;
     S.cards.forEach(function (c) {
-      if (c.visible && !c.hidden && (c.drawing || c.sig !== cardSig(c, cardLines(c.spec)))) { busy = true; }
+      if (!c.visible || c.hidden) { return; }
+      var xs = X.sig ? X.sig(c) : null;
+      if (c.drawing || c.sig !== (xs === null || xs === undefined ? cardSig(c, cardLines(c.spec)) : xs)) { busy = true; }
     });
     if (!busy && S.pending.size === 0 && !(S.inflight && S.inflight.size)) {
       document.body.dataset.vbVersion = String(S.drawnVersion);
@@ -592,7 +615,7 @@
     return S.xAxis === "relative" ? x * unit[1] : x;
   }
   function onRelayout(card, ev) {
-    if (!ev) { return; }
+    if (!ev || (X.relayout && X.relayout(card, ev))) { return; }
     if (ev["yaxis.autorange"]) { card.yzoom = null; }
     else if ("yaxis.range[0]" in ev) { card.yzoom = [ev["yaxis.range[0]"], ev["yaxis.range[1]"]]; }
     else if (Array.isArray(ev["yaxis.range"])) { card.yzoom = ev["yaxis.range"].slice(0, 2); }
@@ -728,7 +751,7 @@
     if (runsEl !== r) { buildRunList(r); renderRunList(); }
     if (scalarsEl !== s) {
       var widthBefore = scalarsEl ? scalarsEl.clientWidth : 0;
-      scalarsEl = s; buildSections();
+      scalarsEl = s; if (X.mount) { X.mount(s); } buildSections();
       if (early) {
         early.remove(); early = null;
         if (s.clientWidth !== widthBefore) {
@@ -772,7 +795,11 @@
 
   /* ---- the bridge to Dash (clientside callbacks) ---- */
   var nu = function () { return window.dash_clientside.no_update; };
-  window.vbScalars = {state: S};
+  window.vbScalars = {state: S, hooks: X, api: api, unpack: unpack, b64: b64, esc: esc, cardLines: cardLines,
+    dataOf: dataOf, need: need, request: request, xOf: xOf, relUnit: relUnit, themeLayout: themeLayout,
+    settingsKey: settingsKey, config: CONFIG, fileName: fileName, ensureDrawn: ensureDrawn,
+    redraw: function () { S.cards.forEach(function (c) { c.sig = null; }); if (S.ready) { buildSections(); } }};
+  if (X.init) { X.init(window.vbScalars); }
   window.dash_clientside = Object.assign({}, window.dash_clientside, {vbpage: {
     /* Scalars settings from the Dash controls: applied here, server asked only for new data. */
     settings: function (tagRe, smooth, w, xAxis, opts, theme, active, version) {

@@ -137,7 +137,7 @@ def group_by_value(runs: Sequence[str], values: Mapping[str, Any]) -> dict[str, 
     return {k: tuple(v) for k, v in out.items()}
 
 
-_LINE_FIELD = re.compile(r"^\s*[-*|]?\s*`?([\w.\-/]+)`?\s*[:=|]\s*(.*?)\s*\|?\s*$")
+_LINE_FIELD = re.compile(r"^\s*[-*|]?\s*`?([\w.\-/](?:[\w.\-/ ]*[\w.\-/])?)`?\s*[:=|]\s*(.*?)\s*\|?\s*$")
 
 
 def text_field(text: str, field: str | None) -> str | None:
@@ -145,7 +145,7 @@ def text_field(text: str, field: str | None) -> str | None:
 
     Understands a JSON object (HF Trainer's ``args``/``model_config``; dotted ``field``
     reaches into nested objects) and lines of ``key: value``, ``key = value`` or a
-    Markdown table row ``| key | value |``.
+    Markdown table row ``| key | value |`` (keys may hold inner spaces: ``learning rate``).
     """
     if field is None or field == "":
         return text.strip() or None
