@@ -87,6 +87,7 @@ def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.SELECTED_RUNS, data=[]),
         dcc.Store(id=ids.DATA_VERSION, data=-1),
+        dcc.Store(id=ids.TAB_DATA_VERSION, data=-1),
         dcc.Store(id=ids.THEME, data="light"),
         dcc.Store(id=ids.ACTIVE_TAB, data=first),
         dcc.Store(id=ids.RUN_COLORS, data={}),
@@ -114,6 +115,19 @@ def _register_shell(app: Dash, provider: DataProvider, boards: Sequence[Dashboar
         shown = [b for b in boards if _safe_available(b, provider)]
         return [dcc.Tab(label=b.title, value=b.id, className="vb-tab", selected_className="vb-tab--on")
                 for b in shown], bool(shown)
+
+    # In the browser: server-drawn tabs see a new data version only while one of them is shown
+    # (the Scalars page gets its data through its own long poll), so live updates cost no hidden
+    # tab's callback round trip while Scalars is open; opening a server tab catches it up.
+    app.clientside_callback(
+        """function (version, active, seen) {
+            var nu = window.dash_clientside.no_update;
+            if (active === "scalars" || version === seen) { return nu; }
+            return version;
+        }""",
+        Output(ids.TAB_DATA_VERSION, "data"),
+        Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), State(ids.TAB_DATA_VERSION, "data"),
+    )
 
     # In the browser: show the page, and hand the server tabs the run selection (the run
     # list lives in the browser and pushes SELECTED_RUNS only when a server tab needs it).

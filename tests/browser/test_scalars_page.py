@@ -4,6 +4,7 @@ fetched per series, only cards in view are fetched and drawn, zoom re-queries, l
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,42 @@ def test_a_live_point_is_drawn_through_the_long_poll_without_dash_or_version_pol
     live = [json.loads(b or "{}") for _, b in reqs.to("/api/page/live")]
     assert any(["run", "signal"] in b["items"] for b in live)  # the long poll asked for the drawn series
     assert not [u for u in blocked if "/api/page/" in u]  # the point came with the long poll's answer
+
+
+def test_new_data_runs_no_hidden_tab_callback_while_scalars_is_open(serve, page, tmp_path):
+    """Server-drawn tabs follow the data version only while one of them is shown: a live point on the
+    Scalars page triggers none of their callbacks; opening a server tab catches it up once."""
+    from logger import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "run"))
+    for i in range(20):
+        w.add_scalar("loss", 1.0 / (i + 1), i)
+        w.add_text("notes", f"note {i}", i)
+    w.flush()
+    reqs = _Requests(page)
+    page.goto(serve(tmp_path, "--reload-interval", "0.2"))
+    _wait_drawn(page, ["run"])
+    wait_dash_idle(page)
+    version = int(page.evaluate("() => document.body.dataset.vbVersion"))
+    reqs.clear()
+    w.add_scalar("loss", 0.01, 100)
+    w.flush()
+    page.wait_for_function("v => Number(document.body.dataset.vbVersion) > v", arg=version)
+
+    def dash_saw_version() -> bool:
+        return any("shell-data-version.data" in c for c in reqs.callbacks())
+
+    deadline = time.monotonic() + 30
+    while not dash_saw_version() and time.monotonic() < deadline:  # the shell's status line follows the version
+        page.wait_for_timeout(50)
+    assert dash_saw_version(), "the Dash side never saw the new data version"
+    wait_dash_idle(page)
+    outputs = [json.loads(b or "{}").get("output", "") for _, b in reqs.to("/_dash-update-component")]
+    # only the shell's own callbacks (tab list, status line) ran; no tab's callback did
+    assert outputs and all(o.lstrip(".").startswith("shell-") for o in outputs), outputs
+    reqs.clear()
+    page.locator(".vb-tab", has_text="Text").click()
+    page.wait_for_function("() => document.body.innerText.includes('note 19')")
+    triggered = [c for changed in reqs.callbacks() for c in changed]
+    assert "shell-tab-data-version.data" in triggered, triggered
+    w.close()

@@ -6,13 +6,20 @@ The shell (``vizboard.app``) creates these once; dashboards use them as ``Input`
 
 from __future__ import annotations
 
-__all__ = ["SELECTED_RUNS", "DATA_VERSION", "THEME", "URL", "ACTIVE_TAB", "RUN_COLORS", "RUN_SELECTION_REQUEST"]
+__all__ = ["SELECTED_RUNS", "DATA_VERSION", "TAB_DATA_VERSION", "THEME", "URL", "ACTIVE_TAB", "RUN_COLORS",
+           "RUN_SELECTION_REQUEST"]
 
 SELECTED_RUNS = "shell-selected-runs"
 """dcc.Store, ``data``: list[str] of the run names ticked in the run selector."""
 
 DATA_VERSION = "shell-data-version"
 """dcc.Store, ``data``: int, the provider's ``version()``; changes only when data changed."""
+
+TAB_DATA_VERSION = "shell-tab-data-version"
+"""dcc.Store, ``data``: ``DATA_VERSION`` as the server-drawn tabs see it: it follows
+``DATA_VERSION`` only while such a tab is shown (and catches up when one is opened), so
+live data costs no hidden tab's callback while the browser-drawn Scalars page is open.
+Server-drawn tabs take this as their Input, never ``DATA_VERSION``."""
 
 THEME = "shell-theme"
 """dcc.Store, ``data``: ``"light"`` or ``"dark"`` (follows the OS until the user picks)."""

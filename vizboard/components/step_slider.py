@@ -107,7 +107,7 @@ def register_step_cards(app: Dash, provider: DataProvider, *, prefix: str, kind:
 
     @app.callback(
         Output(cards_id, "children"), Output(signature_id, "data"),
-        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.TAB_DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
         State({"type": slider_type, "index": ALL}, "value"), State({"type": slider_type, "index": ALL}, "max"),
         State({"type": slider_type, "index": ALL}, "id"), State(signature_id, "data"),
     )

@@ -61,7 +61,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
     @app.callback(
         Output(CARDS, "children"), Output(SIGNATURE, "data"),
-        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.THEME, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.TAB_DATA_VERSION, "data"), Input(ids.THEME, "data"),
         Input(ids.ACTIVE_TAB, "data"), Input(FILTER, "value"), State(SIGNATURE, "data"),
         State({"type": _OPEN, "index": ALL}, "data"), State({"type": _OPEN, "index": ALL}, "id"),
     )

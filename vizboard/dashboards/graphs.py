@@ -118,7 +118,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
     @app.callback(
         Output(RUN, "options"), Output(RUN, "value"),
-        Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), Input(ids.SELECTED_RUNS, "data"),
+        Input(ids.TAB_DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), Input(ids.SELECTED_RUNS, "data"),
         State(RUN, "value"),
     )
     def runs(_version: Any, active: str | None, selected: list[str] | None, current: str | None) -> tuple:
@@ -136,7 +136,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         Output(DEPTH, "value"), Output(INFO, "children"), Output(KEY, "data"), Output(CYTO, "zoom"),
         Output(CYTO, "pan"),
         Input(RUN, "value"), Input(DEPTH, "value"), Input(CYTO, "tapNodeData"), Input(SEARCH, "value"),
-        Input(ids.THEME, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
+        Input(ids.THEME, "data"), Input(ids.TAB_DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
         State(EXPANDED, "data"), State(KEY, "data"), State(CYTO, "zoom"),
     )
     def draw(run: str | None, depth: int | None, tap: dict | None, query: str | None, theme: str | None,

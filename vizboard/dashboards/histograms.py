@@ -70,7 +70,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
     @app.callback(
         Output(RANGE, "min"), Output(RANGE, "max"), Output(RANGE, "value"), Output(RANGE_BOX, "style"),
-        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.TAB_DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
         State(RANGE, "value"), State(RANGE, "max"), State(RANGE_BOX, "style"), State(SIGNATURE, "data"),
     )
     def update_range(selected: list[str] | None, _version: Any, active: str | None,
@@ -105,7 +105,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
     @app.callback(
         Output(CARDS, "children"), Output(SIGNATURE, "data"),
-        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.THEME, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.TAB_DATA_VERSION, "data"), Input(ids.THEME, "data"),
         Input(ids.ACTIVE_TAB, "data"), Input(MODE, "value"), Input(RANGE, "value"), Input(FILTER, "value"),
         State(RANGE_BOX, "style"), State(SIGNATURE, "data"),
         State({"type": _OPEN, "index": ALL}, "data"), State({"type": _OPEN, "index": ALL}, "id"),

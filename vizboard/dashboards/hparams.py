@@ -103,7 +103,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         Output(TABLE, "columns"), Output(TABLE, "data"), Output(EMPTY, "children"),
         Output(COLOR, "options"), Output(COLOR, "value"), Output(X, "options"), Output(X, "value"),
         Output(Y, "options"), Output(Y, "value"),
-        Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), Input(MODE, "value"),
+        Input(ids.TAB_DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), Input(MODE, "value"),
         State(COLOR, "value"), State(X, "value"), State(Y, "value"),
     )
     def fill(_version: Any, active: str | None, mode: str | None, color: Any, x: Any, y: Any) -> tuple:

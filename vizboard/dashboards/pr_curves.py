@@ -88,7 +88,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
     @app.callback(
         Output(CARDS, "children"), Output(SIGNATURE, "data"),
-        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.TAB_DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
         State({"type": SLIDER, "index": ALL}, "value"), State({"type": SLIDER, "index": ALL}, "max"),
         State({"type": SLIDER, "index": ALL}, "id"), State(SIGNATURE, "data"), State(ids.THEME, "data"),
     )

@@ -59,7 +59,7 @@ EMPTY = f"{ID}-empty"
 POLL_MS = 5000
 """How often (ms) the Profile tab, while it is the active tab, looks for new trace files.
 
-Everything else refreshes on ``ids.DATA_VERSION``; trace files are not event files, so a trace that
+Everything else refreshes on ``ids.TAB_DATA_VERSION``; trace files are not event files, so a trace that
 appears does not change the data version. The poll is disabled while another tab is active."""
 MAX_OPERATOR_ROWS = 2000
 
@@ -189,7 +189,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
     @app.callback(
         Output(TRACE, "options"), Output(TRACE, "value"), Output(TRACES_SECTION, "style"),
-        Input(ids.ACTIVE_TAB, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.SELECTED_RUNS, "data"),
+        Input(ids.ACTIVE_TAB, "data"), Input(ids.TAB_DATA_VERSION, "data"), Input(ids.SELECTED_RUNS, "data"),
         Input(POLL, "n_intervals"), State(TRACE, "value"), State(TRACE, "options"),
     )
     def list_traces(active: str | None, _v: Any, selected: list[str] | None, _n: Any,
@@ -258,7 +258,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     @app.callback(
         Output(SYSTEM, "figure"), Output(SYSTEM_SECTION, "style"), Output(ALIGN, "options"),
         Output(TIMING, "figure"), Output(TIMING_SECTION, "style"), Output(EMPTY, "style"),
-        Input(ids.ACTIVE_TAB, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.SELECTED_RUNS, "data"),
+        Input(ids.ACTIVE_TAB, "data"), Input(ids.TAB_DATA_VERSION, "data"), Input(ids.SELECTED_RUNS, "data"),
         Input(ids.THEME, "data"), Input(ALIGN, "value"), Input(TRACES_SECTION, "style"),
     )
     def show_metrics(active: str | None, _v: Any, selected: list[str] | None, theme: str | None,

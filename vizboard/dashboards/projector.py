@@ -225,7 +225,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
                             Input(ids.ACTIVE_TAB, "data"))
 
     @app.callback(Output(RUN, "options"), Output(RUN, "value"),
-                  Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), Input(REFRESH, "n_intervals"),
+                  Input(ids.TAB_DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), Input(REFRESH, "n_intervals"),
                   State(RUN, "options"), State(RUN, "value"))
     def runs(_version: Any, active: str | None, _tick: Any, options: list | None, current: str | None) -> tuple:
         if active != ID:

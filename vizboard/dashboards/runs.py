@@ -113,7 +113,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     @app.callback(
         Output(TABLE, "columns"), Output(TABLE, "data"), Output(TABLE, "selected_rows"), Output(NOTE, "children"),
         Output(METRICS, "options"), Output(METRICS, "value"), Output(GROUP_KEY, "placeholder"),
-        Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), Input(METRICS, "value"),
+        Input(ids.TAB_DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), Input(METRICS, "value"),
         Input(GROUP_BY, "value"), Input(GROUP_KEY, "value"),
         State(TABLE, "selected_row_ids"), State(METRICS, "options"),
     )

@@ -112,7 +112,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
     @app.callback(
         Output(CARDS, "children"), Output(SIGNATURE, "data"),
-        Input(ids.SELECTED_RUNS, "data"), Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
+        Input(ids.SELECTED_RUNS, "data"), Input(ids.TAB_DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"),
         Input(SHOW_ALL, "value"), State(SIGNATURE, "data"),
     )
     def build(selected: list[str] | None, _version: Any, active: str | None, show_all: list[str] | None,
