@@ -100,6 +100,8 @@ def take_screenshot(logdir: str, out: Path, width: int = 1400, height: int = 900
                 raw = out.with_suffix(".raw.png")
                 page.screenshot(path=str(raw))
                 if table is not None:
+                    # wide enough that the chosen metrics' last/min/max columns show next to the hparams
+                    page.set_viewport_size({"width": max(width, 2000), "height": 660})
                     page.goto(base + "/?tab=runs")
                     page.locator("#runs-table td[data-dash-column='run']").first.wait_for()
                     page.wait_for_timeout(1000)

@@ -44,7 +44,7 @@ def test_rows_selection_groups_and_csv(page, serve, logdir: Path) -> None:
     with page.expect_download() as dl:
         page.locator("#runs-download-button").click()
     text = Path(dl.value.path()).read_text()
-    assert text.splitlines()[0].startswith("run,status,start (UTC),duration,last step")
+    assert text.splitlines()[0].startswith("run,status,loss/last,loss/min,loss/max,last step,start (UTC),duration")
     assert sum(1 for line in text.splitlines()[1:] if line) == 4
 
     # group by a name regex: one row per learning setup; ticking it selects both seeds

@@ -23,8 +23,9 @@ def _table() -> RunsTable:
 def test_columns_and_records():
     cols = rt.columns(_table())
     ids = [c["id"] for c in cols]
-    assert ids == ["run", "status", "start", "duration", "last_step", "hparam:lr", "hparam:bn",
-                   "metric:loss:last", "metric:loss:min", "metric:loss:max"]
+    # metrics first (what a comparison reads), then the configuration, then timing
+    assert ids == ["run", "status", "metric:loss:last", "metric:loss:min", "metric:loss:max",
+                   "hparam:lr", "hparam:bn", "last_step", "start", "duration"]
     rows = rt.records(_table())
     assert rows[0]["id"] == "a" and rows[0]["members"] == ["a"]
     assert rows[0]["start"] == "2023-11-14 22:13:20" and rows[0]["duration"] == "01:02:05"
@@ -38,8 +39,8 @@ def test_csv_has_named_headers_and_empty_cells():
     cols = rt.columns(_table(), stats=("last",))
     text = rt.to_csv(rt.records(_table(), stats=("last",)), cols)
     lines = text.splitlines()
-    assert lines[0] == "run,status,start (UTC),duration,last step,hparams/lr,hparams/bn,loss/last"
-    assert lines[2] == "b,finished,,,,,,2.0"
+    assert lines[0] == "run,status,loss/last,hparams/lr,hparams/bn,last step,start (UTC),duration"
+    assert lines[2] == "b,finished,2.0,,,,,"
 
 
 def _provider() -> FakeProvider:

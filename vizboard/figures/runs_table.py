@@ -53,15 +53,16 @@ def columns(table: RunsTable, stats: Sequence[str] = STATS, *, grouped: bool = F
     ]
     if grouped:
         cols.append({"id": "runs", "name": ["", "runs"], **num})
-    cols += [
-        {"id": "status", "name": ["", "status"]},
-        {"id": "start", "name": ["", "start (UTC)"]},
-        {"id": "duration", "name": ["", "duration"]},
-        {"id": "last_step", "name": ["", "last step"], **num},
-    ]
-    cols += [{"id": f"{HP_PREFIX}{h}", "name": ["hparams", h]} for h in table.hparam_names]
+    cols.append({"id": "status", "name": ["", "status"]})
+    # the chosen metrics first (what a comparison reads), then the configuration, then timing
     for tag in table.metric_tags:
         cols += [{"id": f"{METRIC_PREFIX}{tag}:{s}", "name": [tag, s], **num} for s in stats]
+    cols += [{"id": f"{HP_PREFIX}{h}", "name": ["hparams", h]} for h in table.hparam_names]
+    cols += [
+        {"id": "last_step", "name": ["", "last step"], **num},
+        {"id": "start", "name": ["", "start (UTC)"]},
+        {"id": "duration", "name": ["", "duration"]},
+    ]
     return cols
 
 
