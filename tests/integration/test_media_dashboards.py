@@ -16,7 +16,7 @@ from vizboard.dashboards import audio, distributions, histograms, images, pr_cur
 from vizboard.data.ingest import load
 
 BOARDS = (histograms, distributions, images, audio, text, pr_curves)
-SHARED = {ids.SELECTED_RUNS, ids.DATA_VERSION, ids.THEME, ids.URL, ids.ACTIVE_TAB, ids.RUN_COLORS}
+SHARED = {ids.SELECTED_RUNS, ids.DATA_VERSION, ids.TAB_DATA_VERSION, ids.THEME, ids.URL, ids.ACTIVE_TAB, ids.RUN_COLORS}
 
 
 @pytest.fixture(scope="module")
