@@ -170,3 +170,27 @@ def test_vectorised_framing_agrees_with_the_reference(payloads: list[bytes], dat
     assert consumed == ref.consumed
     assert [(chunk.offset(i), chunk.payload(i)) for i in range(len(chunk))] == [(r.offset, r.payload) for r in ref.records]
     assert chunk.damage == ref.damage
+
+
+@settings(max_examples=40, deadline=None)
+@given(cycle=st.lists(st.integers(0, 60), min_size=1, max_size=6), n=st.integers(100, 3000), data=st.data())
+def test_vectorised_framing_agrees_on_long_cyclic_streams_with_breaks(cycle: list[int], n: int,
+                                                                      data: st.DataObject) -> None:
+    """A training loop's stream: a cycle of record sizes, broken now and then by other records (the
+    every-10/100-steps ones) and by damage; the framer's cycle prediction (which gallops from 64
+    records up) must find exactly the records the reference scan finds."""
+    from vizboard.data.reader import frame_chunk
+
+    every = data.draw(st.integers(5, 400))
+    odd = data.draw(st.integers(61, 500))
+    payloads = [bytes([i % 251]) * (odd if i % every == every - 1 else cycle[i % len(cycle)]) for i in range(n)]
+    blob = bytearray(b"".join(frame(p) for p in payloads))
+    for _ in range(data.draw(st.integers(0, 2))):
+        at = data.draw(st.integers(0, len(blob) - 1))
+        blob[at] ^= 1 << data.draw(st.integers(0, 7))
+    final = data.draw(st.booleans())
+    ref = scan(bytes(blob), 0, final=final)
+    chunk, consumed = frame_chunk("f", bytes(blob), 0, final=final)
+    assert consumed == ref.consumed
+    assert [(chunk.offset(i), chunk.payload(i)) for i in range(len(chunk))] == [(r.offset, r.payload) for r in ref.records]
+    assert chunk.damage == ref.damage
