@@ -132,12 +132,14 @@ class ChunkApplier:
         key, step, wall, value = key[order], step[order], wall[order], value[order]
         cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
         names = list(tag_ids)
-        bounds = [0, *cuts.tolist(), int(key.size)]
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            p, g = divmod(int(key[lo]), _KEY_SPAN)
+        bounds = np.empty(cuts.size + 2, dtype=np.int64)
+        bounds[0], bounds[1:-1], bounds[-1] = 0, cuts, key.size
+        targets: list[tuple[str, str, dec.SeriesMeta]] = []
+        for k in key[bounds[:-1]].tolist():
+            p, g = divmod(k, _KEY_SPAN)
             run, tag = parts[p][0], names[g]
-            meta = metas[p].get(tag) or store.series_meta(run, tag) or _SCALAR_META
-            store.add_scalars(run, tag, meta, step[lo:hi], wall[lo:hi], value[lo:hi])
+            targets.append((run, tag, metas[p].get(tag) or store.series_meta(run, tag) or _SCALAR_META))
+        store.add_scalars_many(targets, bounds, step, wall, value)
 
     def _apply_slow(self, run: str, chunk: Chunk, r: int, scal: dict[str, list[Any]],
                     metas: dict[str, dec.SeriesMeta]) -> None:
