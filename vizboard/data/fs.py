@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -63,6 +64,10 @@ class FileSystem(Protocol):
 
     def read(self, path: str, start: int, length: int) -> bytes:
         """Up to ``length`` bytes of ``path`` starting at byte ``start`` (fewer at end of file)."""
+        ...
+
+    def read_many(self, reads: Sequence[tuple[str, int, int]]) -> list[bytes]:
+        """:meth:`read` of each (path, start, length) in ``reads``, in order (raises OSError as read does)."""
         ...
 
     def glob(self, run: str, pattern: str) -> list[str]:
@@ -141,6 +146,25 @@ class LocalFS:
         with open(path, "rb") as f:
             f.seek(start)
             return f.read(length)
+
+    def read_many(self, reads: Sequence[tuple[str, int, int]]) -> list[bytes]:
+        """:meth:`read` of each (path, start, length), with bare ``os.open``/``os.pread`` (no file object:
+        10,000 small event files cost 10,000 open+pread+close syscall triples and little Python)."""
+        out = []
+        flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+        for path, start, length in reads:
+            fd = os.open(path, flags)
+            try:
+                data = os.pread(fd, length, start) if length > 0 else b""
+                while 0 < len(data) < length:  # a short read before the end of file: go on
+                    more = os.pread(fd, length - len(data), start + len(data))
+                    if not more:
+                        break
+                    data += more
+            finally:
+                os.close(fd)
+            out.append(data)
+        return out
 
     def run_dir(self, run: str) -> str:
         return self.root if run == "." else os.path.join(self.root, *run.split("/"))
@@ -230,6 +254,10 @@ class RemoteFS:
         if length <= 0:
             return b""
         return bytes(self.fs.cat_file(self._path(path), start=start, end=start + length))
+
+    def read_many(self, reads: Sequence[tuple[str, int, int]]) -> list[bytes]:
+        """:meth:`read` of each (path, start, length), one ranged read each."""
+        return [self.read(path, start, length) for path, start, length in reads]
 
     def run_dir(self, run: str) -> str:
         return self.root if run == "." else f"{self.root}/{run}"
