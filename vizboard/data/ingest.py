@@ -190,8 +190,17 @@ class Ingestor:
         runs = discover(self.fs)
         self._discovery_cost = time.monotonic() - t0
         self.store.add_runs(runs)
+        num_files: dict[str, int] = {}
         for run, entries in runs.items():
-            tails = self._tails.get(run, {})
+            tails = self._tails.get(run)
+            if tails is None:  # a new run (all of them on a cold load): fresh tails, nothing to compare
+                fresh = {}
+                for e in entries:
+                    t = fresh[e.path] = FileTail(e.path, run, e.ident)
+                    t.size = e.size
+                self._tails[run] = fresh
+                num_files[run] = len(fresh)
+                continue
             fresh = {e.path: tails.get(e.path) or FileTail(e.path, run, e.ident) for e in entries}
             for e in entries:
                 t = fresh[e.path]
@@ -205,7 +214,8 @@ class Ingestor:
                 self._check_shrink(t, e.size)
                 t.size = e.size
             self._tails[run] = fresh
-            self.store.set_num_files(run, len(fresh))
+            num_files[run] = len(fresh)
+        self.store.set_num_files_many(num_files)
         for run in list(self._tails):
             if run not in runs:
                 del self._tails[run]

@@ -294,6 +294,19 @@ class Store:
             r.num_files = n
             self._touch(r, None, 0.0)
 
+    def set_num_files_many(self, counts: dict[str, int]) -> None:
+        """:meth:`set_num_files` for many runs, with one version bump (ingest thread)."""
+        changed = []
+        for name, n in counts.items():
+            r = self.run(name)
+            if r.num_files != n:
+                r.num_files = n
+                changed.append(r)
+        if changed:
+            v = self.bump()
+            for r in changed:
+                r.version = v
+
     def add_problem(self, run: str, file: str, offset: int, length: int, kind: str, detail: str = "") -> None:
         """Record damage found while reading (kept up to 10,000 per run; all are counted)."""
         r = self.run(run)
