@@ -19,7 +19,7 @@ import numpy as np
 
 from logger.records import DamageKind
 from vizboard.data import decode as dec
-from vizboard.data.fast_scalars import fast_scalars, length_groups
+from vizboard.data.fast_scalars import fast_scalars, header_rows, length_groups
 from vizboard.data.models import BlobRef, Kind, PrCurveEntry, TextEntry
 from vizboard.data.reader import Chunk
 from vizboard.data.store import Store
@@ -77,7 +77,7 @@ class ChunkApplier:
                 continue
             fs = fast_scalars(mat)
             if fs.rows.size < rows.size:
-                rest = np.ones(rows.size, dtype=bool)
+                rest = ~header_rows(mat)  # file headers store nothing
                 rest[fs.rows] = False
                 slow.append(rows[rest])
             got = rows[fs.rows]
