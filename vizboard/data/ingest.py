@@ -1,7 +1,10 @@
 """The ingest loop: discovers runs, tails every event file, decodes and applies to the Store.
 
 :class:`Ingestor` owns one ingest thread (and, for local logdirs, a watchdog
-:class:`~vizboard.data.watcher.Watcher`). It is the only writer of its Store.
+:class:`~vizboard.data.watcher.Watcher`, armed by the ingest thread once the first pass has
+stored everything, so arming 10,000 directory watches does not delay the cold load; the
+rescan 2 s after the first pass covers changes made before the watch was armed). It is the
+only writer of its Store.
 
 - A change notification marks the file's run dirty and wakes the thread at once
   (``threading.Event``), which reads only the new bytes of that run's files; new
@@ -92,6 +95,7 @@ class Ingestor:
         self._stop = threading.Event()
         self._loaded = threading.Event()
         self._thread: threading.Thread | None = None
+        self._armed = False  # the watcher was started (by the ingest thread, after the first pass)
         self._watcher = None if (remote or not watch) else Watcher(
             self.fs.root, self.notify, poll=poll, poll_interval=1.0)
 
@@ -101,24 +105,36 @@ class Ingestor:
         if self._thread is not None:
             return
         self._stop.clear()
-        if self._watcher is not None:
-            try:
-                self._watcher.start()
-            except OSError as exc:  # e.g. logdir missing, inotify limits: rescans still work
-                _log.warning("file watching unavailable (%s); relying on periodic rescans", exc)
-                self._watcher = None
         self._thread = threading.Thread(target=self._loop, name="vizboard-ingest", daemon=True)
         self._thread.start()
 
+    def _arm_watcher(self) -> None:
+        """Start the watcher (ingest thread, once the first pass has stored everything).
+
+        Arming watches every directory (10,000 runs: ~0.3 s of CPU and ~1 s on a busy machine),
+        so it comes after the cold load instead of before it; the rescan that follows the first
+        pass 2 s later (and always after this) picks up whatever changed before the watch was armed.
+        """
+        w = self._watcher
+        if w is None or self._armed or self._stop.is_set():
+            return
+        self._armed = True
+        try:
+            w.start()
+        except OSError as exc:  # e.g. logdir missing, inotify limits: rescans still work
+            _log.warning("file watching unavailable (%s); relying on periodic rescans", exc)
+            self._watcher = None
+
     def stop(self, timeout: float | None = 10.0) -> None:
-        """Stop and join the ingest thread and the watcher."""
+        """Stop and join the ingest thread, then the watcher (which the ingest thread starts)."""
         self._stop.set()
         self._wake.set()
-        if self._watcher is not None:
-            self._watcher.stop(timeout)
         t, self._thread = self._thread, None
         if t is not None:
             t.join(timeout)
+        if self._watcher is not None:
+            self._watcher.stop(timeout)
+        self._armed = False
 
     def __enter__(self) -> Ingestor:
         self.start()
@@ -174,15 +190,16 @@ class Ingestor:
             except Exception:  # noqa: BLE001 - the loop must survive anything a file does
                 _log.exception("ingest pass failed; retrying on the next pass")
             if full:
-                interval = self.rescan_interval()
-                if structural:
-                    interval = min(interval, _SETTLE_S)
-                next_full = time.monotonic() + interval
                 if not self._loaded.is_set():
                     self.store.compact()
                     _release_freed_memory()
                     self.store.set_progress(loading=False)
+                    self._arm_watcher()
                     self._loaded.set()
+                interval = self.rescan_interval()
+                if structural:
+                    interval = min(interval, _SETTLE_S)
+                next_full = time.monotonic() + interval
             self._wake.wait(max(0.0, next_full - time.monotonic()))
 
     def _sync_files(self) -> None:
