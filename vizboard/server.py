@@ -121,6 +121,8 @@ class VizboardServer:
         self.app: Dash | None = None
         self._httpd: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._warm: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def provider(self) -> DataProvider:
@@ -148,6 +150,7 @@ class VizboardServer:
         port-in-use error), and the first load starts before the ~1 s of Dash imports and
         layout building, so the two overlap instead of adding up.
         """
+        self._stopping.clear()
         if self._provider is None:
             check_logdir(self.config.logdir)
         sock = _bind(self.config.host, self.config.port)
@@ -166,10 +169,22 @@ class VizboardServer:
             raise
         finally:
             sock.close()  # the server holds its own duplicate of the descriptor
+        self._warm = threading.Thread(target=self._warm_up, name="vizboard-warm-up", daemon=True)
+        self._warm.start()
+        return self
+
+    def _warm_up(self) -> None:
+        """Build the server-side chart themes once the first load is done (it would only slow the load
+        down before; the browser-drawn Scalars page needs none of it)."""
+        ingestor = self._ingestor if self._owns_ingestor else None
+        while ingestor is not None and not self._stopping.is_set():
+            if ingestor.wait_until_loaded(0.2):
+                break
+        if self._stopping.is_set():
+            return
         from vizboard.figures.scalars import warm_up
 
-        warm_up()  # while the first load runs; requests wait in the listen backlog meanwhile
-        return self
+        warm_up()
 
     def _start_ingest(self) -> None:
         """Create (unless given) and start the Store's Ingestor and the trace index."""
@@ -206,6 +221,10 @@ class VizboardServer:
 
     def stop(self) -> None:
         """Stop serving and ingesting; joins the threads this object started."""
+        self._stopping.set()
+        if self._warm is not None:
+            self._warm.join(10)
+            self._warm = None
         if self._httpd is not None:
             if self._thread is not None:
                 self._httpd.shutdown()
