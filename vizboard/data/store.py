@@ -211,7 +211,8 @@ class Store:
         appears at most once). Same store as one :meth:`add_scalars` per group; a series that is new
         or empty and whose steps increase within the batch takes views of the arrays as its buffers
         (no per-series copy, no restart-rule pass), and the runs' last wall times come from one
-        vectorised per-group reduction.
+        vectorised per-group reduction. The arrays are owned by the Store afterwards (the caller
+        must not modify them).
         """
         if not groups:
             return
