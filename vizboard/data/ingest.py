@@ -50,6 +50,7 @@ from typing import Any
 
 from vizboard.data.apply import ChunkApplier
 from vizboard.data.discovery import discover
+from vizboard.data.heap import release_freed_memory
 from vizboard.data.reader import FileTail, poll_many
 from vizboard.data.store import Store
 from vizboard.data.watcher import Watcher
@@ -166,7 +167,7 @@ class Ingestor:
         """One synchronous full pass: discover and read every file to its end."""
         self._pass(full=True, dirty=set())
         self.store.compact()
-        _release_freed_memory()
+        release_freed_memory()
         self.store.set_progress(loading=False)
         self._loaded.set()
 
@@ -195,7 +196,7 @@ class Ingestor:
             if full:
                 if not self._loaded.is_set():
                     self.store.compact()
-                    _release_freed_memory()
+                    release_freed_memory()
                     self.store.set_progress(loading=False)
                     self._arm_watcher()
                     self._loaded.set()
@@ -397,16 +398,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def _release_freed_memory() -> None:
-    """Return freed heap pages to the OS after a big load (glibc keeps large freed buffers)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def load(logdir: str, **store_kwargs: Any) -> Store:
