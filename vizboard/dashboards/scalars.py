@@ -29,7 +29,7 @@ from vizboard.data.models import Kind
 from vizboard.data.provider import DataProvider
 from vizboard.data.smoothing import SMOOTHING_KINDS, smooth_series
 from vizboard.figures import scalars as fs
-from vizboard.figures.theme import run_color
+from vizboard.figures.theme import color_of, run_color, run_color_map
 
 __all__ = ["DASHBOARD", "url_params", "parse_relayout", "parse_y_relayout", "card_figure", "new_smoothing_cache", "PAGE_SIZE",
            "MAX_POINTS"]
@@ -142,11 +142,12 @@ def card_figure(provider: DataProvider, spec: CardSpec, opts: fs.ChartOptions, x
                 cache: SmoothingCache) -> go.Figure:
     """The figure of one card: its series (smoothed in full via ``cache``), cut to ``x_range`` and downsampled."""
     lines = []
+    colors = run_color_map([r.name for r in provider.runs()])  # by run order, as the page colours them
     for run, tag, label in spec.lines:
         s = provider.scalars(run, tag)
         if s is None:
             continue
-        color = run_color(s.run) if spec.kind == "tag" else run_color(label)
+        color = color_of(colors, s.run) if spec.kind == "tag" else run_color(label)
         lines.append(fs.make_line(s, opts, tuple(x_range) if x_range else None,
                                   cache.get(s, opts.smoothing, opts.weight), label=label, color=color))
     return fs.scalar_figure(lines, opts, uirevision=f"{spec.key}|{opts.x_axis}|{opts.log_x}|{opts.log_y}")
