@@ -5,6 +5,8 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, dcc, html
 
 from vizboard.components.card_grid import card_style, grid_style
+from vizboard.components.card_pins import pins_param, pins_store
+from vizboard.components.histogram_cards import tag_filter_input
 from vizboard.components.step_slider import register_step_cards, step_at, step_label
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import BlobRef, Kind
@@ -51,6 +53,7 @@ def layout() -> html.Div:
     return html.Div(id=f"{ID}-root", children=[
         html.Div(style={"display": "flex", "gap": "24px", "alignItems": "center", "flexWrap": "wrap",
                         "marginBottom": "8px"}, children=[
+            tag_filter_input(ID),
             html.Div(style={"width": "220px"}, children=[html.Label("Brightness", htmlFor=BRIGHTNESS),
                                                          dcc.Slider(id=BRIGHTNESS, **slider)]),
             html.Div(style={"width": "220px"}, children=[html.Label("Contrast", htmlFor=CONTRAST),
@@ -59,7 +62,8 @@ def layout() -> html.Div:
             dcc.Checklist(id=ACTUAL_SIZE, options=[{"label": " Show actual image size", "value": "actual"}],
                           value=[]),
         ]),
-        dcc.Store(id=SIGNATURE),
+        dcc.Store(id=SIGNATURE), pins_store(ID), dcc.Store(id=f"{ID}-pin-signature"),
+        html.Div(id=f"{ID}-pinned", style={"marginBottom": "10px"}),
         html.Div(id=CARDS, style=_cards_style()),
     ])
 
@@ -106,9 +110,10 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     )
 
     register_step_cards(app, provider, prefix=ID, kind=Kind.IMAGES, view=_view, card_style=_CARD_STYLE,
-                        empty="No images in the selected runs.")
+                        empty="No images in the selected runs.", pinnable=True)
 
 
 DASHBOARD = Dashboard(
     id=ID, title="Images", kinds=(Kind.IMAGES,), layout=layout, register_callbacks=register_callbacks,
+    url_params=lambda: [pins_param(ID)],
 )
