@@ -81,7 +81,7 @@ def pin_button(prefix: str, run: str, tag: str, pinned: bool, row: str) -> html.
     return html.Button(pin_label(pinned), id={"type": f"{prefix}-pin", "index": pin_key(run, tag), "row": row},
                        n_clicks=0, className="vb-tool vb-pin" + (" vb-pinned" if pinned else ""),
                        title="Pin this card to the row at the top (kept through the tag filter)",
-                       style={"float": "right", "fontSize": "12px", "cursor": "pointer"})
+                       style={"fontSize": "12px", "cursor": "pointer", "flex": "none"})
 
 
 def pins_store(prefix: str) -> dcc.Store:

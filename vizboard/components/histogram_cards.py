@@ -75,7 +75,8 @@ def histogram_cards(provider: DataProvider, infos: Sequence[TagInfo], prefix: st
         fig = draw(info, series, f"{info.display_name or info.tag} · {info.run}")
         cards.append(html.Div(className=f"{prefix}-card", style=CARD_STYLE,
                               **{"data-run": info.run, "data-tag": info.tag}, children=[
-            pin_button(prefix, info.run, info.tag, pin_key(info.run, info.tag) in pinned, row),
+            html.Div(pin_button(prefix, info.run, info.tag, pin_key(info.run, info.tag) in pinned, row),
+                     style={"display": "flex", "justifyContent": "flex-end"}),  # above the graph's modebar
             dcc.Graph(figure=fig, config={"displaylogo": False}, className=f"{prefix}-graph"),
         ]))
     return cards

@@ -94,7 +94,9 @@ def step_card(prefix: str, info: TagInfo, steps: list[int], position: int, child
     pin = [] if pinned is None else [pin_button(prefix, info.run, info.tag, pinned, row)]
     return html.Div(className=f"{prefix}-card", style=card_style, **{"data-run": info.run, "data-tag": info.tag},
                     children=[
-                        html.Div([*pin, info.display_name or info.tag], style={"fontWeight": "600"}),
+                        html.Div([html.Span(info.display_name or info.tag), *pin],
+                                 style={"fontWeight": "600", "display": "flex", "gap": "8px",
+                                        "justifyContent": "space-between", "alignItems": "baseline"}),
                         html.Div(info.run, className=f"{prefix}-run", style={"fontSize": "12px", "opacity": 0.75}
                                  | ({"color": color} if color else {})),
                         step_slider(f"{prefix}-step-slider", key, steps, position),
