@@ -63,6 +63,10 @@ def test_pin_survives_the_tag_filter_and_a_reload(page, serve_module, logdir: Pa
     expect(pinned.locator(f"{card} .vb-pin")).to_have_text("Unpin")
     page.wait_for_function("(p) => location.search.indexOf(p + '=') >= 0", arg=PARAM[tab])
     assert _pins_in_url(page, tab) == [["r2", _tag(tab, "alpha")]]
+    if tab == "images":  # the brightness/contrast controls apply to the pinned copy too
+        filters = page.evaluate(f"() => ['#images-cards', '#images-pinned'].map(s =>"
+                                f" getComputedStyle(document.querySelector(s + ' {card} img')).filter)")
+        assert filters[0] == filters[1] and "brightness" in filters[1]
 
     # filter the tags so the card leaves the grid: the pinned copy stays (and stays drawn)
     box = page.locator(f"#{tab}-tag-filter")

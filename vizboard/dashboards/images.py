@@ -24,6 +24,7 @@ ACTUAL_SIZE = f"{ID}-actual-size"
 RESET = f"{ID}-reset"
 SLIDER = f"{ID}-step-slider"
 VIEW = f"{ID}-view"
+PINNED = f"{ID}-pinned"
 
 _CARD_STYLE = card_style("8px", overflow="auto")
 _GRID_STYLE = grid_style(320, alignItems="start")
@@ -63,7 +64,7 @@ def layout() -> html.Div:
                           value=[]),
         ]),
         dcc.Store(id=SIGNATURE), pins_store(ID), dcc.Store(id=f"{ID}-pin-signature"),
-        html.Div(id=f"{ID}-pinned", style={"marginBottom": "10px"}),
+        html.Div(id=PINNED, style={"marginBottom": "10px"}),
         html.Div(id=CARDS, style=_cards_style()),
     ])
 
@@ -90,18 +91,19 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
     app.clientside_callback(
         """
-        function(b, c, actual, style) {
+        function(b, c, actual, style, pinnedStyle) {
             const on = Array.isArray(actual) && actual.indexOf("actual") >= 0;
-            return Object.assign({}, style || {}, {
+            const vars = {
                 "--images-filter": "brightness(" + b + ") contrast(" + c + ")",
                 "--images-width": on ? "auto" : "100%",
                 "--images-max-width": on ? "none" : "100%"
-            });
+            };
+            return [Object.assign({}, style || {}, vars), Object.assign({}, pinnedStyle || {}, vars)];
         }
         """,
-        Output(CARDS, "style"),
+        Output(CARDS, "style"), Output(PINNED, "style"),
         Input(BRIGHTNESS, "value"), Input(CONTRAST, "value"), Input(ACTUAL_SIZE, "value"),
-        State(CARDS, "style"),
+        State(CARDS, "style"), State(PINNED, "style"),
     )
     app.clientside_callback(
         "function(n) { return [1, 1]; }",
