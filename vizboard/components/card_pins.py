@@ -98,8 +98,9 @@ def pinned_row(prefix: str, cards: list[Any]) -> list[Any]:
     """The children of the ``{prefix}-pinned`` row: a "Pinned" header over ``cards`` (nothing without cards)."""
     if not cards:
         return []
-    return [html.Div(className=f"{prefix}-section {prefix}-pinned-section", **{"data-section": "Pinned"}, children=[
-        html.Div(f"📌 Pinned ({len(cards)})", style={"fontWeight": "600", "fontSize": "15px", "padding": "6px 0"}),
+    return [html.Div(className=f"{prefix}-section {prefix}-pinned-section", **{"data-section": "Pinned"},
+                     style={"marginBottom": "8px"}, children=[
+        html.Div(f"Pinned ({len(cards)})", style={"fontWeight": "600", "fontSize": "15px", "padding": "6px 0"}),
         html.Div(cards, className=f"{prefix}-pinned-grid", style={
             "display": "grid", "gridTemplateColumns": "repeat(auto-fill, minmax(420px, 1fr))", "gap": "10px"}),
     ])]
