@@ -156,6 +156,7 @@ def _url_params(boards: Sequence[Dashboard]) -> list[UrlParam]:
         from vizboard.dashboards.scalars import url_params
 
         params += url_params()
+    params += [p for b in boards if b.url_params is not None for p in b.url_params()]  # e.g. a tab's pins
     return params
 
 

@@ -13,6 +13,10 @@ Routes (next to :mod:`vizboard.page_api`'s, behind the same token guard, JSON li
   (every bucket's extremes of the line and both band edges kept). Packed like
   ``/api/page/series`` (:func:`pack_group`). With ``xtag`` the x of each step is the
   members' mean of that tag at the step (joined by step, interpolated between its points).
+  Without ``xtag``, ``"xaxis": "relative" | "wall_time"`` draws the group on time: the x of each
+  step is the members' mean relative time (seconds since each member's first point) or mean wall
+  time (epoch seconds) at that step (:func:`vizboard.data.groups.group_time_x`); ``x_range`` is
+  then in seconds. ``"step"`` (the default) sends no ``x``.
 * ``POST /api/page/xseries`` — ``{"items": [[run, tag], ...], "xtag": tag, "smooth", "w",
   "max_points", "x_range"}``: each run's series joined with its ``xtag`` series by step
   (:func:`vizboard.data.xjoin.join_by_step`, interpolated), packed with an ``x`` array.
@@ -36,7 +40,16 @@ from flask import Blueprint, Flask, Response, request
 
 from vizboard.components.smoothing_cache import SmoothingCache
 from vizboard.data.downsample import MAX_POINTS_LIMIT, downsample
-from vizboard.data.groups import BANDS, GROUP_BY, LINES, GroupAggregate, aggregate, group_runs
+from vizboard.data.groups import (
+    BANDS,
+    GROUP_BY,
+    LINES,
+    TIME_AXES,
+    GroupAggregate,
+    aggregate,
+    group_runs,
+    group_time_x,
+)
 from vizboard.data.models import ScalarSeries
 from vizboard.data.provider import DataProvider
 from vizboard.data.smoothing import SMOOTHING_KINDS, smooth_series
@@ -91,6 +104,7 @@ class GroupRequest:
     max_points: int
     xtag: str | None
     x_range: tuple[float, float] | None
+    xaxis: str = "step"
 
 
 def parse_group_request(body: Any, *, groups: bool) -> GroupRequest:
@@ -138,8 +152,11 @@ def parse_group_request(body: Any, *, groups: bool) -> GroupRequest:
                 isinstance(v, (int, float)) and math.isfinite(v) for v in xr)):
             raise ValueError("x_range must be null or two finite numbers [x0, x1]")
         x_range = (float(min(xr)), float(max(xr)))
+    xaxis = body.get("xaxis") or "step"
+    if xaxis not in ("step", *TIME_AXES):
+        raise ValueError(f"xaxis must be one of {['step', *TIME_AXES]}, got {xaxis!r}")
     return GroupRequest(parsed, line, band, smooth, weight, min(max(max_points, 10), MAX_POINTS_LIMIT),
-                        xtag, x_range)
+                        xtag, x_range, "step" if xtag is not None else xaxis)
 
 
 def cut_and_downsample(x: np.ndarray, arrays: Sequence[np.ndarray], max_points: int,
@@ -213,7 +230,7 @@ class GroupData:
             if not xs:
                 return None
         sig = (tag, tuple((s.run, s.version, len(s)) for s in members), req.line, req.band, req.smooth,
-               round(req.weight, 6), req.xtag, tuple((s.run, s.version, len(s)) for s in xs))
+               round(req.weight, 6), req.xtag, tuple((s.run, s.version, len(s)) for s in xs), req.xaxis)
         full = self._aggs.get(sig)
         if full is None:
             transform = None if req.smooth == "none" else (lambda s: self._values(s, req))
@@ -227,6 +244,8 @@ class GroupData:
                 if fx.size:
                     inside = (agg.step >= fx[0]) & (agg.step <= fx[-1])
                     x[inside] = np.interp(agg.step[inside].astype(np.float64), fx, fy)
+            elif req.xaxis in TIME_AXES:
+                x = group_time_x(members, req.xaxis)
             full = (agg, x)
             self._aggs.put(sig, full)
         agg, x = full

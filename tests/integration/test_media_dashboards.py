@@ -85,7 +85,7 @@ def test_component_ids_carry_the_dashboard_prefix(board, store) -> None:
 @pytest.mark.parametrize("board", BOARDS, ids=lambda b: b.ID)
 def test_hidden_tab_does_no_work(board, store) -> None:
     cards = _callback(_app(board, store), f"{board.ID}-cards.children")
-    n_state = {"histograms": 4, "distributions": 3, "text": 2, "pr_curves": 5}.get(board.ID, 4)
+    n_state = {"histograms": 5, "distributions": 4, "text": 2, "pr_curves": 5}.get(board.ID, 4)
     args: list[Any] = [["run"], 1]
     if board.ID in ("histograms", "distributions"):
         args.append("light")

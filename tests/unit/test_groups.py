@@ -199,3 +199,34 @@ def test_text_field_keys_with_inner_spaces_as_the_demo_config_table_writes_them(
     assert text_field(table, "learning rate") == "0.001 (AdamW)"
     assert text_field("batch size = 32\nlr: 0.1", "batch size") == "32"
     assert text_field(table, "learning") is None  # a prefix of a key is not the key
+
+
+def _timed(run: str, steps: list[int], walls: list[float]) -> ScalarSeries:
+    st = np.asarray(steps, dtype=np.int64)
+    return ScalarSeries(run, "loss", st, np.asarray(walls, dtype=np.float64), np.zeros(len(steps)), 1)
+
+
+def test_group_time_x_is_the_members_mean_time_aligned_by_step() -> None:
+    from vizboard.data.groups import group_time_x, time_values
+
+    a = _timed("a", [0, 10, 20], [1000.0, 1010.0, 1020.0])  # 1 s per step
+    b = _timed("b", [0, 20], [5000.0, 5060.0])  # 3 s per step, logged every 20 steps: step 10 interpolated
+    assert list(time_values(b, "relative")) == [0.0, 60.0]
+    rel = group_time_x([a, b], "relative")
+    assert list(rel) == pytest.approx([0.0, (10.0 + 30.0) / 2, (20.0 + 60.0) / 2])
+    wall = group_time_x([a, b], "wall_time")
+    assert list(wall) == pytest.approx([3000.0, (1010.0 + 5030.0) / 2, (1020.0 + 5060.0) / 2])
+    # the same grid as the values' aggregate, so x and line pair up point by point
+    assert len(rel) == len(aggregate([a, b]))
+
+
+def test_group_time_x_one_member_and_unequal_ranges() -> None:
+    from vizboard.data.groups import group_time_x
+
+    a = _timed("a", [0, 10], [100.0, 110.0])
+    assert list(group_time_x([a], "relative")) == [0.0, 10.0]
+    late = _timed("late", [10, 20], [700.0, 720.0])  # starts at step 10: its own clock starts there
+    rel = group_time_x([a, late], "relative")
+    assert list(rel) == pytest.approx([0.0, 5.0, 20.0])  # step 20: only `late` counts (a stopped at 10)
+    with pytest.raises(ValueError, match="axis"):
+        group_time_x([a], "epoch")

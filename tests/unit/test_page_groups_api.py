@@ -136,3 +136,27 @@ def test_comparison_routes_are_behind_the_token_guard():
     assert ok.status_code == 200 and ok.get_json()["groups"] == [["r", ["r_seed0"]]]
     got = c.post("/api/page/groups/series", json=body, headers={"Authorization": "Bearer tok"}).get_json()
     assert got["series"][0]["members"] == ["r_seed0"]
+
+
+def test_group_series_on_time_axes_sends_the_members_mean_time(client):
+    members = ["lr_0.1_seed0", "lr_0.1_seed1"]
+    item = [["lr_0.1", members, "loss"]]
+    rel = client.post("/api/page/groups/series", json={"items": item, "xaxis": "relative", "smooth": "none",
+                                                       "max_points": 4000}).get_json()["series"][0]
+    wall = client.post("/api/page/groups/series", json={"items": item, "xaxis": "wall_time", "smooth": "none",
+                                                        "max_points": 4000}).get_json()["series"][0]
+    plain = client.post("/api/page/groups/series", json={"items": item, "smooth": "none",
+                                                         "max_points": 4000}).get_json()["series"][0]
+    assert "x" not in plain  # step: no x array
+    rx, wx, step = _arr(rel, "x", "<f8"), _arr(wall, "x", "<f8"), _arr(rel, "si", "<i4")
+    assert rx.size == step.size == wx.size
+    assert rx[0] == pytest.approx(0.0, abs=1e-9) and rx.min() >= 0  # seconds since each member's start
+    assert wx.min() > 1e9 and wx.max() - wx.min() < 3600  # epoch seconds (the runs were written just now)
+    bad = client.post("/api/page/groups/series", json={"items": item, "xaxis": "epoch"})
+    assert bad.status_code == 400 and "xaxis" in bad.get_json()["error"]
+
+
+def test_parse_group_request_time_axis_yields_to_xtag():
+    assert parse_group_request({"items": [], "xaxis": "relative"}, groups=True).xaxis == "relative"
+    assert parse_group_request({"items": [], "xaxis": "relative", "xtag": "tokens"}, groups=True).xaxis == "step"
+    assert parse_group_request({"items": []}, groups=True).xaxis == "step"

@@ -45,6 +45,9 @@
     window.history.replaceState(window.history.state, "", window.location.pathname + (s ? "?" + s : "") + window.location.hash);
   }
   function grouping() { return !!(C.by && C.key && C.groups); }
+  /* The time axis groups are drawn on ("relative" | "wall_time"), or "" (step, or a scalar tag as x). */
+  function timeAxis() { return !C.xtag && (S.xAxis === "relative" || S.xAxis === "wall_time") ? S.xAxis : ""; }
+  var REL_UNITS = [["s", 1], ["min", 60], ["h", 3600], ["days", 86400]];
   function changed() { writeUrl(); if (V) { V.redraw(); } }
 
   /* ---- groups ---- */
@@ -189,7 +192,7 @@
   /* ---- data for extension-drawn cards ---- */
   function zkey(card) { return card.vbZoom ? card.vbZoom.join(":") : ""; }
   function gkey(name, members, tag, card) {
-    return [name, tag, members.join("\u0001"), C.stat, C.band, C.xtag, zkey(card), V.settingsKey(), S.version].join("\u0000");
+    return [name, tag, members.join("\u0001"), C.stat, C.band, C.xtag, timeAxis(), zkey(card), V.settingsKey(), S.version].join("\u0000");
   }
   function xkey(run, tag, card) { return [run, tag, C.xtag, zkey(card), V.settingsKey(), S.version].join("\u0000"); }
   function fetchMissing(gItems, xItems, card) {
@@ -198,7 +201,7 @@
       var keys = gItems.map(function (g) { return g.k; });
       keys.forEach(function (k) { C.pending.add(k); });
       V.api("/api/page/groups/series", Object.assign({items: gItems.map(function (g) { return [g.name, g.members, g.tag]; }),
-        line: C.stat, band: C.band, xtag: C.xtag || null}, body)).then(function (res) {
+        line: C.stat, band: C.band, xtag: C.xtag || null, xaxis: timeAxis() || "step"}, body)).then(function (res) {
         var got = new Map(res.series.map(function (o) { return [o.name + "\u0000" + o.tag, o]; }));
         gItems.forEach(function (g) { C.gdata.set(g.k, unpackGroup(got.get(g.name + "\u0000" + g.tag))); });
       }).catch(function (e) { console.warn("vizboard groups:", e); gItems.forEach(function (g) { C.gdata.set(g.k, null); });
@@ -299,11 +302,15 @@
   /* ---- figure of an extension-drawn card ---- */
   function figure(card, p) {
     var th = V.themeLayout(), data = [], entries = [], smoothing = S.smooth !== "none";
-    var xTitle = C.xtag || (S.xAxis !== "step" && p.groups.length ? "step (groups are aligned by step)" : "step");
+    var tAxis = timeAxis(), unit = extUnit(card, p), xTitle = C.xtag || "step";
+    if (tAxis === "relative") { xTitle = "relative time (" + unit[0] + ")" + (p.groups.length ? ", groups at their runs' mean" : ""); }
+    if (tAxis === "wall_time") { xTitle = "wall time (UTC)" + (p.groups.length ? ", groups at their runs' mean" : ""); }
+    var timeNote = tAxis && p.groups.length ? "<br><i>x: the mean " + (tAxis === "relative" ? "relative" : "wall") +
+      " time of the runs at this step</i>" : "";
     p.groups.forEach(function (g) {
       var a = C.gdata.get(g.k);
       if (!a) { return; }
-      var color = groupColor(g.name), x = a.x || a.step, n = a.members.length;
+      var color = groupColor(g.name), x = groupX(a, tAxis, unit), n = a.members.length;
       var name = V.esc(g.name + (g.tag !== card.spec.title && card.spec.kind !== "tag" ? ": " + g.label : "")) + " (" + n + ")";
       var custom = new Array(x.length);
       for (var i = 0; i < x.length; i++) {
@@ -322,16 +329,15 @@
         hovertemplate: "<b>%{fullData.name}</b> \u00b7 group of " + n + " runs<br>step %{customdata[4]:,d}" +
           (C.xtag ? "<br>" + V.esc(C.xtag) + " %{x:.6g}" : "") + "<br>" + C.stat + (smoothing ? " (smoothed)" : "") +
           " %{y:.6g}" + (C.band !== "none" ? "<br>" + BAND_LABEL[C.band] + " %{customdata[1]:.6g} \u2026 %{customdata[2]:.6g}" : "") +
-          "<br>%{customdata[0]} of " + n + " runs at this step%{customdata[3]}<extra></extra>",
+          "<br>%{customdata[0]} of " + n + " runs at this step%{customdata[3]}" + timeNote + "<extra></extra>",
         meta: Object.assign({role: "group"}, meta)});
       entries.push({name: g.name + " (" + n + ")", color: color, x: x, step: a.step, value: a.line, sm: null,
                     lo: C.band !== "none" ? a.lo : null, hi: C.band !== "none" ? a.hi : null, count: a.count, rel: null});
     });
-    var unit = ["s", 1];
     p.singles.forEach(function (l) {
       var s = single(card, l);
       if (!s) { return; }
-      var x = C.xtag ? s.x : s.step;
+      var x = C.xtag ? s.x : (tAxis ? V.xOf(s, unit) : s.step);
       var name = V.esc(l.label) + (l.group !== undefined ? " [" + V.esc(l.group) + "]" : "");
       var custom = new Array(s.step.length);
       for (var i = 0; i < s.step.length; i++) { custom[i] = [s.value[i], s.step[i]]; }
@@ -352,23 +358,43 @@
       entries.push({name: l.label, color: l.color, x: x, step: s.step, value: s.value, sm: s.sm, rel: s.rel, unit: unit});
     });
     card.vbEntries = entries;
+    card.unit = unit;
     var n = data.filter(function (d) { return d.showlegend !== false; }).length;
     var legend = n > 1 && n <= 12;
     var layout = {
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: th.dark ? "#1e1e1e" : "#ffffff",
       font: {family: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size: 12, color: th.fg},
       margin: {l: 50, r: 10, t: 10, b: 40 + (legend ? 18 * Math.ceil(n / 3) : 0)},
-      xaxis: {title: {text: V.esc(xTitle)}, type: S.logX ? "log" : "linear", gridcolor: th.grid, zerolinecolor: th.grid,
-              automargin: true, hoverformat: C.xtag ? undefined : ",d"},
+      xaxis: {title: {text: V.esc(xTitle)}, type: tAxis === "wall_time" ? "date" : (S.logX ? "log" : "linear"),
+              gridcolor: th.grid, zerolinecolor: th.grid, automargin: true, hoverformat: C.xtag || tAxis ? undefined : ",d"},
       yaxis: {type: S.logY ? "log" : "linear", gridcolor: th.grid, zerolinecolor: th.grid, automargin: true},
       hovermode: "closest", hoverlabel: {namelength: -1}, showlegend: legend,
-      uirevision: card.spec.key + "|" + C.xtag + "|" + S.logX + "|" + S.logY,
+      uirevision: card.spec.key + "|" + C.xtag + "|" + tAxis + "|" + unit[0] + "|" + S.logX + "|" + S.logY,
       legend: {orientation: "h", yref: "container", y: 0, yanchor: "bottom", x: 0, font: {size: 10}}, autosize: true
     };
     return {data: data, layout: layout};
   }
+  /* A group's x as drawn: steps, the x tag's values, or on a time axis its runs' mean time (seconds
+     from the server) in the card's unit (relative) or as epoch milliseconds (wall time, a date axis). */
+  function groupX(a, tAxis, unit) {
+    if (!a.x || !tAxis) { return a.x || a.step; }
+    var out = new Float64Array(a.x.length), k = tAxis === "wall_time" ? 1000 : 1 / unit[1];
+    for (var i = 0; i < out.length; i++) { out[i] = a.x[i] * k; }
+    return out;
+  }
+  /* The relative-time unit of an extension-drawn card (as the page picks it: the largest unit the span fills twice). */
+  function extUnit(card, p) {
+    if (timeAxis() !== "relative") { return ["s", 1]; }
+    if (card.vbZoom && card.unit) { return card.unit; }  /* a zoom is in the unit it was drawn in */
+    var most = 0;
+    p.groups.forEach(function (g) { var a = C.gdata.get(g.k); if (a && a.x) { for (var i = 0; i < a.x.length; i++) { if (a.x[i] > most) { most = a.x[i]; } } } });
+    p.singles.forEach(function (l) { var s = single(card, l); if (s && s.rel && s.rel.length) { most = Math.max(most, s.rel[s.rel.length - 1]); } });
+    var u = REL_UNITS[0];
+    REL_UNITS.forEach(function (c) { if (most >= 2 * c[1]) { u = c; } });
+    return u;
+  }
   /* Zoom on an extension-drawn card: the window is asked again at full resolution (x_range, in the
-     x tag's units or steps; ungrouped runs without an x tag keep the drawn points). */
+     x tag's units, steps, or seconds on a time axis; ungrouped runs without an x tag keep the drawn points). */
   X.relayout = function (card, ev) {
     if (!card.vbEntries) { return false; }
     var raw = null;
@@ -376,7 +402,13 @@
     if ("xaxis.range[0]" in ev) { raw = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]]; }
     else if (Array.isArray(ev["xaxis.range"])) { raw = ev["xaxis.range"].slice(0, 2); }
     if (!raw) { return true; }
-    card.vbZoom = raw.map(function (v) { return S.logX ? Math.pow(10, Number(v)) : Number(v); }).sort(function (a, b) { return a - b; });
+    var tAxis = timeAxis(), unit = card.unit || ["s", 1];
+    card.vbZoom = raw.map(function (v) {
+      if (tAxis === "wall_time") { return Date.parse(String(v).replace(" ", "T") + (/Z|[+-]\d\d:?\d\d$/.test(String(v)) ? "" : "Z")) / 1000; }
+      if (tAxis === "relative") { return Number(v) * unit[1]; }
+      return S.logX ? Math.pow(10, Number(v)) : Number(v);
+    }).sort(function (a, b) { return a - b; });
+    if (card.vbZoom.some(function (v) { return !isFinite(v); })) { card.vbZoom = null; }
     V.ensureDrawn(card);
     return true;
   };
@@ -451,11 +483,14 @@
       if (!h) { return; }
       var xv = typeof h.x === "string" ? Date.parse(h.x.replace(" ", "T") + "Z") : Number(h.x);
       C.cursor = {card: h.card, x: h.x};
+      /* relative time: each chart picks its own unit (s / min / h), so go through seconds */
+      var rel = S.xAxis === "relative" && !C.xtag, secs = rel ? xv * (h.card.unit || REL_UNITS[0])[1] : null;
       S.cards.forEach(function (c) {
         if (!c.gd || !c.gd._fullLayout || c.hidden || !c.visible) { return; }
-        window.Plotly.relayout(c.gd, {shapes: [{type: "line", xref: "x", yref: "paper", x0: h.x, x1: h.x, y0: 0, y1: 1,
+        var cx = rel ? secs / (c.unit || REL_UNITS[0])[1] : h.x;
+        window.Plotly.relayout(c.gd, {shapes: [{type: "line", xref: "x", yref: "paper", x0: cx, x1: cx, y0: 0, y1: 1,
           line: {color: "rgba(120,120,120,0.8)", width: 1, dash: "dot"}}]});
-        c.el.setAttribute("data-vb-cursor", String(h.x));
+        c.el.setAttribute("data-vb-cursor", String(cx));
       });
       readout(h.card, xv);
     });

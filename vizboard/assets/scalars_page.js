@@ -835,8 +835,10 @@
       var out = [value];
       (ids || []).forEach(function (id) { out.push({display: id === value ? "block" : "none"}); });
       S.activeTab = value;
-      var key = JSON.stringify(S.selected);
-      if (S.ready && key !== S.lastPushed) { S.lastPushed = key; out.push(S.selected.slice()); } else { out.push(nu()); }
+      var key = JSON.stringify(S.selected), cc = window.dash_clientside.callback_context;
+      /* initial call: a push made before the Dash renderer was up (a fast reload) was lost: push again */
+      var first = !cc || !cc.triggered || !cc.triggered.length || cc.triggered[0].prop_id === ".";
+      if (S.ready && (first || key !== S.lastPushed)) { S.lastPushed = key; out.push(S.selected.slice()); } else { out.push(nu()); }
       if (value === "scalars") { setTimeout(function () { S.cards.forEach(function (c) { if (c.visible) { ensureDrawn(c); } }); }, 0); }
       return out;
     },

@@ -17,13 +17,15 @@ from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
 from vizboard.components.card_grid import card_style, grid_style
+from vizboard.components.card_pins import pin_button, pin_key, pinned_infos, pinned_row
 from vizboard.components.run_selector import run_colors_of
 from vizboard.components.scalar_index import Section, build_sections
 from vizboard.data.models import HistogramSeries, Kind, TagInfo
 from vizboard.data.provider import DataProvider
 
 __all__ = ["CARD_STYLE", "GRID_STYLE", "DrawOne", "histogram_cards", "histogram_sections", "section_ids",
-           "sections_view", "sections_update", "opened_state", "register_section_toggle", "tag_filter_input"]
+           "sections_view", "sections_update", "opened_state", "pinned_update", "register_section_toggle",
+           "tag_filter_input"]
 
 CARD_STYLE = card_style("4px")
 """Style of one chart card."""
@@ -56,13 +58,15 @@ def histogram_sections(provider: DataProvider, selected: Sequence[str] | None, t
 
 
 def histogram_cards(provider: DataProvider, infos: Sequence[TagInfo], prefix: str,
-                    draw: DrawOne) -> list[html.Div] | html.P:
-    """One ``{prefix}-card`` per (tag, run) in ``infos`` holding histograms (tags with no data get none).
+                    draw: DrawOne, pins: Sequence[str] = (), row: str = "grid") -> list[html.Div] | html.P:
+    """One ``{prefix}-card`` per (tag, run) in ``infos`` holding histograms (tags with no data get none),
+    each with a pin button (its text from ``pins``; ``row`` as in :func:`card_pins.pin_button`).
 
     With no ``infos`` at all, a ``{prefix}-empty`` message instead.
     """
     if not infos:
         return html.P("No histograms in the selected runs.", className=f"{prefix}-empty")
+    pinned = set(pins)
     cards = []
     for info in infos:
         series = provider.histograms(info.run, info.tag)
@@ -71,6 +75,8 @@ def histogram_cards(provider: DataProvider, infos: Sequence[TagInfo], prefix: st
         fig = draw(info, series, f"{info.display_name or info.tag} · {info.run}")
         cards.append(html.Div(className=f"{prefix}-card", style=CARD_STYLE,
                               **{"data-run": info.run, "data-tag": info.tag}, children=[
+            html.Div(pin_button(prefix, info.run, info.tag, pin_key(info.run, info.tag) in pinned, row),
+                     style={"display": "flex", "justifyContent": "flex-end"}),  # above the graph's modebar
             dcc.Graph(figure=fig, config={"displaylogo": False}, className=f"{prefix}-graph"),
         ]))
     return cards
@@ -88,7 +94,7 @@ def _label(section: Section, is_open: bool) -> str:
 
 
 def sections_view(provider: DataProvider, prefix: str, sections: Sequence[Section], draw: DrawOne,
-                  opened: dict[str, bool]) -> list[html.Div] | html.P:
+                  opened: dict[str, bool], pins: Sequence[str] = ()) -> list[html.Div] | html.P:
     """Every section as a header button and a body; only open sections' cards are built.
 
     ``opened`` maps a section key to its open flag on the page (kept across redraws, e.g.
@@ -100,7 +106,7 @@ def sections_view(provider: DataProvider, prefix: str, sections: Sequence[Sectio
     out = []
     for s in sections:
         is_open = opened.get(s.key, s.open_by_default)
-        body = histogram_cards(provider, _section_infos(provider, s), prefix, draw) if is_open else []
+        body = histogram_cards(provider, _section_infos(provider, s), prefix, draw, pins) if is_open else []
         out.append(html.Div(className=f"{prefix}-section", **{"data-section": s.name}, children=[
             html.Button(_label(s, is_open), id={"type": sid["toggle"], "index": s.key}, n_clicks=0,
                         className=f"{prefix}-section-toggle",
@@ -114,7 +120,7 @@ def sections_view(provider: DataProvider, prefix: str, sections: Sequence[Sectio
 
 def sections_update(provider: DataProvider, prefix: str, selected: Sequence[str] | None, tag_filter: str | None,
                     old_sig: Any, settings: list[Any], draw: Callable[[], DrawOne],
-                    opened: dict[str, bool]) -> tuple[Any, Any]:
+                    opened: dict[str, bool], pins: Sequence[str] = ()) -> tuple[Any, Any]:
     """(children, signature) of a histogram-cards tab, or ``(no_update, no_update)`` when nothing
     it draws changed: the (run, tag, version, run colour) of every series in ``selected`` runs,
     the tab's ``settings`` (theme, mode, ...) and ``tag_filter``. ``draw()`` makes the card
@@ -125,7 +131,21 @@ def sections_update(provider: DataProvider, prefix: str, selected: Sequence[str]
     if sig == old_sig:
         return no_update, no_update
     sections = histogram_sections(provider, selected, tag_filter)
-    return sections_view(provider, prefix, sections, draw(), opened), sig
+    return sections_view(provider, prefix, sections, draw(), opened, pins), sig
+
+
+def pinned_update(provider: DataProvider, prefix: str, selected: Sequence[str] | None, pins: Sequence[Any] | None,
+                  old_sig: Any, settings: list[Any], draw: Callable[[], DrawOne]) -> tuple[Any, Any]:
+    """(children, signature) of the tab's Pinned row (the pinned cards of the ``selected`` runs, in pin
+    order, whatever the tag filter and open sections), or ``(no_update, no_update)`` when unchanged."""
+    infos = pinned_infos(provider.tags(Kind.HISTOGRAMS, list(selected) if selected is not None else None), pins)
+    colors = run_colors_of(provider)
+    sig = [[i.run, i.tag, i.version, colors.get(i.run)] for i in infos] + [list(settings)]
+    if sig == old_sig:
+        return no_update, no_update
+    cards = histogram_cards(provider, infos, prefix, draw(), [pin_key(i.run, i.tag) for i in infos], "pinned") \
+        if infos else []
+    return pinned_row(prefix, cards if isinstance(cards, list) else []), sig
 
 
 def opened_state(open_ids: list[dict] | None, values: list[Any] | None) -> dict[str, bool]:
@@ -145,12 +165,12 @@ def register_section_toggle(app: Dash, provider: DataProvider, prefix: str,
         Input({"type": sid["toggle"], "index": MATCH}, "n_clicks"),
         State({"type": sid["open"], "index": MATCH}, "data"),
         State({"type": sid["toggle"], "index": MATCH}, "id"),
-        State(ids.SELECTED_RUNS, "data"), State(f"{prefix}-tag-filter", "value"),
+        State(ids.SELECTED_RUNS, "data"), State(f"{prefix}-tag-filter", "value"), State(f"{prefix}-pins", "data"),
         *states,
         prevent_initial_call=True,
     )
     def toggle(n: int | None, is_open: bool | None, toggle_id: dict, selected: list[str] | None,
-               tag_filter: str | None, *values: Any) -> tuple:
+               tag_filter: str | None, pins: list[str] | None, *values: Any) -> tuple:
         if not n:
             raise PreventUpdate
         key = toggle_id["index"]
@@ -158,6 +178,6 @@ def register_section_toggle(app: Dash, provider: DataProvider, prefix: str,
         if section is None:
             return no_update, no_update, no_update
         now_open = not bool(is_open)
-        body = histogram_cards(provider, _section_infos(provider, section), prefix, make_draw(*values)) \
-            if now_open else []
+        body = histogram_cards(provider, _section_infos(provider, section), prefix, make_draw(*values),
+                               pins or []) if now_open else []
         return body, now_open, _label(section, now_open)

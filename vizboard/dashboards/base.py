@@ -9,6 +9,7 @@ from dash import Dash
 from dash.development.base_component import Component
 
 from vizboard.components.run_selector import run_colors_of
+from vizboard.components.url_state import UrlParam
 from vizboard.data.models import Kind
 from vizboard.data.provider import DataProvider
 
@@ -25,6 +26,7 @@ class Dashboard:
     shell hides the tab while the provider has no tag of those kinds, unless
     ``is_available`` is given, which then decides. ``layout()`` builds the tab's
     static component tree (no data access: data arrives through callbacks).
+    ``url_params()`` lists the controls the tab keeps in the URL.
     ``register_callbacks(app, provider)`` attaches the tab's callbacks; they read
     shared state from the ids in ``vizboard.components.ids``.
     """
@@ -35,6 +37,8 @@ class Dashboard:
     layout: Callable[[], Component]
     register_callbacks: Callable[[Dash, DataProvider], None]
     is_available: Callable[[DataProvider], bool] | None = None
+    url_params: Callable[[], list[UrlParam]] | None = None
+    """The tab's controls kept in the URL (registered by the shell with the ``tab=`` parameter)."""
 
     def available(self, provider: DataProvider) -> bool:
         """Whether the tab has anything to show for ``provider``'s current data."""

@@ -12,8 +12,10 @@ from dash import ALL, Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from vizboard.components import ids
+from vizboard.components.card_pins import pins_param, pins_store, register_pins
 from vizboard.components.histogram_cards import (
     opened_state,
+    pinned_update,
     register_section_toggle,
     section_ids,
     sections_update,
@@ -38,6 +40,9 @@ CARDS = f"{ID}-cards"
 SIGNATURE = f"{ID}-signature"
 FILTER = f"{ID}-tag-filter"
 _OPEN = section_ids(ID)["open"]
+PINS = f"{ID}-pins"
+PINNED = f"{ID}-pinned"
+PIN_SIGNATURE = f"{ID}-pin-signature"
 
 
 def layout() -> html.Div:
@@ -56,7 +61,7 @@ def layout() -> html.Div:
                                 updatemode="mouseup", tooltip={"placement": "bottom"}),
             ]),
         ]),
-        dcc.Store(id=SIGNATURE),
+        dcc.Store(id=SIGNATURE), pins_store(ID), dcc.Store(id=PIN_SIGNATURE), html.Div(id=PINNED),
         html.Div(id=CARDS),
     ])
 
@@ -109,20 +114,39 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         Input(ids.ACTIVE_TAB, "data"), Input(MODE, "value"), Input(RANGE, "value"), Input(FILTER, "value"),
         State(RANGE_BOX, "style"), State(SIGNATURE, "data"),
         State({"type": _OPEN, "index": ALL}, "data"), State({"type": _OPEN, "index": ALL}, "id"),
+        State(PINS, "data"),
     )
     def draw(selected: list[str] | None, _version: Any, theme: str | None, active: str | None,
              mode: str, step_range: list[int] | None, tag_filter: str | None, box: dict | None, old_sig: Any,
-             open_values: list[Any], open_ids: list[dict]) -> tuple:
+             open_values: list[Any], open_ids: list[dict], pins: list[str] | None) -> tuple:
         if active != ID:
             raise PreventUpdate
         ranged = bool(box and box.get("display") == "block" and step_range and len(step_range) == 2)
         return sections_update(provider, ID, selected, tag_filter, old_sig, [theme, mode, step_range if ranged else None],
-                               lambda: make_draw(theme, mode, step_range, box), opened_state(open_ids, open_values))
+                               lambda: make_draw(theme, mode, step_range, box), opened_state(open_ids, open_values), pins or [])
 
     register_section_toggle(app, provider, ID, make_draw, [
         State(ids.THEME, "data"), State(MODE, "value"), State(RANGE, "value"), State(RANGE_BOX, "style")])
 
+    @app.callback(
+        Output(PINNED, "children"), Output(PIN_SIGNATURE, "data"),
+        Input(PINS, "data"), Input(ids.SELECTED_RUNS, "data"), Input(ids.TAB_DATA_VERSION, "data"),
+        Input(ids.THEME, "data"), Input(ids.ACTIVE_TAB, "data"), Input(MODE, "value"), Input(RANGE, "value"),
+        State(RANGE_BOX, "style"), State(PIN_SIGNATURE, "data"),
+    )
+    def draw_pinned(pins: list[str] | None, selected: list[str] | None, _version: Any, theme: str | None,
+                    active: str | None, mode: str, step_range: list[int] | None, box: dict | None,
+                    old_sig: Any) -> tuple:
+        if active != ID:
+            raise PreventUpdate
+        ranged = bool(box and box.get("display") == "block" and step_range and len(step_range) == 2)
+        return pinned_update(provider, ID, selected, pins, old_sig, [pins, theme, mode, step_range if ranged else None],
+                             lambda: make_draw(theme, mode, step_range, box))
+
+    register_pins(app, ID)
+
+
 DASHBOARD = Dashboard(
-    id=ID, title="Histograms", kinds=(Kind.HISTOGRAMS,), layout=layout,
+    id=ID, url_params=lambda: [pins_param(ID)], title="Histograms", kinds=(Kind.HISTOGRAMS,), layout=layout,
     register_callbacks=register_callbacks,
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, dcc, html
 
 from vizboard.components.card_grid import card_style, grid_style
+from vizboard.components.card_pins import pins_param, pins_store
+from vizboard.components.histogram_cards import tag_filter_input
 from vizboard.components.step_slider import register_step_cards, step_at, step_label
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.models import BlobRef, Kind
@@ -22,6 +24,7 @@ ACTUAL_SIZE = f"{ID}-actual-size"
 RESET = f"{ID}-reset"
 SLIDER = f"{ID}-step-slider"
 VIEW = f"{ID}-view"
+PINNED = f"{ID}-pinned"
 
 _CARD_STYLE = card_style("8px", overflow="auto")
 _GRID_STYLE = grid_style(320, alignItems="start")
@@ -51,6 +54,7 @@ def layout() -> html.Div:
     return html.Div(id=f"{ID}-root", children=[
         html.Div(style={"display": "flex", "gap": "24px", "alignItems": "center", "flexWrap": "wrap",
                         "marginBottom": "8px"}, children=[
+            tag_filter_input(ID),
             html.Div(style={"width": "220px"}, children=[html.Label("Brightness", htmlFor=BRIGHTNESS),
                                                          dcc.Slider(id=BRIGHTNESS, **slider)]),
             html.Div(style={"width": "220px"}, children=[html.Label("Contrast", htmlFor=CONTRAST),
@@ -59,7 +63,8 @@ def layout() -> html.Div:
             dcc.Checklist(id=ACTUAL_SIZE, options=[{"label": " Show actual image size", "value": "actual"}],
                           value=[]),
         ]),
-        dcc.Store(id=SIGNATURE),
+        dcc.Store(id=SIGNATURE), pins_store(ID), dcc.Store(id=f"{ID}-pin-signature"),
+        html.Div(id=PINNED, style={"marginBottom": "10px"}),
         html.Div(id=CARDS, style=_cards_style()),
     ])
 
@@ -86,18 +91,19 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
     app.clientside_callback(
         """
-        function(b, c, actual, style) {
+        function(b, c, actual, style, pinnedStyle) {
             const on = Array.isArray(actual) && actual.indexOf("actual") >= 0;
-            return Object.assign({}, style || {}, {
+            const vars = {
                 "--images-filter": "brightness(" + b + ") contrast(" + c + ")",
                 "--images-width": on ? "auto" : "100%",
                 "--images-max-width": on ? "none" : "100%"
-            });
+            };
+            return [Object.assign({}, style || {}, vars), Object.assign({}, pinnedStyle || {}, vars)];
         }
         """,
-        Output(CARDS, "style"),
+        Output(CARDS, "style"), Output(PINNED, "style"),
         Input(BRIGHTNESS, "value"), Input(CONTRAST, "value"), Input(ACTUAL_SIZE, "value"),
-        State(CARDS, "style"),
+        State(CARDS, "style"), State(PINNED, "style"),
     )
     app.clientside_callback(
         "function(n) { return [1, 1]; }",
@@ -106,9 +112,10 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     )
 
     register_step_cards(app, provider, prefix=ID, kind=Kind.IMAGES, view=_view, card_style=_CARD_STYLE,
-                        empty="No images in the selected runs.")
+                        empty="No images in the selected runs.", pinnable=True)
 
 
 DASHBOARD = Dashboard(
     id=ID, title="Images", kinds=(Kind.IMAGES,), layout=layout, register_callbacks=register_callbacks,
+    url_params=lambda: [pins_param(ID)],
 )

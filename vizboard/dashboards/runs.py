@@ -1,7 +1,9 @@
 """The Runs tab: one row per run (or per group) with hparams, start, duration, last step, status and metric summaries.
 
-The table is virtualised (only visible rows are in the DOM), so 1,000 runs scroll
-smoothly; sort and filter happen in the browser. Ticking rows selects those runs (a group
+Above :data:`VIRTUAL_ABOVE` rows the table is virtualised (only visible rows are in the DOM), so
+1,000 runs scroll smoothly; with fewer rows it is not (Dash's virtualisation sizes the body from
+the cells' inner height, 1 px short per row, which cut off the last row when all rows fit in the
+box). Sort and filter happen in the browser. Ticking rows selects those runs (a group
 row: all its members) in the shell's run selector through ``ids.RUN_SELECTION_REQUEST``,
 so every tab follows. "Download CSV" saves the rows as filtered and sorted.
 """
@@ -22,8 +24,8 @@ from vizboard.data.provider import DataProvider
 from vizboard.data.runs_table import build_runs_table, group_table
 from vizboard.figures import runs_table as rt
 
-__all__ = ["DASHBOARD", "ID", "TABLE", "METRICS", "GROUP_BY", "GROUP_KEY", "DOWNLOAD", "default_metrics",
-           "build_view"]
+__all__ = ["DASHBOARD", "ID", "TABLE", "METRICS", "GROUP_BY", "GROUP_KEY", "DOWNLOAD", "VIRTUAL_ABOVE",
+           "default_metrics", "build_view", "virtualize"]
 
 ID = "runs"
 TABLE = f"{ID}-table"
@@ -33,6 +35,8 @@ GROUP_KEY = f"{ID}-group-key"
 DOWNLOAD = f"{ID}-download"
 DOWNLOAD_BUTTON = f"{ID}-download-button"
 NOTE = f"{ID}-note"
+VIRTUAL_ABOVE = 100
+"""Tables with more rows than this are virtualised; fewer rows always overfill no box (600 px / 29 px rows)."""
 
 _ROW = {"display": "flex", "gap": "12px", "alignItems": "center", "flexWrap": "wrap", "margin": "6px 0"}
 _GROUP_OPTIONS = [
@@ -63,7 +67,7 @@ def layout() -> html.Div:
         dash_table.DataTable(
             id=TABLE, columns=[{"id": "run", "name": ["", "run"]}], data=[], row_selectable="multi",
             selected_rows=[], sort_action="native",
-            filter_action="native", sort_mode="multi", page_action="none", virtualization=True,
+            filter_action="native", sort_mode="multi", page_action="none", virtualization=False,
             fixed_rows={"headers": True}, merge_duplicate_headers=True,
             style_table={"height": "600px", "maxHeight": "70vh", "overflowY": "auto", "overflowX": "auto",
                          "maxWidth": "100%"},
@@ -92,6 +96,11 @@ def default_metrics(provider: DataProvider, limit: int = 3) -> list[str]:
     return pick[:limit]
 
 
+def virtualize(n_rows: int) -> bool:
+    """Whether a table of ``n_rows`` rows is virtualised (see the module docstring)."""
+    return n_rows > VIRTUAL_ABOVE
+
+
 def build_view(provider: DataProvider, metrics: list[str], by: str, key: str) -> tuple[list[dict], list[dict], str]:
     """(columns, rows, note) of the table for ``metrics``; grouped when ``by`` != ``"none"`` and ``key`` is set."""
     table = build_runs_table(provider, metrics)
@@ -113,12 +122,13 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
     @app.callback(
         Output(TABLE, "columns"), Output(TABLE, "data"), Output(TABLE, "selected_rows"), Output(NOTE, "children"),
         Output(METRICS, "options"), Output(METRICS, "value"), Output(GROUP_KEY, "placeholder"),
+        Output(TABLE, "virtualization"),
         Input(ids.TAB_DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), Input(METRICS, "value"),
         Input(GROUP_BY, "value"), Input(GROUP_KEY, "value"),
-        State(TABLE, "selected_row_ids"), State(METRICS, "options"),
+        State(TABLE, "selected_row_ids"), State(METRICS, "options"), State(TABLE, "virtualization"),
     )
     def fill(_version: Any, active: str | None, metrics: list[str] | None, by: str | None, key: str | None,
-             selected_ids: list[str] | None, old_options: list[str] | None) -> tuple:
+             selected_ids: list[str] | None, old_options: list[str] | None, virtual: bool | None) -> tuple:
         if active != ID:
             raise PreventUpdate
         tags = sorted({t.tag for t in provider.tags(Kind.SCALARS)})
@@ -128,7 +138,8 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
         keep = set(selected_ids or [])
         selected = [i for i, r in enumerate(rows) if r["id"] in keep]
         return (columns, rows, selected, note, tags if tags != old_options else no_update,
-                chosen if chosen != metrics else no_update, _KEY_HINT.get(by, ""))
+                chosen if chosen != metrics else no_update, _KEY_HINT.get(by, ""),
+                virtualize(len(rows)) if virtualize(len(rows)) != virtual else no_update)
 
     @app.callback(
         Output(ids.RUN_SELECTION_REQUEST, "data", allow_duplicate=True),

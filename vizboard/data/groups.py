@@ -12,6 +12,10 @@ nothing elsewhere. Every step where at least one member's value was interpolated
 flagged in ``GroupAggregate.interpolated`` so the hover can say so. Non-finite logged
 values (NaN, ±inf) count as missing at their step: statistics use the finite values only
 and ``count`` says how many members contributed.
+
+Time x-axes: on relative or wall time a group's x at each step is its members' mean time at
+that step (:func:`group_time_x`), aligned by step like the values (runs of one group log the
+same steps at slightly different times, so their mean line is drawn at their mean time).
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ __all__ = [
     "group_runs",
     "aggregate",
     "aggregate_groups",
+    "TIME_AXES",
+    "time_values",
+    "group_time_x",
 ]
 
 LINES = ("mean", "median", "min", "max")
@@ -305,6 +312,28 @@ def aggregate(
         grid, center, lo, hi, count, interp = (a[keep] for a in (grid, center, lo, hi, count, interp))
     return GroupAggregate(name, tag, tuple(s.run for s in members), grid, center, lo, hi, count, interp,
                           line, band, total)
+
+
+TIME_AXES = ("relative", "wall_time")
+"""The time x-axes a group can be drawn against (besides step and a scalar tag)."""
+
+
+def time_values(s: ScalarSeries, axis: str) -> np.ndarray:
+    """One member's time at each of its points, in seconds: since its own first point (``relative``,
+    as the Scalars page draws a run) or since the epoch (``wall_time``)."""
+    wall = np.asarray(s.wall_time, dtype=np.float64)
+    if axis == "relative":
+        return wall - wall[0] if wall.size else wall
+    if axis == "wall_time":
+        return wall
+    raise ValueError(f"axis must be one of {', '.join(TIME_AXES)} (got {axis!r})")
+
+
+def group_time_x(members: Sequence[ScalarSeries], axis: str) -> np.ndarray:
+    """A group's x on a time ``axis`` (seconds) at each step of :func:`aggregate` of the same ``members``:
+    the members' mean time at that step, aligned by step exactly as the values are (interpolated
+    between a member's logged steps, only inside its own range). NaN where no member has a time."""
+    return aggregate(members, line="mean", band="none", transform=lambda s: time_values(s, axis)).line
 
 
 def aggregate_groups(
