@@ -68,6 +68,7 @@ def test_without_smoothing_every_run_keeps_its_raw_line(page, shared):
 def test_the_run_list_is_updated_before_the_cards_are_redrawn(page, shared):
     page.goto(shared)
     _wait_card(page, "loss/t00", list(RUNS))
+    page.wait_for_selector("[data-vb-run='r00']")  # the run list is mounted (a first card can be drawn before it)
     # one task: the input event updates the list at once; the card still shows its previous draw
     seen = page.evaluate(
         "() => { const box = document.getElementById('shell-run-filter'); box.value = '^r0[01]$';"
