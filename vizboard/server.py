@@ -1,27 +1,34 @@
 """VizboardServer: owns the WSGI server and the ingest threads of one `vizboard serve`.
 
-``VizboardServer(config).start()`` binds the port (raising :class:`ServeError` with a
-one-line fix for a missing logdir or a port in use), starts the ingest threads (serving
-begins before the first load has finished: the header and ``/api/status`` show its
-progress) and returns; ``serve_forever()`` handles requests until ``stop()`` (from
-another thread or a signal), which shuts the server down and joins every thread.
+``VizboardServer(config).start()`` checks the logdir and binds the port (raising
+:class:`ServeError` with a one-line fix for a missing logdir or a port in use, before
+anything heavy is imported), starts the ingest threads, and only then imports Dash and
+builds the app, so the first load runs while the web stack is being built (about 1 s of
+imports and layout: DESIGN.md §5's start-up budget); serving begins before the first load
+has finished (the header and ``/api/status`` show its progress). ``serve_forever()``
+handles requests until ``stop()`` (from another thread or a signal), which shuts the
+server down and joins every thread. Connections that arrive while the app is being built
+wait in the listen backlog.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
 import socket
+import sys
 import threading
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-from dash import Dash
-from werkzeug.serving import BaseWSGIServer, make_server
-
-from vizboard.app import create_app
 from vizboard.config import ServeConfig
 from vizboard.data.provider import DataProvider
+
+if TYPE_CHECKING:
+    from dash import Dash
+    from werkzeug.serving import BaseWSGIServer
 
 __all__ = ["ServeError", "VizboardServer", "check_logdir"]
 
@@ -72,6 +79,35 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _RefuseIPython:
+    """A meta-path finder that makes ``import IPython`` fail (see :func:`_without_ipython`)."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "IPython" or name.startswith("IPython."):
+            raise ImportError("vizboard serve: IPython is not needed outside a notebook")
+        return None
+
+
+@contextlib.contextmanager
+def _without_ipython() -> Iterator[None]:
+    """While Dash is imported outside a notebook, refuse IPython.
+
+    Dash imports IPython (and requests) at import time for its Jupyter support when they are
+    installed, as they are on most ML machines: ~0.45 s of a command-line start-up spent on
+    a feature a server process never uses. Inside a notebook IPython is already imported, so
+    this changes nothing there; a failed import leaves nothing behind in ``sys.modules``.
+    """
+    if "IPython" in sys.modules:
+        yield
+        return
+    finder = _RefuseIPython()
+    sys.meta_path.insert(0, finder)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)  # type: ignore[arg-type]
+
+
 class VizboardServer:
     """The running server: a Store kept fresh by an Ingestor, the trace index (both threads owned
     here), the Dash app over ``served(store)``, a threaded WSGI server."""
@@ -85,6 +121,8 @@ class VizboardServer:
         self.app: Dash | None = None
         self._httpd: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._warm: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def provider(self) -> DataProvider:
@@ -106,9 +144,51 @@ class VizboardServer:
         return replace(self.config, port=self.port).url
 
     def start(self) -> VizboardServer:
-        """Check the logdir, bind the port, start ingesting; returns at once (not serving yet)."""
+        """Check the logdir, bind the port, start ingesting, build the app; returns at once (not serving yet).
+
+        The order matters for start-up time: the bind fails fast (no Dash import before a
+        port-in-use error), and the first load starts before the ~1 s of Dash imports and
+        layout building, so the two overlap instead of adding up.
+        """
+        self._stopping.clear()
         if self._provider is None:
             check_logdir(self.config.logdir)
+        sock = _bind(self.config.host, self.config.port)
+        try:
+            self._start_ingest()
+            from werkzeug.serving import make_server
+
+            with _without_ipython():
+                from vizboard.app import create_app
+
+            self.app = create_app(self.config, self.provider)
+            self._httpd = make_server(self.config.host, sock.getsockname()[1], self.app.server, threaded=True,
+                                      fd=sock.fileno())
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            sock.close()  # the server holds its own duplicate of the descriptor
+        self._warm = threading.Thread(target=self._warm_up, name="vizboard-warm-up", daemon=True)
+        self._warm.start()
+        return self
+
+    def _warm_up(self) -> None:
+        """Build the server-side chart themes once the first load is done (it would only slow the load
+        down before; the browser-drawn Scalars page needs none of it)."""
+        ingestor = self._ingestor if self._owns_ingestor else None
+        while ingestor is not None and not self._stopping.is_set():
+            if ingestor.wait_until_loaded(0.2):
+                break
+        if self._stopping.is_set():
+            return
+        from vizboard.figures.scalars import warm_up
+
+        warm_up()
+
+    def _start_ingest(self) -> None:
+        """Create (unless given) and start the Store's Ingestor and the trace index."""
+        if self._provider is None:
             from vizboard.data import Ingestor, Store
 
             store = Store(self.config.logdir)
@@ -121,21 +201,10 @@ class VizboardServer:
 
             self._traces = TraceIndex(self._provider.logdir, interval=max(self.config.reload_interval or 5.0, 2.0))
             self._provider = served(self._provider, self._traces)
-        self.app = create_app(self.config, self._provider)
-        sock = _bind(self.config.host, self.config.port)
-        try:
-            self._httpd = make_server(self.config.host, sock.getsockname()[1], self.app.server, threaded=True,
-                                      fd=sock.fileno())
-        finally:
-            sock.close()  # the server holds its own duplicate of the descriptor
         if self._ingestor is not None and self._owns_ingestor:
             self._ingestor.start()
         if self._traces is not None:
             self._traces.start()
-        from vizboard.figures.scalars import warm_up
-
-        warm_up()  # while the first load runs; requests wait in the listen backlog meanwhile
-        return self
 
     def serve_forever(self) -> None:
         """Handle requests in this thread until :meth:`stop` is called."""
@@ -152,6 +221,10 @@ class VizboardServer:
 
     def stop(self) -> None:
         """Stop serving and ingesting; joins the threads this object started."""
+        self._stopping.set()
+        if self._warm is not None:
+            self._warm.join(10)
+            self._warm = None
         if self._httpd is not None:
             if self._thread is not None:
                 self._httpd.shutdown()

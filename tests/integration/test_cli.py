@@ -63,6 +63,43 @@ def test_port_in_use_is_a_one_line_error_with_exit_code_2(tmp_path):
     assert f"--port {port}" in lines[0] and "in use" in lines[0] and "pass a free port" in lines[0]
 
 
+def test_start_binds_and_starts_ingesting_before_importing_dash(tmp_path):
+    """The port check fails before the web stack is imported, and the first load starts before it is built."""
+    # 1. A busy port: ServeError, and neither Dash nor an ingest thread was started.
+    busy = (
+        "import socket, sys, threading\n"
+        "from vizboard.config import ServeConfig\n"
+        "from vizboard.server import ServeError, VizboardServer\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n"
+        "try:\n"
+        f"    VizboardServer(ServeConfig(logdir={str(tmp_path)!r}, host='127.0.0.1', port=s.getsockname()[1])).start()\n"
+        "except ServeError as e:\n"
+        "    print('error', 'in use' in str(e), 'dash' in sys.modules, threading.active_count())\n"
+    )
+    # 2. A free port: the ingest thread is alive when the app is being built.
+    order = (
+        "import sys\n"
+        "from vizboard.config import ServeConfig\n"
+        "from vizboard.server import VizboardServer\n"
+        "import vizboard.app as app\n"
+        "seen = []\n"
+        "real = app.create_app\n"
+        "def spy(config, provider):\n"
+        "    t = srv._ingestor._thread\n"
+        "    seen.append(t is not None and t.is_alive())\n"
+        "    return real(config, provider)\n"
+        "app.create_app = spy\n"
+        f"srv = VizboardServer(ServeConfig(logdir={str(tmp_path)!r}, host='127.0.0.1', port=0))\n"
+        "srv.start().stop()\n"
+        "print('order', seen)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", busy], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["error", "True", "False", "1"], out.stdout + out.stderr
+    out = subprocess.run([sys.executable, "-c", order], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "order [True]", out.stdout + out.stderr
+
+
 @pytest.mark.parametrize("args,needle", [
     (("serve", ".", "--port", "99999"), "--port"),
     (("serve", ".", "--reload-interval", "-1"), "--reload-interval"),

@@ -86,6 +86,17 @@ def _picker(label: str, cid: str, width: str = "180px", **kw: Any) -> html.Label
                       style={"display": "flex", "gap": "6px", "alignItems": "center"})
 
 
+def _placeholder() -> dict[str, Any]:
+    """The scatter's figure until the first render: a plain dict, because building a plotly Figure
+    here would put plotly's template machinery (~0.25 s) into every server start; the render
+    callback themes it."""
+    return {"data": [], "layout": {
+        "xaxis": {"visible": False}, "yaxis": {"visible": False}, "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)", "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "annotations": [{"text": "Choose a tensor.", "showarrow": False, "x": 0.5, "y": 0.5,
+                         "xref": "paper", "yref": "paper"}]}}
+
+
 def layout() -> html.Div:
     """Pickers (run, tensor, step, method, dims), view controls, status, the scatter and the point panel."""
     return html.Div(id=f"{ID}-root", children=[
@@ -116,7 +127,7 @@ def layout() -> html.Div:
         html.Div(id=STATUS, role="status", className=f"{ID}-status", style={"fontSize": "13px", "margin": "4px 0"}),
         html.Div(id=NOTE, className=f"{ID}-note", style={"fontSize": "12px", "opacity": 0.85}),
         html.Div(style={"display": "flex", "gap": "12px", "alignItems": "flex-start"}, children=[
-            dcc.Graph(id=GRAPH, figure=pf.message_figure("Choose a tensor."), config={"displaylogo": False},
+            dcc.Graph(id=GRAPH, figure=_placeholder(), config={"displaylogo": False},
                       style={"height": "620px", "flex": "1", "minWidth": "0"}),
             html.Aside(id=DETAILS, className=f"{ID}-details",
                        style={"width": "300px", "fontSize": "13px", "overflowY": "auto", "maxHeight": "620px"},
