@@ -13,6 +13,9 @@
  * Lines are SVG scatter traces: scattergl measured 2-3x slower here (headless Chromium draws
  * WebGL in software, and each card would hold a GL context). Sections show all their cards
  * (no pages): a card off screen is an empty box until the IntersectionObserver sees it.
+ * Drawing: cards go through a draw queue (viewport cards first, then the observer's margin)
+ * drawn in 50 ms time slices; a selection change updates the run list at once and the cards in
+ * a next task; with smoothing on, faded raw lines are drawn only for cards of <= 10 lines.
  * DOM hooks for benchmarks and tests: see UI-CONTRACT (data-vb-run, data-vb-card,
  * data-vb-drawn, data-vb-section, body.dataset.vbVersion).
  * Live: the page's own long poll (/api/page/live) brings new points with their series; each
