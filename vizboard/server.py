@@ -204,7 +204,8 @@ class VizboardServer:
         if self._ingestor is not None and self._owns_ingestor:
             self._ingestor.start()
         if self._traces is not None:
-            self._traces.start()
+            loaded = self._ingestor.wait_until_loaded if self._ingestor is not None else None
+            self._traces.start(after=loaded)  # its first walk of the run directories waits for the first load
 
     def serve_forever(self) -> None:
         """Handle requests in this thread until :meth:`stop` is called."""

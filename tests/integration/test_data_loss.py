@@ -130,7 +130,11 @@ def test_unreadable_file_is_reported_once_and_its_run_kept(tmp_path, monkeypatch
             raise PermissionError(13, "Permission denied", path)
         return real_read(path, start, length)
 
+    def read_many(reads):
+        return [read(*r) for r in reads]
+
     monkeypatch.setattr(store.fs, "read", read)
+    monkeypatch.setattr(store.fs, "read_many", read_many)
     ing = Ingestor(store, watch=False)
     for _ in range(4):  # four rescans (every 5 s in a server)
         ing.run_once()
@@ -138,7 +142,7 @@ def test_unreadable_file_is_reported_once_and_its_run_kept(tmp_path, monkeypatch
     assert [p.kind for p in store.problems()] == ["unreadable"]
     assert store.status().num_problems == 1
     assert store.runs()[0].num_problems == 1 and store.runs()[0].num_files == 1
-    monkeypatch.setattr(store.fs, "read", real_read)
+    monkeypatch.undo()
     with open(bad, "ab") as f:  # it changes (e.g. permissions fixed and appended): read again
         f.write(frame(payload(2)))
     ing.run_once()

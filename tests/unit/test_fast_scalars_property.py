@@ -165,3 +165,26 @@ def test_fast_path_is_used_for_plain_scalars() -> None:
     recognised = sum(fast_scalars(mat).rows.size for _, mat in length_groups(chunk, np.arange(len(chunk)))
                      if mat is not None)
     assert recognised == 100
+
+
+@settings(max_examples=80, deadline=None)
+@given(version=st.text(max_size=40), step=st.sampled_from([0, 0, 3]), extra=st.booleans(),
+       wall=st.floats(allow_nan=True, allow_infinity=True))
+def test_header_rows_are_exactly_events_holding_only_a_file_version(version, step, extra, wall) -> None:
+    """Rows skipped as file headers store nothing on the protobuf path, and real headers are skipped."""
+    from vizboard.data.fast_scalars import header_rows
+
+    ev = event_pb2.Event(wall_time=wall, step=step, file_version=version)
+    if extra:
+        ev.summary.value.add(tag="x", simple_value=1.0)  # oneof: replaces file_version
+    payload = ev.SerializeToString()
+    mat = np.frombuffer(payload, dtype=np.uint8)[None, :]
+    if header_rows(mat)[0]:
+        parsed = event_pb2.Event.FromString(payload)
+        assert parsed.WhichOneof("what") == "file_version" and parsed.step == 0
+    if not extra and step == 0 and version and version.isascii() and len(version) <= 116 and payload[0] == 0x09:
+        assert header_rows(mat)[0]  # wall time (unless 0.0, then omitted), then the version
+    payloads = [payload] * 20 + [_event(i, 1.7e9 + i, [_value("loss", "simple", None, i * 0.5)], (0, 0))
+                                 for i in range(20)]
+    fast = _contents(_store_from(payloads, accelerate=True))
+    assert repr(fast) == repr(_contents(_store_from(payloads, accelerate=False)))  # repr: nan == nan

@@ -35,3 +35,22 @@ def test_read_all_reads_whole_file_within_limit_else_names_the_problem(tmp_path:
         read_all(fs, str(tmp_path / "f.bin"), 5, "blob")
     with pytest.raises(ReadAllError, match=r"blob .*gone does not exist"):
         read_all(fs, str(tmp_path / "gone"), 5, "blob")
+
+
+def test_a_directory_reached_by_several_links_is_listed_once(tmp_path: Path) -> None:
+    root = tmp_path / "logs"
+    (root / "real").mkdir(parents=True)
+    (root / "real" / "events.out.tfevents.1.h").write_bytes(b"123")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "events.out.tfevents.2.h").write_bytes(b"12")
+    (root / "to_real").symlink_to(root / "real", target_is_directory=True)
+    (root / "to_root").symlink_to(root, target_is_directory=True)
+    (root / "out1").symlink_to(outside, target_is_directory=True)
+    (root / "out2").symlink_to(outside, target_is_directory=True)
+    fs = LocalFS(str(root))
+    got = fs.list_event_files()
+    names = sorted(Path(f.path).name for f in got)
+    assert names == ["events.out.tfevents.1.h", "events.out.tfevents.2.h"]  # each directory once
+    assert {f.run for f in got} <= {"real", "to_real", "out1", "out2"}
+    assert fs.linked_dirs >= 3

@@ -263,3 +263,32 @@ def test_remote_traces_are_contained() -> None:
     other = TraceFile("run", "s3://contain/logdir/run/w.1.pt.trace.json", "w", 1, 6, 0.0)
     with pytest.raises(TraceParseError, match="outside"):
         read_trace_bytes("memory://contain/logdir", other)
+
+
+def test_trace_index_first_walk_waits_for_the_cold_load(tmp_path: Path) -> None:
+    """``start(after=...)`` defers the first walk until ``after`` says the load is done; a client asking
+    meanwhile gets a walk of its own; stop() ends a thread still waiting."""
+    import threading
+
+    from vizboard.data.traces import TraceIndex
+
+    (tmp_path / "run" / "plugins" / "profile").mkdir(parents=True)
+    (tmp_path / "run" / "plugins" / "profile" / "h_1.1.pt.trace.json").write_text("{}")
+    loaded = threading.Event()
+    index = TraceIndex(str(tmp_path), interval=60.0)
+    index.start(after=loaded.wait)
+    try:
+        assert not loaded.wait(0.3) and index.refreshes == 0  # still waiting: nothing walked
+        loaded.set()
+        for _ in range(200):
+            if index.refreshes:
+                break
+            threading.Event().wait(0.01)
+        assert index.refreshes == 1 and [t.run for t in index.traces()] == ["run"]
+    finally:
+        index.stop()
+    waiting = TraceIndex(str(tmp_path), interval=60.0)
+    waiting.start(after=threading.Event().wait)  # never loaded
+    assert [t.run for t in waiting.traces()] == ["run"] and waiting.refreshes == 1  # asked: walks itself
+    waiting.stop(timeout=5.0)
+    assert waiting.refreshes == 1

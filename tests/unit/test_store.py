@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vizboard.data.decode import HistogramValue, SeriesMeta
 from vizboard.data.models import Kind, TextEntry
@@ -160,3 +162,53 @@ def test_tags_cache_is_bounded_in_bytes_not_entries(tmp_path):
     assert 0 < store._tags_cache.nbytes <= budget
     add(store, [2], run=runs[0], tag="acc")  # a new version: cached answers are not reused
     assert [t.tag for t in store.tags(Kind.SCALARS, [runs[0]])] == ["acc", "loss"]
+
+
+def _scalar_state(store):
+    out = {}
+    for t in store.tags():
+        s = store.scalars(t.run, t.tag)
+        out[(t.run, t.tag)] = (s.step.tolist(), s.wall_time.tolist(), s.value.tolist())
+    walls = {r.name: r.last_wall_time for r in store.runs()}
+    return out, walls
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.sampled_from(["x", "y", "z"]),
+                                   st.lists(st.tuples(st.integers(-3, 12),
+                                                      st.sampled_from([1.0, 5.0, -2.0, float("nan"), float("inf")])),
+                                            min_size=1, max_size=6)),
+                         min_size=1, max_size=5, unique_by=lambda g: (g[0], g[1])),
+                min_size=1, max_size=4))
+def test_add_scalars_many_equals_one_add_scalars_per_series(tmp_path_factory, batches):
+    """The bulk path (views for new series, restart rule only where steps do not rise, one
+    per-group wall reduction) stores exactly what one add_scalars per series stores."""
+    d = str(tmp_path_factory.mktemp("many"))
+    bulk, single = Store(d), Store(d)
+    bulk.add_runs(["a", "b"])
+    single.add_runs(["a", "b"])
+    for batch in batches:
+        groups, steps, walls, values, bounds = [], [], [], [], [0]
+        for run, tag, pts in batch:
+            st_, wa = [p[0] for p in pts], [p[1] for p in pts]
+            va = [float(i) for i in range(len(pts))]
+            single.add_scalars(run, tag, META, np.asarray(st_, np.int64), np.asarray(wa), np.asarray(va))
+            groups.append((run, tag, META))
+            steps += st_
+            walls += wa
+            values += va
+            bounds.append(len(steps))
+        v = bulk.version()
+        bulk.add_scalars_many(groups, np.asarray(bounds, np.int64), np.asarray(steps, np.int64),
+                              np.asarray(walls), np.asarray(values))
+        assert bulk.version() == v + 1  # one version bump per batch
+        assert _scalar_state(bulk) == _scalar_state(single) or _nan_equal(_scalar_state(bulk), _scalar_state(single))
+
+
+def _nan_equal(a, b):
+    return repr(a) == repr(b)  # nan != nan, but their reprs match
+
+
+def test_add_scalars_many_rejects_bounds_that_do_not_cut_the_arrays(store):
+    with pytest.raises(ValueError, match="bounds"):
+        store.add_scalars_many([("r", "t", META)], np.asarray([0, 2]), np.arange(3), np.zeros(3), np.zeros(3))

@@ -19,7 +19,7 @@ import numpy as np
 
 from logger.records import DamageKind
 from vizboard.data import decode as dec
-from vizboard.data.fast_scalars import fast_scalars, length_groups
+from vizboard.data.fast_scalars import fast_scalars, header_rows, length_groups
 from vizboard.data.models import BlobRef, Kind, PrCurveEntry, TextEntry
 from vizboard.data.reader import Chunk
 from vizboard.data.store import Store
@@ -77,32 +77,38 @@ class ChunkApplier:
                 continue
             fs = fast_scalars(mat)
             if fs.rows.size < rows.size:
-                rest = np.ones(rows.size, dtype=bool)
+                rest = ~header_rows(mat)  # file headers store nothing
                 rest[fs.rows] = False
                 slow.append(rows[rest])
             got = rows[fs.rows]
             ntags = len(fs.tags)
             if len(parts) == 1:
                 part_of = np.zeros(got.size, dtype=np.int64)
-                groups = _split_by(fs.tag_index, ntags)
+                gkeys, order, gb = _groups(fs.tag_index, ntags)
             else:
                 part_of = np.searchsorted(firsts_arr, got, side="right") - 1
-                groups = _split_by(part_of * ntags + fs.tag_index, len(parts) * ntags)
+                gkeys, order, gb = _groups(part_of * ntags + fs.tag_index, len(parts) * ntags)
+            nsorted = int(order.size)
+            hm = fs.has_meta[order]
+            # per group, the first of its values carrying metadata (in record order), or nsorted if none
+            first_meta = (np.minimum.reduceat(np.where(hm, np.arange(nsorted), nsorted), gb[:-1]).tolist()
+                          if gkeys and hm.any() else None)
             accept = np.ones(got.size, dtype=bool)
-            for gkey, grp in groups:
+            gbl = gb.tolist()
+            for i, gkey in enumerate(gkeys):
                 p, t = divmod(gkey, ntags)
                 run = parts[p][0]
                 tag = fs.tags[t]
                 meta = metas[p].get(tag) or store.series_meta(run, tag)
                 if meta is None:
-                    with_meta = grp[fs.has_meta[grp]]
-                    if with_meta.size:
-                        meta = _meta_of_record(whole, int(got[with_meta[0]]), tag)
+                    if first_meta is not None and first_meta[i] < nsorted:
+                        meta = _meta_of_record(whole, int(got[order[first_meta[i]]]), tag)
                     elif t not in fs.tensor_tags:
                         meta = _SCALAR_META  # legacy simple_value: scalars by definition (§4.0)
                     if meta is not None:
                         metas[p][tag] = meta
                 if meta is None or meta.kind is not Kind.SCALARS:
+                    grp = order[gbl[i] : gbl[i + 1]]
                     accept[grp] = False
                     slow.append(got[grp])  # not a scalar series after all: decode one by one
             gid = np.asarray([tag_ids.setdefault(tag, len(tag_ids)) for tag in fs.tags], dtype=np.int64)
@@ -132,12 +138,14 @@ class ChunkApplier:
         key, step, wall, value = key[order], step[order], wall[order], value[order]
         cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
         names = list(tag_ids)
-        bounds = [0, *cuts.tolist(), int(key.size)]
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            p, g = divmod(int(key[lo]), _KEY_SPAN)
+        bounds = np.empty(cuts.size + 2, dtype=np.int64)
+        bounds[0], bounds[1:-1], bounds[-1] = 0, cuts, key.size
+        targets: list[tuple[str, str, dec.SeriesMeta]] = []
+        for k in key[bounds[:-1]].tolist():
+            p, g = divmod(k, _KEY_SPAN)
             run, tag = parts[p][0], names[g]
-            meta = metas[p].get(tag) or store.series_meta(run, tag) or _SCALAR_META
-            store.add_scalars(run, tag, meta, step[lo:hi], wall[lo:hi], value[lo:hi])
+            targets.append((run, tag, metas[p].get(tag) or store.series_meta(run, tag) or _SCALAR_META))
+        store.add_scalars_many(targets, bounds, step, wall, value)
 
     def _apply_slow(self, run: str, chunk: Chunk, r: int, scal: dict[str, list[Any]],
                     metas: dict[str, dec.SeriesMeta]) -> None:
@@ -218,15 +226,25 @@ def _meta_of_record(chunk: Chunk, r: int, tag: str) -> dec.SeriesMeta | None:
     return None
 
 
-def _split_by(index: np.ndarray, k: int) -> list[tuple[int, np.ndarray]]:
-    """(value, positions) for each value of ``index`` in 0..k-1, positions in increasing order."""
-    if k <= 32:
-        out = []
+def _groups(index: np.ndarray, k: int) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Group the positions of ``index`` (values in 0..k-1) by value: (values present in increasing
+    order, positions sorted by value then position, bounds: group i = ``order[bounds[i]:bounds[i + 1]]``)."""
+    if k <= 32:  # a few values: one comparison pass each beats a sort
+        keys, pos = [], []
         for t in range(k):
-            pos = np.flatnonzero(index == t)
-            if pos.size:
-                out.append((t, pos))
-        return out
-    order = np.argsort(index, kind="stable")
-    cuts = np.flatnonzero(np.diff(index[order])) + 1
-    return [(int(index[g[0]]), g) for g in np.split(order, cuts) if g.size]
+            got = np.flatnonzero(index == t)
+            if got.size:
+                keys.append(t)
+                pos.append(got)
+        sizes = [g.size for g in pos]
+        order = np.concatenate(pos) if pos else np.zeros(0, dtype=np.int64)
+    else:
+        order = np.argsort(index, kind="stable")
+        srt = index[order]
+        cuts = np.flatnonzero(srt[1:] != srt[:-1]) + 1
+        starts = np.concatenate(([0], cuts)) if srt.size else cuts
+        keys = srt[starts].tolist()
+        sizes = np.diff(np.append(starts, srt.size)).tolist()
+    bounds = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=bounds[1:])
+    return keys, order, bounds

@@ -29,7 +29,7 @@ from logger.scalar_event import (
 )
 from vizboard.data.reader import Chunk, windows
 
-__all__ = ["FastScalars", "fast_scalars", "length_groups"]
+__all__ = ["FastScalars", "fast_scalars", "header_rows", "length_groups"]
 
 _GROUP_ROWS = 1 << 14
 _MAX_VECTOR_LEN = 512
@@ -223,3 +223,18 @@ def fast_scalars(mat: np.ndarray) -> FastScalars:
     wall = np.ascontiguousarray(mat[rows, 1:9]).view("<f8").ravel().copy()
     return FastScalars(rows, tags, tag_index, step[rows].view(np.int64), wall, value, meta_rows, tensor_tags,
                        has_meta)
+
+
+_FILE_VERSION_KEY = 0x1A  # Event.file_version (field 3, length-delimited)
+
+
+def header_rows(mat: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
+    """Rows of ``mat`` (payloads of one length) that are exactly an Event holding a wall time and an
+    ASCII ``file_version`` (the header record every writer starts a file with), which store nothing:
+    a 10,000-run logdir has 10,000 of them, not worth a protobuf parse each."""
+    n, width = mat.shape
+    if width < 11 or width - 11 > 127:
+        return np.zeros(n, dtype=bool)
+    out: npt.NDArray[np.bool_] = ((mat[:, 0] == WALL_TIME_KEY) & (mat[:, 9] == _FILE_VERSION_KEY)
+                                  & (mat[:, 10] == width - 11) & (mat[:, 11:] < 0x80).all(axis=1))
+    return out

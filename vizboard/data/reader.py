@@ -14,6 +14,10 @@ the fast walk resumes there. A torn last record is not consumed, so it is retrie
 the next poll; a torn record followed by more data is damage. A record larger than
 ``max_bytes`` is checked in pieces before it is read whole, so a header claiming a
 huge length never makes the reader allocate it.
+
+:func:`poll_many` reads many small whole files (``fs.read_many``) and frames them together;
+files of equal size are walked once per size and the layout checked on the others at once
+(:func:`_walk_files`), so 10,000 runs logging the same tags cost one walk, not 10,000.
 """
 
 from __future__ import annotations
@@ -376,15 +380,23 @@ def poll_many(fs: FileSystem, tails: list[FileTail]) -> tuple[Chunk, list[tuple[
     record start, nothing is damaged and nothing is left over, which is what is checked: 10,000
     small files cost one framing instead of 10,000. Raises OSError if a file cannot be read.
     """
-    datas = [fs.read(t.path, t.offset, t.size - t.offset) for t in tails]
+    datas = fs.read_many([(t.path, t.offset, t.size - t.offset) for t in tails])
     bounds = np.zeros(len(datas) + 1, dtype=np.int64)
     np.cumsum([len(d) for d in datas], out=bounds[1:])
     if any(len(d) == 0 for d in datas):
         return None
     data = b"".join(datas)
-    whole, consumed = frame_chunk("", data, 0)
-    if consumed != len(data) or whole.damage:
-        return None
+    arr = np.frombuffer(data, dtype=np.uint8)
+    starts = _walk_files(data, arr, bounds)
+    if starts is not None:
+        lens, good = _verified_prefix(data, arr, starts)
+        if good != starts.size:
+            return None
+        whole = Chunk("", data, 0, starts, lens)
+    else:
+        whole, consumed = frame_chunk("", data, 0)
+        if consumed != len(data) or whole.damage:
+            return None
     first = np.searchsorted(whole.starts, bounds[:-1])
     if first.size and (first.max() >= whole.starts.shape[0] or not np.array_equal(whole.starts[first], bounds[:-1])):
         return None
@@ -395,3 +407,46 @@ def poll_many(fs: FileSystem, tails: list[FileTail]) -> tuple[Chunk, list[tuple[
         out.append((t, Chunk(t.path, data, t.offset - int(bounds[k]), whole.starts[lo:hi], whole.lengths[lo:hi]), lo))
         t.offset += len(datas[k])
     return whole, out
+
+
+def _walk_files(data: bytes, arr: npt.NDArray[np.uint8], bounds: _I64) -> _I64 | None:
+    """Record starts of the whole files concatenated in ``data`` (file ``k`` = ``bounds[k]:bounds[k + 1]``),
+    as :func:`_walk` from 0 would find them; None if some file's walk does not end exactly at its end, or
+    if most files differ in size (then one walk of the concatenation is cheaper). CRCs are not checked.
+
+    Files of equal size usually hold the same record layout (a sweep's runs log the same tags at the
+    same steps): the first file of each size is walked, and its layout is checked on every other file
+    of that size at once (the length field at each predicted start must equal the walked one, which
+    makes the walk of that file take exactly those steps); a file that does not match is walked alone.
+    """
+    sizes = np.diff(bounds)
+    order = np.argsort(sizes, kind="stable")
+    cuts = np.flatnonzero(np.diff(sizes[order])) + 1
+    if cuts.size + 1 > max(1, sizes.size // 2):
+        return None
+    w8 = windows(arr, 8)
+    parts: list[_I64] = []
+    for grp in np.split(order, cuts):
+        alone: list[int] = []
+        rest = grp[1:]
+        b0, b1 = int(bounds[grp[0]]), int(bounds[grp[0] + 1])
+        tmpl, end = _walk(data[b0:b1], arr[b0:b1], 0)
+        if end != b1 - b0:
+            return None
+        parts.append(tmpl + b0)
+        if rest.size:
+            pred = bounds[rest][:, None] + tmpl[None, :]
+            want = w8[tmpl + b0].copy().view("<u8").ravel()
+            ok = (w8[pred.ravel()].copy().view("<u8").reshape(pred.shape) == want[None, :]).all(axis=1)
+            parts.append(pred[ok].ravel())
+            alone.extend(rest[~ok].tolist())
+        for k in alone:
+            b0, b1 = int(bounds[k]), int(bounds[k + 1])
+            st, end = _walk(data[b0:b1], arr[b0:b1], 0)
+            if end != b1 - b0:
+                return None
+            parts.append(st + b0)
+    starts = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    if len(parts) > 2 or cuts.size:  # else: one size, the first file's layout, then the others in file order
+        starts.sort()
+    return starts

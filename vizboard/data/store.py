@@ -11,7 +11,10 @@ Storage and the restart rule
     Each (run, tag) is a :class:`~vizboard.data.series.Series`: columnar numpy scalars or
     step-indexed entries, with the restart rule (a value at step ``s`` drops the stored
     points at steps >= ``s``) described in ``vizboard.data.series``. Values reach it in
-    read order: files of a run in name order, each file in record order.
+    read order: files of a run in name order, each file in record order. A batch of many
+    small files is stored with :meth:`Store.add_scalars_many`: the series it creates take
+    views of the batch's sorted columns as their buffers (no copy per series; a later
+    append or restart copies, so snapshots never change).
 
 Selection caches
     ``tags(kind, runs)`` answers are cached per (kind, run selection) and data version
@@ -94,6 +97,15 @@ class _Run:
         return got
 
 
+def _relabel(s: Series, meta: SeriesMeta) -> None:
+    """An unlabelled tensor series gets its plugin late (Python loader rule: the first value *with*
+    metadata decides). The unlabelled values before it were only counted, not kept."""
+    if meta.from_metadata and not s.meta.from_metadata and s.meta.kind is Kind.OTHER:
+        s.meta = meta
+        if meta.kind is not Kind.OTHER:
+            s.data = ScalarColumns() if meta.kind is Kind.SCALARS else EntryList()
+
+
 class Store:
     """Everything ingested from one logdir (a ``DataProvider``; see module docstring).
 
@@ -167,12 +179,8 @@ class Store:
         if s is None:
             s = Series(run, tag, meta, self._version)
             r.series = {**r.series, tag: s}
-        elif meta.from_metadata and not s.meta.from_metadata and s.meta.kind is Kind.OTHER:
-            # An unlabelled tensor series gets its plugin late (Python loader rule: the first value
-            # *with* metadata decides). The unlabelled values before it were only counted, not kept.
-            s.meta = meta
-            if meta.kind is not Kind.OTHER:
-                s.data = ScalarColumns() if meta.kind is Kind.SCALARS else EntryList()
+        else:
+            _relabel(s, meta)
         return s
 
     def _touch(self, r: _Run, s: Series | None, wall: float) -> None:
@@ -193,6 +201,69 @@ class Store:
         s.data.extend(step.astype(np.int64, copy=False), wall.astype(np.float64, copy=False),
                       value.astype(np.float64, copy=False))
         self._touch(self._runs[run], s, float(np.nanmax(wall)) if wall.size and not np.isnan(wall).all() else 0.0)
+
+    def add_scalars_many(self, groups: Sequence[tuple[str, str, SeriesMeta]], bounds: np.ndarray,
+                         step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
+        """:meth:`add_scalars` for many series at once, with one version bump (ingest thread).
+
+        Group ``i`` = (run, tag, meta) gets rows ``bounds[i]:bounds[i + 1]`` of ``step``/``wall``/
+        ``value`` (each group's rows in read order; ``len(bounds) == len(groups) + 1``; a (run, tag)
+        appears at most once). Same store as one :meth:`add_scalars` per group; a series that is new
+        or empty and whose steps increase within the batch takes views of the arrays as its buffers
+        (no per-series copy, no restart-rule pass), and the runs' last wall times come from one
+        vectorised per-group reduction. The arrays are owned by the Store afterwards (the caller
+        must not modify them).
+        """
+        if not groups:
+            return
+        step = step.astype(np.int64, copy=False)
+        wall = wall.astype(np.float64, copy=False)
+        value = value.astype(np.float64, copy=False)
+        lo, hi = bounds[:-1], bounds[1:]
+        if step.shape[0] != int(bounds[-1]) or len(groups) != lo.shape[0] or bool((hi <= lo).any()):
+            raise ValueError("bounds must cut step/wall/value into one non-empty slice per group")
+        # groups whose steps are not strictly increasing need the restart rule inside the batch
+        rising = step[1:] > step[:-1]
+        rising[lo[1:] - 1] = True  # pairs across a group boundary don't count
+        unsorted = np.zeros(len(groups), dtype=bool)
+        unsorted[np.searchsorted(bounds, np.flatnonzero(~rising), side="right") - 1] = True
+        last_walls = np.fmax.reduceat(wall, lo).tolist()  # NaN only if the whole group is NaN
+        los, his, unsorted_l = lo.tolist(), hi.tolist(), unsorted.tolist()
+        runs_now = self._runs
+        new_series: dict[_Run, dict[str, Series]] = {}
+        touched: list[tuple[_Run, Series, float]] = []
+        version = self._version
+        for i, (run, tag, meta) in enumerate(groups):
+            r = runs_now.get(run)
+            if r is None:
+                r = self.run(run)
+                runs_now = self._runs
+            s = r.series.get(tag)
+            if s is None:
+                fresh = new_series.setdefault(r, {})
+                s = fresh.get(tag)
+                if s is None:
+                    s = fresh[tag] = Series(run, tag, meta, version)
+            else:
+                _relabel(s, meta)
+            data = s.data
+            if not isinstance(data, ScalarColumns):
+                self.add_problem(run, "", 0, 0, "bad_value", f"scalar values for non-scalar tag {tag!r}")
+                continue
+            a, b = los[i], his[i]
+            if data.state[3] == 0 and not unsorted_l[i]:
+                data.state = (step[a:b], wall[a:b], value[a:b], b - a)
+            else:
+                data.extend(step[a:b], wall[a:b], value[a:b])
+            touched.append((r, s, last_walls[i]))
+        for r, fresh in new_series.items():
+            r.series = {**r.series, **fresh}
+        v = self.bump()
+        for r, s, w in touched:
+            s.version = v
+            r.version = v
+            if w > r.last_wall:  # False for NaN
+                r.last_wall = float(w)
 
     def add_entry(self, run: str, tag: str, meta: SeriesMeta, step: int, wall: float, item: Any) -> None:
         """Append one non-scalar value (histogram, blob refs, text, PR curve, other)."""
@@ -223,6 +294,19 @@ class Store:
         if r.num_files != n:
             r.num_files = n
             self._touch(r, None, 0.0)
+
+    def set_num_files_many(self, counts: dict[str, int]) -> None:
+        """:meth:`set_num_files` for many runs, with one version bump (ingest thread)."""
+        changed = []
+        for name, n in counts.items():
+            r = self.run(name)
+            if r.num_files != n:
+                r.num_files = n
+                changed.append(r)
+        if changed:
+            v = self.bump()
+            for r in changed:
+                r.version = v
 
     def add_problem(self, run: str, file: str, offset: int, length: int, kind: str, detail: str = "") -> None:
         """Record damage found while reading (kept up to 10,000 per run; all are counted)."""
