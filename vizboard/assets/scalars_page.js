@@ -13,6 +13,9 @@
  * Lines are SVG scatter traces: scattergl measured 2-3x slower here (headless Chromium draws
  * WebGL in software, and each card would hold a GL context). Sections show all their cards
  * (no pages): a card off screen is an empty box until the IntersectionObserver sees it.
+ * Drawing: cards go through a draw queue (viewport cards first, then the observer's margin)
+ * drawn in 50 ms time slices; a selection change updates the run list at once and the cards in
+ * a next task; with smoothing on, faded raw lines are drawn only for cards of <= 10 lines.
  * DOM hooks for benchmarks and tests: see UI-CONTRACT (data-vb-run, data-vb-card,
  * data-vb-drawn, data-vb-section, body.dataset.vbVersion).
  * Live: the page's own long poll (/api/page/live) brings new points with their series; each
@@ -126,13 +129,15 @@
     S.lastPushed = key;
     window.dash_clientside.set_props("shell-selected-runs", {data: S.selected.slice()});
   }
+  /* The run list is updated at once; the cards in a next task, so the list is painted before
+     Plotly's (synchronous) redraw of the cards, which can take seconds over thousands of runs. */
   function selectionChanged() {
     computeSelection();
     renderRunList();
     writeUrl();
     pushSelectionToDash(false);
     if (X.changed) { X.changed(); }
-    refreshCards();
+    if (!S.refreshTimer) { S.refreshTimer = setTimeout(function () { S.refreshTimer = null; refreshCards(); }, 0); }
   }
 
   /* ---- run list (virtualised) ---- */
@@ -143,10 +148,9 @@
     filterEl = document.createElement("input");
     filterEl.id = "shell-run-filter"; filterEl.type = "text"; filterEl.className = "vb-input";
     filterEl.placeholder = "Filter runs (regex)"; filterEl.value = S.filter; filterEl.autocomplete = "off";
-    var raf = 0;
+    /* applied at once: the cards' redraw is coalesced in selectionChanged, the list is cheap */
     filterEl.addEventListener("input", function () {
-      if (raf) { return; }
-      raf = requestAnimationFrame(function () { raf = 0; mark("vb:filter"); S.filter = filterEl.value; selectionChanged(); });
+      mark("vb:filter"); S.filter = filterEl.value; selectionChanged();
     });
     var buttons = document.createElement("div"); buttons.className = "vb-run-buttons";
     function button(id, text, tip, fn) {
@@ -165,6 +169,7 @@
       var t = ev.target;
       if (!t || t.type !== "checkbox") { return; }
       var run = t.value;
+      mark("vb:tick");
       if (S.mode === "list") { if (t.checked) { S.on.add(run); } else { S.on.delete(run); } }
       else if (t.checked) { S.off.delete(run); } else { S.off.add(run); }
       selectionChanged();
@@ -315,10 +320,47 @@
       }
       wantSecs.forEach(function (e) { scalarsEl.appendChild(e); });
     }
-    S.cards.forEach(function (card) { if (card.visible && !card.hidden) { ensureDrawn(card); } });
+    drawCards();
     noteDrawn();
   }
   function refreshCards() { buildSections(); }
+  /* Every card near the viewport is (re)drawn; Plotly draws synchronously, so the cards inside
+     the viewport go first and the ones only in the observer's margin follow in a later task,
+     after a frame has shown the first ones (a card keeps its previous data-vb-drawn until then). */
+  function drawCards() {
+    var now = [], later = [], h = window.innerHeight || 800;
+    S.cards.forEach(function (card) {
+      if (!card.visible || card.hidden) { return; }
+      var r = card.el.getBoundingClientRect();  /* every rect read before any draw: one layout */
+      (r.bottom > 0 && r.top < h ? now : later).push(card);
+    });
+    drawSoon(now, true);
+    if (!later.length) { return; }
+    requestAnimationFrame(function () { drawSoon(later, false); });
+  }
+  /* The draw queue, in time slices: cards are drawn in order until DRAW_SLICE_MS of a task is
+     spent, the rest in next tasks. A card's draw promise resolves (data-vb-drawn) at the end of
+     its slice, and input events and frames get in between slices: over 1,000 runs one card's
+     draw is ~1 s, and the first card no longer waits for the second one's. */
+  var DRAW_SLICE_MS = 50;
+  S.drawQ = [];
+  function drawSoon(cards, now) {
+    var add = new Set(cards);  /* these go first (now) or last, once */
+    var rest = S.drawQ.filter(function (c) { return !add.has(c); });
+    S.drawQ = now ? cards.concat(rest) : rest.concat(cards);
+    if (now) { clearTimeout(S.drawTimer); pumpDraws(); }
+    else if (!S.drawTimer && S.drawQ.length) { S.drawTimer = setTimeout(pumpDraws, 0); }
+  }
+  function pumpDraws() {
+    S.drawTimer = null;
+    var t0 = performance.now();
+    while (S.drawQ.length && performance.now() - t0 < DRAW_SLICE_MS) {
+      var c = S.drawQ.shift();
+      if (c.visible && !c.hidden) { ensureDrawn(c); }
+    }
+    if (S.drawQ.length) { S.drawTimer = setTimeout(pumpDraws, 0); }
+    noteDrawn();
+  }
 
   /* ---- data ---- */
   function seriesFor(run, tag) {
@@ -361,7 +403,7 @@
           .catch(function (e) { console.warn("vizboard:", e); })
           .then(function () {
             chunk.forEach(function (it) { inflight.delete(skey(it[0], it[1]) + "|" + sk); });
-            S.cards.forEach(function (card) { if (card.visible && !card.hidden) { ensureDrawn(card); } });
+            drawCards();
             noteDrawn();  /* also when nothing needed drawing (the data had come another way) */
           });
       })(items.slice(i, i + 600));
@@ -434,12 +476,17 @@
     if (sec < 86400) { return (sec / 3600).toFixed(2) + " h"; }
     return (sec / 86400).toFixed(2) + " days";
   }
+  function pad2(v) { return v < 10 ? "0" + v : String(v); }
   function hoverCustom(s) {  /* per point [value, step, wall time (UTC), relative time]: built once per series */
     if (!s._custom) {
-      var n = s.step.length, c = new Array(n);
+      /* the date part is formatted once per day and the time of day by arithmetic: a Date and
+         toISOString per point cost ~40 ms per card of 30 runs on the page's first draw */
+      var n = s.step.length, c = new Array(n), dayNo = NaN, dayStr = "";
       for (var i = 0; i < n; i++) {
-        var wall = new Date((s.rel[i] + s.t0) * 1000).toISOString();
-        c[i] = [s.value[i], s.step[i], wall.slice(0, 10) + " " + wall.slice(11, 19), fmtRel(s.rel[i])];
+        var t = Math.floor(s.rel[i] + s.t0), d = Math.floor(t / 86400), sec = t - d * 86400;
+        if (d !== dayNo) { dayNo = d; dayStr = isFinite(d) ? new Date(d * 86400000).toISOString().slice(0, 10) : ""; }
+        var hms = pad2(Math.floor(sec / 3600)) + ":" + pad2(Math.floor(sec / 60) % 60) + ":" + pad2(sec % 60);
+        c[i] = [s.value[i], s.step[i], dayStr + " " + hms, fmtRel(s.rel[i])];
       }
       s._custom = c;
     }
@@ -466,8 +513,13 @@
     var pad = (hi - lo) * 0.05 || 1;
     return [lo - pad, hi + pad];
   }
+  /* With smoothing on, each run's raw series is a faded line under its smoothed one; over RAW_MAX
+     lines in a card those faded lines are left out (they double the traces Plotly draws, and a
+     card of many runs' faded lines is a grey band; the hover still shows each point's raw value). */
+  var RAW_MAX = 10;
   function buildFigure(card, lines) {
     var smoothing = S.smooth !== "none", data = [], markers = [], arrays = [], nonfinite = false;
+    var rawToo = !smoothing || lines.length <= RAW_MAX;
     var th = themeLayout();
     var stepHover = "%{customdata[1]:,d}";
     var unit = card.zoom && card.zoom.unit ? card.zoom.unit : relUnit(card, lines);
@@ -479,12 +531,14 @@
       var custom = hoverCustom(s);
       var valRef = "%{customdata[0]:.6g}";
       var meta = {run: l.run, tag: l.tag, label: l.label};
-      data.push({type: "scatter", x: x, y: s.value, name: name, legendgroup: name,
-        mode: sparse && !smoothing ? "lines+markers" : "lines", marker: {size: 5, color: l.color},
-        line: {color: l.color, width: smoothing ? 1 : 1.5, dash: l.dash}, opacity: smoothing ? 0.25 : 1,
-        showlegend: !smoothing, hoverinfo: smoothing ? "skip" : undefined, customdata: smoothing ? undefined : custom,
-        hovertemplate: smoothing ? undefined : "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + HOVER_TAIL,
-        meta: Object.assign({role: "raw"}, meta)});
+      if (rawToo || !s.sm) {
+        data.push({type: "scatter", x: x, y: s.value, name: name, legendgroup: name,
+          mode: sparse && !smoothing ? "lines+markers" : "lines", marker: {size: 5, color: l.color},
+          line: {color: l.color, width: smoothing ? 1 : 1.5, dash: l.dash}, opacity: smoothing ? 0.25 : 1,
+          showlegend: !smoothing, hoverinfo: smoothing ? "skip" : undefined, customdata: smoothing ? undefined : custom,
+          hovertemplate: smoothing ? undefined : "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + HOVER_TAIL,
+          meta: Object.assign({role: "raw"}, meta)});
+      }
       arrays.push(s.value);
       if (smoothing && s.sm) {
         data.push({type: "scatter", x: x, y: s.sm, name: name, legendgroup: name, mode: sparse ? "lines+markers" : "lines",
@@ -519,8 +573,12 @@
     });
     var xTitle = {step: "step", relative: "relative time (" + unit[0] + ")", wall_time: "wall time (UTC)"}[S.xAxis];
     var xaxis = {title: {text: xTitle}, gridcolor: th.grid, zerolinecolor: th.grid, automargin: true,
-                 type: S.xAxis === "wall_time" ? "date" : (S.logX ? "log" : "linear"), hoverformat: S.xAxis === "step" ? ",d" : undefined};
-    var yaxis = {type: S.logY ? "log" : "linear", gridcolor: th.grid, zerolinecolor: th.grid, automargin: true};
+                 type: S.xAxis === "wall_time" ? "date" : (S.logX ? "log" : "linear"), hoverformat: S.xAxis === "step" ? ",d" : undefined,
+                 ticklabeloverflow: "allow"};
+    /* ticklabeloverflow "allow": Plotly's default measures every tick label (a forced layout per
+       label, per draw) to hide labels past the card's edge; the SVG clips them anyway. */
+    var yaxis = {type: S.logY ? "log" : "linear", gridcolor: th.grid, zerolinecolor: th.grid, automargin: true,
+                 ticklabeloverflow: "allow"};
     if (yr) { yaxis.range = yr; yaxis.autorange = false; }
     if (card.zoom && !card.zoom.plotRange) {  /* a zoom from the URL: data units -> this axis' units */
       card.zoom.unit = unit;
@@ -762,13 +820,14 @@
     return true;
   }
   observer = new IntersectionObserver(function (entries) {
+    var shown = [];
     entries.forEach(function (e) {
       var card = S.cards.get(e.target.dataset.vbCard);
       if (!card) { return; }
       card.visible = e.isIntersecting;
-      if (card.visible) { ensureDrawn(card); }
+      if (card.visible) { shown.push(card); }
     });
-    noteDrawn();
+    drawSoon(shown, true);
   }, {rootMargin: "150px 0px"});
   mark("vb:script");
   initPromise.then(function (res) {
