@@ -94,15 +94,13 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace) -> int:
     from vizboard.config import ServeConfig
-    from vizboard.data.heap import tune_allocator_for_serving
     from vizboard.server import ServeError, VizboardServer
 
-    tune_allocator_for_serving()  # this process is the server: memory grows with data, not requests
     kwargs = {"reload_interval": args.reload_interval} if args.reload_interval is not None else {}
     try:
         config = ServeConfig(logdir=args.logdir, host=args.host, port=args.port, poll=args.poll,
                              token=args.token, **kwargs)
-        server = VizboardServer(config)
+        server = VizboardServer(config, tune_heap=True)  # this process is the server: memory grows with data, not requests
         server.start()
     except (ServeError, ValueError) as exc:
         print(f"vizboard serve: error: {exc}", file=sys.stderr)

@@ -112,8 +112,13 @@ class VizboardServer:
     """The running server: a Store kept fresh by an Ingestor, the trace index (both threads owned
     here), the Dash app over ``served(store)``, a threaded WSGI server."""
 
-    def __init__(self, config: ServeConfig, provider: DataProvider | None = None, ingestor: Any = None) -> None:
+    def __init__(self, config: ServeConfig, provider: DataProvider | None = None, ingestor: Any = None,
+                 tune_heap: bool = False) -> None:
+        """``tune_heap``: this process is only a server (``vizboard serve``, not a notebook kernel), so
+        tune glibc's allocator for it (:mod:`vizboard.data.heap`): 2 arenas from the start, eager
+        return of freed memory once the first load is done."""
         self.config = config
+        self._tune_heap = tune_heap
         self._provider = provider
         self._ingestor = ingestor
         self._owns_ingestor = False
@@ -154,6 +159,10 @@ class VizboardServer:
         if self._provider is None:
             check_logdir(self.config.logdir)
         sock = _bind(self.config.host, self.config.port)
+        if self._tune_heap:
+            from vizboard.data.heap import limit_malloc_arenas
+
+            limit_malloc_arenas()  # before any thread of ours exists
         try:
             self._start_ingest()
             from werkzeug.serving import make_server
@@ -174,14 +183,19 @@ class VizboardServer:
         return self
 
     def _warm_up(self) -> None:
-        """Build the server-side chart themes once the first load is done (it would only slow the load
-        down before; the browser-drawn Scalars page needs none of it)."""
+        """Once the first load is done: tune the heap for serving (``tune_heap``), then build the
+        server-side chart themes (either would only slow the load down before; the browser-drawn
+        Scalars page needs neither)."""
         ingestor = self._ingestor if self._owns_ingestor else None
         while ingestor is not None and not self._stopping.is_set():
             if ingestor.wait_until_loaded(0.2):
                 break
         if self._stopping.is_set():
             return
+        if self._tune_heap:
+            from vizboard.data.heap import return_freed_memory_eagerly
+
+            return_freed_memory_eagerly()
         from vizboard.figures.scalars import warm_up
 
         warm_up()

@@ -188,3 +188,62 @@ def test_serving_starts_before_a_large_load_finishes(tmp_path, monkeypatch):
     finally:
         release.set()
         srv.stop()
+
+
+def test_heap_tuned_for_serving_only_after_the_first_load(tmp_path, monkeypatch):
+    """``tune_heap``: arenas limited before the load starts; the eager mmap/trim thresholds (which slow
+    a load down) only once it is done. The load is held open, so the order is observed, not raced."""
+    import threading
+
+    from logger import SummaryWriter
+    from vizboard.config import ServeConfig
+    from vizboard.data import heap
+    from vizboard.data.ingest import Ingestor
+    from vizboard.server import VizboardServer
+
+    w = SummaryWriter(str(tmp_path / "run"))
+    for i in range(100):
+        w.add_scalar("x", float(i), i)
+    w.close()
+    calls: list[tuple[str, bool]] = []
+    release, entered, eager = threading.Event(), threading.Event(), threading.Event()
+    original = Ingestor._pass
+
+    def held_pass(self, *, full, dirty):
+        entered.set()
+        assert release.wait(60), "the test never released the load"
+        return original(self, full=full, dirty=dirty)
+
+    monkeypatch.setattr(Ingestor, "_pass", held_pass)
+    monkeypatch.setattr(heap, "limit_malloc_arenas", lambda: calls.append(("arenas", entered.is_set())) or True)
+    monkeypatch.setattr(heap, "return_freed_memory_eagerly",
+                        lambda: (calls.append(("eager", srv._ingestor.wait_until_loaded(0))), eager.set()) and True)
+    srv = VizboardServer(ServeConfig(logdir=str(tmp_path), host="127.0.0.1", port=0), tune_heap=True).start_background()
+    try:
+        assert entered.wait(60)
+        assert calls == [("arenas", False)]  # before the ingest thread's first pass; nothing eager yet
+        release.set()
+        assert eager.wait(60), "the heap was never tuned after the load"
+        assert calls == [("arenas", False), ("eager", True)]
+    finally:
+        release.set()
+        srv.stop()
+
+
+def test_heap_left_alone_without_tune_heap(tmp_path, monkeypatch):
+    """A server in a user's process (a notebook, tests) never touches the process's allocator."""
+    from vizboard.config import ServeConfig
+    from vizboard.data import heap
+    from vizboard.server import VizboardServer
+
+    calls: list[str] = []
+    monkeypatch.setattr(heap, "limit_malloc_arenas", lambda: calls.append("arenas") or True)
+    monkeypatch.setattr(heap, "return_freed_memory_eagerly", lambda: calls.append("eager") or True)
+    (tmp_path / "run").mkdir()
+    srv = VizboardServer(ServeConfig(logdir=str(tmp_path), host="127.0.0.1", port=0)).start_background()
+    try:
+        assert srv._ingestor.wait_until_loaded(60)
+        srv._warm.join(60)  # the thread that would tune it has finished its work
+        assert not srv._warm.is_alive() and calls == []
+    finally:
+        srv.stop()
