@@ -20,7 +20,12 @@ from logger.event_file import EventFileWriter, WriterThreadError
 
 def read_events(logdir: str) -> list[event_pb2.Event]:
     events = []
-    for path in sorted(glob.glob(os.path.join(logdir, "events.out.tfevents.*"))):
+    # in writing order: <time>.<host>.<pid>.<counter>, the counter compared as a number (".10" after ".9")
+    def order(path: str) -> tuple[int, int]:
+        parts = os.path.basename(path).split(".")
+        return int(parts[3]), int(parts[-1]) if parts[-1].isdigit() else 0
+
+    for path in sorted(glob.glob(os.path.join(logdir, "events.out.tfevents.*")), key=order):
         with open(path, "rb") as f:
             result = records.scan(f.read(), final=True)
         assert not result.damage
