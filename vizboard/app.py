@@ -14,12 +14,21 @@ chart instead of arriving in dcc.Graph's lazy chunk); responses are gzip-compres
 Tab switching, the run list and URL state run in the browser (clientside callbacks),
 so interactions cost no server round trip.
 
-Dash's callback validation is on (``suppress_callback_exceptions`` is False): every tab's
-layout is built into the shell when the app is created (only hidden until its tab is
-shown), so every plain-string id a callback names is in the initial layout and no
-``validation_layout`` is needed; components that callbacks create later (section
-toggles, sliders, cards) are addressed only by pattern-matching ids, which Dash does not
-require to exist. ``tests/unit/test_app_validation.py`` checks this for every callback.
+Pages are built when first opened: the initial layout holds the shell and the first tab's
+page (Scalars); every other tab's page is an empty container that one callback fills with
+the tab's layout the first time the tab is shown in this browser (``LOADED_PAGES``). So a
+page load mounts ~60 components instead of ~210, loads none of the hidden tabs' lazy
+bundles (DataTable, dcc.Graph, Markdown, sliders) and fires none of their callbacks: those
+~25 round trips and their re-renders used to hold the browser's main thread for about a
+second after the first curve, in the way of the first interactions. Dash skips a callback
+whose outputs are all absent, so a hidden tab's callbacks wait for its page. What the URL
+writes before a tab is opened lives in the shell (``Dashboard.stores``, e.g. pins).
+
+Dash's callback validation is on (``suppress_callback_exceptions`` is False):
+``validation_layout`` is the shell with every page built, so every plain-string id a callback
+names is in it; components that callbacks create later (section toggles, sliders, cards) are
+addressed only by pattern-matching ids, which Dash does not require to exist.
+``tests/unit/test_app_validation.py`` checks this for every callback.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import plotly
-from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from flask import Flask, Response, g, request
 
 from vizboard.api import register_api, register_not_found_handlers
@@ -81,9 +90,14 @@ _INDEX = """<!DOCTYPE html>
 </html>"""
 
 
-def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[Dashboard]) -> html.Div:
+def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[Dashboard],
+                  every_page: bool = False) -> html.Div:
+    """The shell, with the first tab's page built (every tab's with ``every_page``: the validation layout)."""
     first = boards[0].id if boards else ""
+    stores = [c for b in boards if b.stores is not None for c in b.stores()]
     return html.Div(className="vb-app", children=[
+        *stores,
+        dcc.Store(id=sid.LOADED_PAGES, data=[first]),
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.SELECTED_RUNS, data=[]),
         dcc.Store(id=ids.DATA_VERSION, data=-1),
@@ -99,8 +113,9 @@ def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[
             html.Main(className="vb-main", children=[
                 dcc.Tabs(id=sid.TABS, value=first, className="vb-tabs", children=[]),
                 html.P("No data in the logdir yet: waiting for event files…", id=sid.NO_DATA, className="vb-empty"),
-                *[html.Div(b.layout(), id=sid.PAGE_PREFIX + b.id, className="vb-page",
-                           style={"display": "block" if b.id == first else "none"}) for b in boards],
+                *[html.Div(b.layout() if (every_page or b.id == first) else [], id=sid.PAGE_PREFIX + b.id,
+                           className="vb-page", style={"display": "block" if b.id == first else "none"})
+                  for b in boards],
             ]),
         ]),
     ])
@@ -128,6 +143,24 @@ def _register_shell(app: Dash, provider: DataProvider, boards: Sequence[Dashboar
         Output(ids.TAB_DATA_VERSION, "data"),
         Input(ids.DATA_VERSION, "data"), Input(ids.ACTIVE_TAB, "data"), State(ids.TAB_DATA_VERSION, "data"),
     )
+
+    # A tab's page is built the first time it is shown (module docstring): the browser asks only
+    # for a page it has not built yet, so switching back and forth costs no round trip.
+    app.clientside_callback(
+        """function (active, loaded) {
+            loaded = loaded || [];
+            if (!active || loaded.indexOf(active) >= 0) { return window.dash_clientside.no_update; }
+            return loaded.concat([active]);
+        }""",
+        Output(sid.LOADED_PAGES, "data"), Input(ids.ACTIVE_TAB, "data"), State(sid.LOADED_PAGES, "data"),
+    )
+    lazy = list(boards[1:])
+    if lazy:
+        @app.callback([Output(sid.PAGE_PREFIX + b.id, "children") for b in lazy],
+                      Input(sid.LOADED_PAGES, "data"), prevent_initial_call=True)
+        def build_page(loaded: list[str] | None) -> list:
+            new = loaded[-1] if loaded else None  # the browser appends the one page it lacks
+            return [b.layout() if b.id == new else no_update for b in lazy]
 
     # In the browser: show the page, and hand the server tabs the run selection (the run
     # list lives in the browser and pushes SELECTED_RUNS only when a server tab needs it).
@@ -226,6 +259,7 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
         index_string=_INDEX,
     )
     app.layout = _shell_layout(config, provider, boards)
+    app.validation_layout = _shell_layout(config, provider, boards, every_page=True)
     _register_shell(app, provider, boards)
     for b in boards:
         b.register_callbacks(app, provider)

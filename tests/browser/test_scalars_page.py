@@ -239,5 +239,25 @@ def test_new_data_runs_no_hidden_tab_callback_while_scalars_is_open(serve, page,
     page.locator(".vb-tab", has_text="Text").click()
     page.wait_for_function("() => document.body.innerText.includes('note 19')")
     triggered = [c for changed in reqs.callbacks() for c in changed]
-    assert "shell-tab-data-version.data" in triggered, triggered
+    assert "shell-loaded-pages.data" in triggered, triggered  # first open: the page is built, its callbacks run
+    # back on Scalars, new data: the Text tab (built, hidden) runs nothing; opening it again catches up once
+    page.locator(".vb-tab", has_text="Scalars").click()
+    wait_dash_idle(page)
+    version = int(page.evaluate("() => document.body.dataset.vbVersion"))
+    reqs.clear()
+    w.add_scalar("loss", 0.005, 101)
+    w.add_text("notes", "note 101", 101)
+    w.flush()
+    page.wait_for_function("v => Number(document.body.dataset.vbVersion) > v", arg=version)
+    deadline = time.monotonic() + 30
+    while not dash_saw_version() and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    wait_dash_idle(page)
+    outputs = [json.loads(b or "{}").get("output", "") for _, b in reqs.to("/_dash-update-component")]
+    assert all(o.lstrip(".").startswith("shell-") for o in outputs), outputs
+    reqs.clear()
+    page.locator(".vb-tab", has_text="Text").click()
+    page.wait_for_function("() => document.body.innerText.includes('note 101')")
+    triggered = [c for changed in reqs.callbacks() for c in changed]
+    assert "shell-tab-data-version.data" in triggered and "shell-loaded-pages.data" not in triggered, triggered
     w.close()

@@ -1,5 +1,6 @@
-"""Dash's callback validation stays on: every plain-string id a callback names is in the initial
-layout (what the browser's validateCallbacksToLayout checks), for every tab's callbacks."""
+"""Dash's callback validation stays on: every plain-string id a callback names is in the validation
+layout (what the browser's validateCallbacksToLayout checks), for every tab's callbacks; the initial
+layout holds only the shell and the first tab's page (the others are built when first opened)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,10 @@ def _output_ids(key: str) -> list[str]:
     return [p.rsplit(".", 1)[0] for p in parts]
 
 
-def test_validation_on_and_every_callback_id_is_in_the_initial_layout() -> None:
+def test_validation_on_and_every_callback_id_is_in_the_validation_layout() -> None:
     app = create_app(ServeConfig(logdir="/fake/logdir"), FakeProvider())
     assert app.config.suppress_callback_exceptions is False
-    in_layout = _layout_ids(app.layout, set())
+    in_layout = _layout_ids(app.validation_layout, set())
     prefixes = {b.id for b in registry()}
     assert {i.split("-", 1)[0] for i in in_layout} >= prefixes  # every tab's layout is in the shell
     missing = []
@@ -44,3 +45,19 @@ def test_validation_on_and_every_callback_id_is_in_the_initial_layout() -> None:
         missing += [(n, key) for n in names if isinstance(n, str) and not n.startswith("{") and n not in in_layout]
     assert not missing, missing
     assert len(app.callback_map) > 30  # the tabs' callbacks were all registered and checked
+
+
+def test_initial_layout_builds_only_the_first_page() -> None:
+    """Hidden tabs' pages are empty until opened; what the URL writes (pins stores) is in the shell."""
+    app = create_app(ServeConfig(logdir="/fake/logdir"), FakeProvider())
+    boards = registry()
+    initial, full = _layout_ids(app.layout, set()), _layout_ids(app.validation_layout, set())
+    first = boards[0].id
+    assert any(i.startswith(first + "-") for i in initial)  # the Scalars controls are there at once
+    for b in boards[1:]:
+        own = {i for i in full if i.startswith(b.id + "-")}
+        stores = {c.id for c in (b.stores() if b.stores else [])}
+        assert own, b.id
+        assert own & initial == stores, (b.id, sorted(own & initial))
+    assert {"histograms-pins", "distributions-pins", "images-pins"} <= initial  # the URL writes them on load
+    assert len(initial) < len(full) / 2

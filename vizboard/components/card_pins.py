@@ -85,7 +85,7 @@ def pin_button(prefix: str, run: str, tag: str, pinned: bool, row: str) -> html.
 
 
 def pins_store(prefix: str) -> dcc.Store:
-    """The Store holding a tab's pins (put it in the tab's layout)."""
+    """The Store holding a tab's pins (one of the tab's shell ``stores``: the URL writes it before the tab is opened)."""
     return dcc.Store(id=f"{prefix}-pins", data=[])
 
 

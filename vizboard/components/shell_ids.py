@@ -9,7 +9,7 @@ __all__ = [
     "RUN_FILTER", "RUN_CHECKLIST", "RUN_ALL", "RUN_NONE", "RUN_STATE", "RUN_COUNT", "RUN_COLOR_SINK",
     "TABS", "PAGE_PREFIX", "NO_DATA", "LIVE_INTERVAL", "LOADING", "STATUS_TEXT",
     "PROBLEMS_BUTTON", "PROBLEMS_MODAL", "PROBLEMS_BODY", "PROBLEMS_CLOSE", "THEME_TOGGLE",
-    "RUNS_ROOT", "BOARD_IDS", "RUN_REQUEST_SINK",
+    "RUNS_ROOT", "BOARD_IDS", "RUN_REQUEST_SINK", "LOADED_PAGES",
 ]
 
 RUNS_ROOT = "vb-runs-root"
@@ -17,6 +17,8 @@ RUNS_ROOT = "vb-runs-root"
 BOARD_IDS = "shell-board-ids"
 """dcc.Store: the dashboard ids, in tab order (read by the clientside tab switch)."""
 RUN_REQUEST_SINK = "shell-run-request-sink"
+LOADED_PAGES = "shell-loaded-pages"
+"""dcc.Store: the ids of the tabs whose page has been built in this browser (the first tab's from the start)."""
 RUN_FILTER = "shell-run-filter"
 """The run regex input (a plain input the browser module creates; not a Dash component)."""
 RUN_CHECKLIST = "shell-run-checklist"

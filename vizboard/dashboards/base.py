@@ -26,7 +26,10 @@ class Dashboard:
     shell hides the tab while the provider has no tag of those kinds, unless
     ``is_available`` is given, which then decides. ``layout()`` builds the tab's
     static component tree (no data access: data arrives through callbacks).
-    ``url_params()`` lists the controls the tab keeps in the URL.
+    ``url_params()`` lists the controls the tab keeps in the URL. ``stores()`` lists the components
+    the shell mounts from the first paint, outside the tab's page: every tab but the first is built
+    in the browser only when it is first opened (its page is empty until then), so what the URL
+    writes before that (e.g. a tab's pins Store) lives here, not in ``layout()``.
     ``register_callbacks(app, provider)`` attaches the tab's callbacks; they read
     shared state from the ids in ``vizboard.components.ids``.
     """
@@ -39,6 +42,8 @@ class Dashboard:
     is_available: Callable[[DataProvider], bool] | None = None
     url_params: Callable[[], list[UrlParam]] | None = None
     """The tab's controls kept in the URL (registered by the shell with the ``tab=`` parameter)."""
+    stores: Callable[[], list[Component]] | None = None
+    """Components mounted in the shell from the start, even while the tab's page is not built yet."""
 
     def available(self, provider: DataProvider) -> bool:
         """Whether the tab has anything to show for ``provider``'s current data."""

@@ -46,7 +46,7 @@ def layout() -> html.Div:
     """The tag filter above the sections of charts (filled by a callback)."""
     return html.Div(id=f"{ID}-root", children=[
         html.Div(tag_filter_input(ID), style={"margin": "6px 0"}),
-        dcc.Store(id=SIGNATURE), pins_store(ID), dcc.Store(id=PIN_SIGNATURE), html.Div(id=PINNED), html.Div(id=CARDS),
+        dcc.Store(id=SIGNATURE), dcc.Store(id=PIN_SIGNATURE), html.Div(id=PINNED), html.Div(id=CARDS),
     ])
 
 
@@ -95,6 +95,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
 
 DASHBOARD = Dashboard(
-    id=ID, url_params=lambda: [pins_param(ID)], title="Distributions", kinds=(Kind.HISTOGRAMS,), layout=layout,
+    id=ID, url_params=lambda: [pins_param(ID)], stores=lambda: [pins_store(ID)],
+    title="Distributions", kinds=(Kind.HISTOGRAMS,), layout=layout,
     register_callbacks=register_callbacks,
 )

@@ -61,7 +61,7 @@ def layout() -> html.Div:
                                 updatemode="mouseup", tooltip={"placement": "bottom"}),
             ]),
         ]),
-        dcc.Store(id=SIGNATURE), pins_store(ID), dcc.Store(id=PIN_SIGNATURE), html.Div(id=PINNED),
+        dcc.Store(id=SIGNATURE), dcc.Store(id=PIN_SIGNATURE), html.Div(id=PINNED),
         html.Div(id=CARDS),
     ])
 
@@ -147,6 +147,7 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
 
 DASHBOARD = Dashboard(
-    id=ID, url_params=lambda: [pins_param(ID)], title="Histograms", kinds=(Kind.HISTOGRAMS,), layout=layout,
+    id=ID, url_params=lambda: [pins_param(ID)], stores=lambda: [pins_store(ID)],
+    title="Histograms", kinds=(Kind.HISTOGRAMS,), layout=layout,
     register_callbacks=register_callbacks,
 )

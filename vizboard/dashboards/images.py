@@ -63,7 +63,7 @@ def layout() -> html.Div:
             dcc.Checklist(id=ACTUAL_SIZE, options=[{"label": " Show actual image size", "value": "actual"}],
                           value=[]),
         ]),
-        dcc.Store(id=SIGNATURE), pins_store(ID), dcc.Store(id=f"{ID}-pin-signature"),
+        dcc.Store(id=SIGNATURE), dcc.Store(id=f"{ID}-pin-signature"),
         html.Div(id=PINNED, style={"marginBottom": "10px"}),
         html.Div(id=CARDS, style=_cards_style()),
     ])
@@ -117,5 +117,5 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 
 DASHBOARD = Dashboard(
     id=ID, title="Images", kinds=(Kind.IMAGES,), layout=layout, register_callbacks=register_callbacks,
-    url_params=lambda: [pins_param(ID)],
+    url_params=lambda: [pins_param(ID)], stores=lambda: [pins_store(ID)],
 )
