@@ -1,6 +1,6 @@
-"""Dash's callback validation stays on: every plain-string id a callback names is in the validation
-layout (what the browser's validateCallbacksToLayout checks), for every tab's callbacks; the initial
-layout holds only the shell and the first tab's page (the others are built when first opened)."""
+"""Callback validation, done here rather than in each browser: every plain-string id a callback names
+is in the app's validation layout (the shell with every page built), for every tab's callbacks; the
+initial layout holds only the shell and the first tab's page (the others are built when first opened)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ def _output_ids(key: str) -> list[str]:
 
 def test_validation_on_and_every_callback_id_is_in_the_validation_layout() -> None:
     app = create_app(ServeConfig(logdir="/fake/logdir"), FakeProvider())
-    assert app.config.suppress_callback_exceptions is False
     in_layout = _layout_ids(app.validation_layout, set())
     prefixes = {b.id for b in registry()}
     assert {i.split("-", 1)[0] for i in in_layout} >= prefixes  # every tab's layout is in the shell
@@ -61,3 +60,10 @@ def test_initial_layout_builds_only_the_first_page() -> None:
         assert own & initial == stores, (b.id, sorted(own & initial))
     assert {"histograms-pins", "distributions-pins", "images-pins"} <= initial  # the URL writes them on load
     assert len(initial) < len(full) / 2
+
+
+def test_index_page_does_not_ship_the_validation_layout() -> None:
+    app = create_app(ServeConfig(logdir="/fake/logdir"), FakeProvider())
+    html = app.server.test_client().get("/").get_data(as_text=True)
+    assert "validation_layout" not in html
+    assert "projector-run" in str(app.validation_layout.to_plotly_json()) and "projector-run" not in html
