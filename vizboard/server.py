@@ -20,7 +20,7 @@ import os
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from vizboard.config import ServeConfig
@@ -116,7 +116,8 @@ class VizboardServer:
                  tune_heap: bool = False) -> None:
         """``tune_heap``: this process is only a server (``vizboard serve``, not a notebook kernel), so
         tune glibc's allocator for it (:mod:`vizboard.data.heap`): 2 arenas from the start, eager
-        return of freed memory once the first load is done."""
+        return of freed memory once the first load is done (set by the ingest thread before it
+        reports the load done, so every request after the load sees the tuned heap)."""
         self.config = config
         self._tune_heap = tune_heap
         self._provider = provider
@@ -183,19 +184,14 @@ class VizboardServer:
         return self
 
     def _warm_up(self) -> None:
-        """Once the first load is done: tune the heap for serving (``tune_heap``), then build the
-        server-side chart themes (either would only slow the load down before; the browser-drawn
-        Scalars page needs neither)."""
+        """Build the server-side chart themes once the first load is done (it would only slow the load
+        down before; the browser-drawn Scalars page needs none of it)."""
         ingestor = self._ingestor if self._owns_ingestor else None
         while ingestor is not None and not self._stopping.is_set():
             if ingestor.wait_until_loaded(0.2):
                 break
         if self._stopping.is_set():
             return
-        if self._tune_heap:
-            from vizboard.data.heap import return_freed_memory_eagerly
-
-            return_freed_memory_eagerly()
         from vizboard.figures.scalars import warm_up
 
         warm_up()
@@ -206,7 +202,13 @@ class VizboardServer:
             from vizboard.data import Ingestor, Store
 
             store = Store(self.config.logdir)
-            self._ingestor = Ingestor(store, poll=self.config.poll, reload_interval=self.config.reload_interval)
+            eager: Callable[[], object] | None = None
+            if self._tune_heap:  # in the ingest thread, before the load is reported done (heap.py)
+                from vizboard.data.heap import return_freed_memory_eagerly
+
+                eager = return_freed_memory_eagerly
+            self._ingestor = Ingestor(store, poll=self.config.poll, reload_interval=self.config.reload_interval,
+                                      on_first_load=eager)
             self._owns_ingestor = True
             self._provider = store
         if not hasattr(self._provider, "traces"):

@@ -44,7 +44,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -75,7 +75,11 @@ class Ingestor:
     """
 
     def __init__(self, store: Store, *, poll: bool = False, reload_interval: float | None = None,
-                 chunk_bytes: int = 4 << 20, watch: bool = True) -> None:
+                 chunk_bytes: int = 4 << 20, watch: bool = True,
+                 on_first_load: Callable[[], object] | None = None) -> None:
+        """``on_first_load`` runs once in the ingest thread when the first full pass is done, before
+        freed memory is trimmed and before :meth:`wait_until_loaded` returns True (the server tunes
+        the allocator there: :func:`vizboard.data.heap.return_freed_memory_eagerly`)."""
         if reload_interval is not None and reload_interval <= 0:
             raise ValueError(f"reload_interval must be > 0 seconds, got {reload_interval}")
         if chunk_bytes < 1024:
@@ -98,6 +102,7 @@ class Ingestor:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._loaded = threading.Event()
+        self._on_first_load = on_first_load
         self._thread: threading.Thread | None = None
         self._armed = False  # the watcher was started (by the ingest thread, after the first pass)
         self._watcher = None if (remote or not watch) else Watcher(
@@ -166,10 +171,20 @@ class Ingestor:
     def run_once(self) -> None:
         """One synchronous full pass: discover and read every file to its end."""
         self._pass(full=True, dirty=set())
-        self.store.compact()
-        release_freed_memory()
+        self._first_load_done()
         self.store.set_progress(loading=False)
         self._loaded.set()
+
+    def _first_load_done(self) -> None:
+        """Compact the store, run ``on_first_load`` once, give freed memory back (before loaded is set)."""
+        self.store.compact()
+        hook, self._on_first_load = self._on_first_load, None
+        if hook is not None:
+            try:
+                hook()
+            except Exception:  # noqa: BLE001 - a tuning hook must not stop ingestion
+                _log.exception("on_first_load hook failed")
+        release_freed_memory()
 
     # ------------------------------------------------------------------ loop
     def rescan_interval(self) -> float:
@@ -195,8 +210,7 @@ class Ingestor:
                 _log.exception("ingest pass failed; retrying on the next pass")
             if full:
                 if not self._loaded.is_set():
-                    self.store.compact()
-                    release_freed_memory()
+                    self._first_load_done()
                     self.store.set_progress(loading=False)
                     self._arm_watcher()
                     self._loaded.set()
