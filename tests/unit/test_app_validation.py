@@ -67,3 +67,4 @@ def test_index_page_does_not_ship_the_validation_layout() -> None:
     html = app.server.test_client().get("/").get_data(as_text=True)
     assert "validation_layout" not in html
     assert "projector-run" in str(app.validation_layout.to_plotly_json()) and "projector-run" not in html
+
