@@ -25,7 +25,7 @@ __all__ = [
     "render",
 ]
 
-GROUP_ORDER: tuple[str, ...] = ("writer", "loader", "serve", "scale", "groups", "ui")
+GROUP_ORDER: tuple[str, ...] = ("writer", "loader", "serve", "scale", "hostile", "groups", "ui")
 """Groups are shown in this order (the order a user meets them), matched on the text before any
 ``:``; other groups follow in the order the modules returned them."""
 

@@ -227,3 +227,17 @@ def test_update_keeps_older_sections_of_modules_not_rerun_marked_with_their_date
     assert new.index("### ui: 30 runs") < new.index("### Kept from earlier runs")
     again = previous_sections(new, ["writer"])  # a second update keeps the first date
     assert "2026-11-22 12:00 UTC" in again and "add_scalar" in again and again.count("#### Writing") == 1
+
+
+def test_update_keeps_every_module_it_did_not_rerun() -> None:
+    """Every module the runner knows is kept by an update that does not rerun it (the hostile section
+    was once dropped: its group was missing from GROUP_ORDER)."""
+    from bench.__main__ import MODULES
+    from bench.report import previous_sections
+
+    old = render([Measurement(m, f"figure of {m}", "s", Sample((1.0,))) for m in MODULES], machine=FACTS)
+    for m in MODULES:
+        others = [o for o in MODULES if o != m]
+        kept = previous_sections(old, others)
+        assert f"figure of {m}" not in kept
+        assert all(f"figure of {o}" in kept for o in others), (m, kept)
