@@ -149,21 +149,14 @@ def test_prints_the_url_and_stops_cleanly_on_sigterm(logdir):
     assert f"http://127.0.0.1:{srv.port}/" in out
 
 
-def test_serving_starts_before_a_large_load_finishes(tmp_path, monkeypatch):
-    """The server answers while the first load is still running (held open here, so no race)."""
+def _hold_ingest_passes(monkeypatch):
+    """Make every ingest pass wait until the returned ``release`` is set; ``entered`` is set when one
+    has started. The load is held open, so a test observes the server mid-load without racing it."""
     import threading
 
-    from logger import SummaryWriter
-    from vizboard.config import ServeConfig
     from vizboard.data.ingest import Ingestor
-    from vizboard.server import VizboardServer
 
-    w = SummaryWriter(str(tmp_path / "big"))
-    for i in range(30_000):
-        w.add_scalar("x", math.sin(i), i)
-    w.close()
-    release = threading.Event()
-    entered = threading.Event()
+    entered, release = threading.Event(), threading.Event()
     original = Ingestor._pass
 
     def held_pass(self, *, full, dirty):
@@ -172,6 +165,21 @@ def test_serving_starts_before_a_large_load_finishes(tmp_path, monkeypatch):
         return original(self, full=full, dirty=dirty)
 
     monkeypatch.setattr(Ingestor, "_pass", held_pass)
+    return entered, release
+
+
+def test_serving_starts_before_a_large_load_finishes(tmp_path, monkeypatch):
+    """The server answers while the first load is still running (held open here, so no race)."""
+
+    from logger import SummaryWriter
+    from vizboard.config import ServeConfig
+    from vizboard.server import VizboardServer
+
+    w = SummaryWriter(str(tmp_path / "big"))
+    for i in range(30_000):
+        w.add_scalar("x", math.sin(i), i)
+    w.close()
+    entered, release = _hold_ingest_passes(monkeypatch)
     srv = VizboardServer(ServeConfig(logdir=str(tmp_path), host="127.0.0.1", port=0)).start_background()
     try:
         base = f"http://127.0.0.1:{srv.port}"
@@ -199,7 +207,6 @@ def test_heap_tuned_for_serving_only_after_the_first_load(tmp_path, monkeypatch)
     from logger import SummaryWriter
     from vizboard.config import ServeConfig
     from vizboard.data import heap
-    from vizboard.data.ingest import Ingestor
     from vizboard.server import VizboardServer
 
     w = SummaryWriter(str(tmp_path / "run"))
@@ -207,15 +214,8 @@ def test_heap_tuned_for_serving_only_after_the_first_load(tmp_path, monkeypatch)
         w.add_scalar("x", float(i), i)
     w.close()
     calls: list[tuple[str, bool]] = []
-    release, entered, eager = threading.Event(), threading.Event(), threading.Event()
-    original = Ingestor._pass
-
-    def held_pass(self, *, full, dirty):
-        entered.set()
-        assert release.wait(60), "the test never released the load"
-        return original(self, full=full, dirty=dirty)
-
-    monkeypatch.setattr(Ingestor, "_pass", held_pass)
+    eager = threading.Event()
+    entered, release = _hold_ingest_passes(monkeypatch)
     monkeypatch.setattr(heap, "limit_malloc_arenas", lambda: calls.append(("arenas", entered.is_set())) or True)
     monkeypatch.setattr(heap, "return_freed_memory_eagerly",
                         lambda: (calls.append(("eager", srv._ingestor.wait_until_loaded(0))), eager.set()) and True)
