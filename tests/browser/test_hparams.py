@@ -109,6 +109,10 @@ def test_csv_download_and_table_within_the_page(page, serve, logdir: Path) -> No
     # the page itself never scrolls sideways: a wide table scrolls inside its own box
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
     # use_bn exists only in logger_run: the other sessions sit on an explicit "(missing)" tick
-    dims = page.evaluate("() => document.querySelector('#hparams-parcoords .js-plotly-plot').data[0].dimensions"
-                         ".filter(d => d.label === 'use_bn')[0]")
+    # the parallel-coordinates figure follows the table (a chained callback): wait until it is drawn
+    use_bn = ("() => { const gd = document.querySelector('#hparams-parcoords .js-plotly-plot');"
+              " const d = gd && gd.data && gd.data[0] && gd.data[0].dimensions;"
+              " return d ? d.filter(x => x.label === 'use_bn')[0] || null : null; }")
+    page.wait_for_function(use_bn, timeout=30_000)
+    dims = page.evaluate(use_bn)
     assert dims["ticktext"][0] == "(missing)" and all(v is not None for v in dims["values"])
