@@ -69,10 +69,13 @@ def card_sel(tab: str, run: str | None, tag: str) -> str:
 
 
 def wait_dash_idle(page: Any, timeout_ms: float = 30_000) -> None:
-    """Wait until the Dash renderer has no callback requested, queued or running (e.g. the
-    page's initial callbacks), so a test can then attribute later requests to its own actions."""
+    """Wait until the live check has put its first answer into the stores and the Dash renderer
+    has no callback requested, queued or running (e.g. the page's initial callbacks), so a test
+    can then attribute later requests to its own actions."""
     page.wait_for_function(
-        "() => { const st = (window.dash_stores || [])[0] || window.store; if (!st) return false;"
+        "() => { const lc = document.getElementById('shell-live-interval');"
+        " if (!lc || lc.dataset.seenVersion === undefined) return false;"
+        " const st = (window.dash_stores || [])[0] || window.store; if (!st) return false;"
         " const s = st.getState(), c = s.callbacks;"
         " return !s.isLoading && ['requested', 'prioritized', 'blocked', 'executing', 'watched']"
         "   .every(k => !c[k] || c[k].length === 0); }",

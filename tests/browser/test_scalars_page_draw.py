@@ -1,6 +1,6 @@
 """How the Scalars page draws: faded raw lines only for a few runs per card, the run list updated before
-the cards are redrawn, a card's hover still names each point's UTC wall time, cards below the fold drawn
-once scrolled into view."""
+the cards are redrawn, the cards just below the fold redrawn only when the page is idle, a card's hover
+still names each point's UTC wall time, cards below the fold drawn once scrolled into view."""
 
 from __future__ import annotations
 
@@ -80,6 +80,70 @@ def test_the_run_list_is_updated_before_the_cards_are_redrawn(page, shared):
     assert seen[1] == ["r00", "r01"]
     assert json.loads(seen[2]) == list(RUNS)
     _wait_card(page, "loss/t00", ["r00", "r01"])
+
+
+_HOLD_IDLE = """
+window.__idleQ = [];
+window.requestIdleCallback = function (fn) { window.__idleQ.push(fn); return window.__idleQ.length; };
+window.__runIdle = () => { const q = window.__idleQ.splice(0); q.forEach(f => f({didTimeout: false, timeRemaining: () => 50})); };
+"""
+"""Holds the page's idle callbacks until the test releases them with ``__runIdle()``."""
+
+
+def _scroll_row_below_fold(page) -> list[str]:
+    """Scroll so that a row of cards starts 60 px below the fold: inside the 150 px margin in which
+    cards are drawn ahead of being scrolled into view, but not on screen. Returns their titles."""
+    return page.evaluate(
+        "() => { const cs = [...document.querySelectorAll('.vb-chart-card[data-vb-card]')];"
+        " let sc = cs[0].parentElement;"
+        " while (sc && sc !== document.body && !/(auto|scroll)/.test(getComputedStyle(sc).overflowY)) sc = sc.parentElement;"
+        " if (!sc || sc === document.body) sc = document.scrollingElement;"
+        " const tops = [...new Set(cs.map(c => c.getBoundingClientRect().top))].sort((a, b) => a - b);"
+        " const top = tops.find(t => t > innerHeight + 60); sc.scrollTop += top - (innerHeight + 60);"
+        " return cs.filter(c => Math.abs(c.getBoundingClientRect().top - (innerHeight + 60)) < 2)"
+        "   .map(c => c.querySelector('.vb-card-title').textContent); }")
+
+
+def _release_idle_until_drawn(page, titles: list[str], runs: list[str]) -> None:
+    page.wait_for_function(
+        "([ts, want]) => { window.__runIdle(); return ts.every(t => [...document.querySelectorAll('.vb-chart-card')]"
+        "  .some(c => c.querySelector('.vb-card-title').textContent === t && c.dataset.vbDrawn === want)); }",
+        arg=[titles, json.dumps(sorted(runs), separators=(",", ":"))], polling="raf", timeout=30_000)
+
+
+def _drawn_runs(page) -> dict[str, list[str] | None]:
+    return page.evaluate("() => Object.fromEntries([...document.querySelectorAll('.vb-chart-card[data-vb-card]')].map(c =>"
+                         " [c.querySelector('.vb-card-title').textContent,"
+                         "  c.hasAttribute('data-vb-drawn') ? JSON.parse(c.dataset.vbDrawn) : null]))")
+
+
+def _on_screen(page) -> list[str]:
+    return page.evaluate(
+        "() => [...document.querySelectorAll('.vb-chart-card[data-vb-card]')].filter(c => {"
+        " const r = c.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; })"
+        " .map(c => c.querySelector('.vb-card-title').textContent)")
+
+
+def test_cards_just_below_the_fold_are_redrawn_only_when_the_page_is_idle(page, shared):
+    page.add_init_script(_HOLD_IDLE)
+    page.goto(shared)
+    _wait_card(page, "loss/t00", list(RUNS))
+    margin = _scroll_row_below_fold(page)
+    assert margin, "a row of cards just below the fold"
+    _release_idle_until_drawn(page, margin, list(RUNS))  # drawn ahead of time, in idle periods
+    shown = _on_screen(page)
+    assert shown and not set(shown) & set(margin)
+    page.evaluate("() => performance.clearMarks()")
+    page.fill("#shell-run-filter", "^r0[01]$")
+    for title in shown:
+        _wait_card(page, title, ["r00", "r01"])
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50))))")
+    drawn = _drawn_runs(page)
+    assert all(drawn[t] == list(RUNS) for t in margin), drawn  # not redrawn while the page had no idle period
+    _release_idle_until_drawn(page, margin, ["r00", "r01"])
+    marks = page.evaluate("() => performance.getEntriesByType('mark').map(m => m.name)")
+    first_margin = min(marks.index("vb:react:" + t) for t in margin)
+    assert all(marks.index("vb:drawn:" + t) < first_margin for t in shown), marks
 
 
 def test_hover_names_the_points_utc_wall_time(page, shared):

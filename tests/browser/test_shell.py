@@ -49,6 +49,33 @@ def test_header_shows_logdir_and_status_and_only_tabs_with_data(serve, page, log
     assert page.locator("#shell-problems-button").is_hidden()
 
 
+def test_the_live_check_costs_no_dash_work_while_idle_and_follows_new_data(serve, page, logdir):
+    from helpers import wait_dash_idle
+
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    page.goto(serve(logdir))
+    page.wait_for_selector(".vb-card .js-plotly-plot")
+    wait_dash_idle(page)
+    done = page.evaluate("() => ((window.dash_stores || [])[0] || window.store).getState().callbacks.completed")
+    seen.clear()
+    deadline = time.monotonic() + 30
+    while sum("/api/version" in u for u in seen) < 4 and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert sum("/api/version" in u for u in seen) >= 4, seen  # polled every 0.3 s
+    assert not [u for u in seen if "_dash-update-component" in u]
+    # an unchanged version runs no callback, not even in the browser (a dcc.Interval ran one per tick)
+    assert page.evaluate("() => ((window.dash_stores || [])[0] || window.store).getState().callbacks.completed") == done
+    # new data of a new kind: the version changes, and the tabs follow it
+    import numpy as np
+
+    w = _writer(logdir / "r1")
+    w.add_histogram("weights", np.arange(10.0), 0)
+    w.close()
+    page.wait_for_selector("#shell-tabs [role=tab]:has-text('Histograms'), #shell-tabs .tab:has-text('Histograms')",
+                           timeout=30_000)
+
+
 def test_new_runs_appear_live_in_the_run_list_with_stable_colours(serve, page, logdir):
     from vizboard.figures.theme import run_colors
 

@@ -325,8 +325,9 @@
   }
   function refreshCards() { buildSections(); }
   /* Every card near the viewport is (re)drawn; Plotly draws synchronously, so the cards inside
-     the viewport go first and the ones only in the observer's margin follow in a later task,
-     after a frame has shown the first ones (a card keeps its previous data-vb-drawn until then). */
+     the viewport go first, and the ones only in the observer's margin (not on screen yet) are
+     drawn when the page is idle: they no longer hold up the input events and frames that follow
+     a filter change (a card keeps its previous data-vb-drawn until it is redrawn). */
   function drawCards() {
     var now = [], later = [], h = window.innerHeight || 800;
     S.cards.forEach(function (card) {
@@ -335,19 +336,26 @@
       (r.bottom > 0 && r.top < h ? now : later).push(card);
     });
     drawSoon(now, true);
-    if (!later.length) { return; }
-    requestAnimationFrame(function () { drawSoon(later, false); });
+    if (later.length) { drawWhenIdle(later); }
   }
   /* The draw queue, in time slices: cards are drawn in order until DRAW_SLICE_MS of a task is
-     spent, the rest in next tasks. A card's draw promise resolves (data-vb-drawn) at the end of
-     its slice, and input events and frames get in between slices: over 1,000 runs one card's
-     draw is ~1 s, and the first card no longer waits for the second one's. */
+     spent, or until an input event is waiting (navigator.scheduling.isInputPending, where the
+     browser has it), the rest in next tasks. A card's draw promise resolves (data-vb-drawn) at
+     the end of its slice, and input events and frames get in between slices: over 1,000 runs
+     one card's draw is ~1 s, and the first card no longer waits for the second one's; a key
+     typed into the run filter is handled after the card being drawn, not after the slice. */
   var DRAW_SLICE_MS = 50;
   S.drawQ = [];
+  S.idleQ = [];
+  function inputPending() {
+    var sch = navigator.scheduling;
+    return !!(sch && sch.isInputPending && sch.isInputPending());
+  }
   function drawSoon(cards, now) {
     var add = new Set(cards);  /* these go first (now) or last, once */
     var rest = S.drawQ.filter(function (c) { return !add.has(c); });
     S.drawQ = now ? cards.concat(rest) : rest.concat(cards);
+    if (add.size) { S.idleQ = S.idleQ.filter(function (c) { return !add.has(c); }); }
     if (now) { clearTimeout(S.drawTimer); pumpDraws(); }
     else if (!S.drawTimer && S.drawQ.length) { S.drawTimer = setTimeout(pumpDraws, 0); }
   }
@@ -357,9 +365,32 @@
     while (S.drawQ.length && performance.now() - t0 < DRAW_SLICE_MS) {
       var c = S.drawQ.shift();
       if (c.visible && !c.hidden) { ensureDrawn(c); }
+      if (inputPending()) { break; }
     }
     if (S.drawQ.length) { S.drawTimer = setTimeout(pumpDraws, 0); }
     noteDrawn();
+  }
+  /* Cards in the margin: one per idle period (requestIdleCallback; at the latest after
+     IDLE_WAIT_MS), after the cards on screen. */
+  var IDLE_WAIT_MS = 1000;
+  function whenIdle(fn) {
+    return window.requestIdleCallback ? window.requestIdleCallback(fn, {timeout: IDLE_WAIT_MS}) : setTimeout(fn, 50);
+  }
+  function drawWhenIdle(cards) {
+    var add = new Set(cards);
+    S.idleQ = S.idleQ.filter(function (c) { return !add.has(c); }).concat(cards);
+    if (!S.idleTimer) { S.idleTimer = whenIdle(pumpIdle); }
+  }
+  function pumpIdle() {
+    S.idleTimer = null;
+    if (!S.drawQ.length) {
+      while (S.idleQ.length) {
+        var c = S.idleQ.shift();
+        if (c.visible && !c.hidden) { ensureDrawn(c); if (c.drawing) { break; } }  /* one real draw per period */
+      }
+      noteDrawn();
+    }
+    if (S.idleQ.length) { S.idleTimer = whenIdle(pumpIdle); }
   }
 
   /* ---- data ---- */

@@ -1,4 +1,4 @@
-/* vizboard's small clientside callbacks: live version polling, theme, full screen, SVG export. */
+/* vizboard's small page scripts: the live version poll, and the clientside callbacks for theme, full screen, SVG export. */
 (function () {
   /* --token: the server has set its cookie; keep the token out of the address bar and history. */
   var q = new URLSearchParams(window.location.search);
@@ -10,18 +10,6 @@
 })();
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   vizboard: {
-    /* Poll /api/version; change the stores only when the data (or the loading flag) changed. */
-    pollVersion: function (n, version, loading) {
-      var nu = window.dash_clientside.no_update;
-      var base = window.location.pathname.replace(/\/+$/, "");
-      return fetch(base + "/api/version", {credentials: "same-origin", cache: "no-store"})
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (j) {
-          if (!j) { return [nu, nu]; }
-          return [j.version === version ? nu : j.version, j.loading === loading ? nu : j.loading];
-        })
-        .catch(function () { return [nu, nu]; });
-    },
     /* Theme: the user's pick (localStorage) or the OS preference; the button flips it. */
     theme: function (n) {
       var key = "vizboard-theme";
@@ -56,3 +44,47 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     }
   }
 });
+
+/* The live check: every data-interval-ms, fetch /api/version and write the data version and
+   loading stores (ids in the header's #shell-live-interval element) with set_props, only when
+   they changed. A plain timer, not a dcc.Interval: an idle tick costs one fetch and no Dash
+   work. Paused while the browser tab is hidden (one poll at once when it is shown again); after
+   a failed poll the next waits longer, up to 10 s. */
+(function () {
+  var el = null, last = {version: -1, loading: true}, timer = null, fails = 0, busy = false;
+  function interval() { return Math.max(50, Number(el.dataset.intervalMs) || 300); }
+  function schedule(ms) { clearTimeout(timer); timer = document.hidden ? null : setTimeout(poll, ms); }
+  function poll() {
+    timer = null;
+    if (busy) { return; }
+    busy = true;
+    var base = window.location.pathname.replace(/\/+$/, "");
+    fetch(base + "/api/version", {credentials: "same-origin", cache: "no-store"})
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(function (j) {
+        fails = 0;
+        var set = window.dash_clientside && window.dash_clientside.set_props;
+        if (!set) { return; }
+        if (j.version !== last.version) { last.version = j.version; set(el.dataset.versionStore, {data: j.version}); }
+        if (j.loading !== last.loading) { last.loading = j.loading; set(el.dataset.loadingStore, {data: j.loading}); }
+        el.dataset.seenVersion = String(j.version);  /* for tests: the answer is in the stores */
+      })
+      .catch(function () { fails += 1; })
+      .then(function () {
+        busy = false;
+        schedule(fails ? Math.min(10000, interval() * Math.pow(2, fails)) : interval());
+      });
+  }
+  function start() {
+    el = document.getElementById("shell-live-interval");
+    if (!el || !window.dash_clientside || !window.dash_clientside.set_props) { return false; }
+    document.addEventListener("visibilitychange", function () {
+      if (document.hidden) { clearTimeout(timer); timer = null; } else if (!timer) { schedule(0); }
+    });
+    schedule(0);
+    return true;
+  }
+  /* the element comes with Dash's first render of the layout, after this script has run */
+  function wait() { if (!start()) { setTimeout(wait, 50); } }
+  wait();
+})();

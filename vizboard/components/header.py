@@ -1,16 +1,19 @@
 """The header: logdir, load progress / time of the last update, data-problems badge and modal, theme toggle.
 
-Also owns the live check: a ``dcc.Interval`` drives a browser-side fetch of
-``/api/version``; ``ids.DATA_VERSION`` (and the loading flag) change only when the
-server's data changed, so an idle page costs one tiny request per tick and no Dash
-callback at all.
+Also owns the live check: a small script (``assets/vizboard.js``, ``vizboard.livePoll``)
+fetches ``/api/version`` every ``live_interval_ms`` and writes ``ids.DATA_VERSION`` (and the
+loading flag) with ``set_props`` only when the server's data changed. An idle page costs one
+tiny request per tick and no Dash work at all: a ``dcc.Interval`` made the Dash renderer
+re-render and dispatch a callback on every tick (~12 ms of the browser's main thread each,
+in the middle of whatever the user was doing). The poll pauses while the browser tab is
+hidden and backs off while the server does not answer.
 """
 
 from __future__ import annotations
 
 import time
 
-from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, ctx, dcc, html, no_update
 
 from vizboard.components import ids
 from vizboard.components import shell_ids as sid
@@ -20,7 +23,7 @@ __all__ = ["layout", "register_callbacks", "status_text"]
 
 
 def layout(logdir: str, title: str, live_interval_ms: int) -> html.Header:
-    """The header tree and the live-check interval."""
+    """The header tree, and the live check's settings (interval in milliseconds) for the page's script."""
     return html.Header(
         className="vb-header",
         children=[
@@ -30,7 +33,9 @@ def layout(logdir: str, title: str, live_interval_ms: int) -> html.Header:
             html.Button("", id=sid.PROBLEMS_BUTTON, className="vb-badge", hidden=True,
                         title="Show the damaged or unreadable parts of the event files"),
             html.Button("◐", id=sid.THEME_TOGGLE, className="vb-tool vb-theme-toggle", title="Light / dark theme"),
-            dcc.Interval(id=sid.LIVE_INTERVAL, interval=live_interval_ms),
+            html.Div(id=sid.LIVE_INTERVAL, hidden=True, **{
+                "data-interval-ms": str(live_interval_ms), "data-version-store": ids.DATA_VERSION,
+                "data-loading-store": sid.LOADING}),
             dcc.Store(id=sid.LOADING, data=True),
             html.Div(
                 id=sid.PROBLEMS_MODAL, className="vb-modal", hidden=True,
@@ -59,15 +64,7 @@ def status_text(loading: bool, bytes_read: int, bytes_total: int, last_update: f
 
 
 def register_callbacks(app: Dash, provider: DataProvider) -> None:
-    """Live check (browser side), theme, status line and problems modal."""
-    app.clientside_callback(
-        ClientsideFunction("vizboard", "pollVersion"),
-        Output(ids.DATA_VERSION, "data"),
-        Output(sid.LOADING, "data"),
-        Input(sid.LIVE_INTERVAL, "n_intervals"),
-        State(ids.DATA_VERSION, "data"),
-        State(sid.LOADING, "data"),
-    )
+    """Theme, status line and problems modal (the live check needs no callback: module docstring)."""
     app.clientside_callback(
         ClientsideFunction("vizboard", "theme"),
         Output(ids.THEME, "data"),
