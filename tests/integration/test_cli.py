@@ -64,8 +64,8 @@ def test_port_in_use_is_a_one_line_error_with_exit_code_2(tmp_path):
 
 
 def test_start_binds_and_starts_ingesting_before_importing_dash(tmp_path):
-    """The port check fails before the web stack is imported; the page app is built while the first load
-    runs, and the API answers without waiting for it."""
+    """The port check fails before the web stack is imported; the API answers during the first load,
+    before Dash is imported; the page app is built after the load."""
     # 1. A busy port: ServeError, and neither Dash nor an ingest thread was started.
     busy = (
         "import socket, sys, threading\n"
@@ -77,32 +77,28 @@ def test_start_binds_and_starts_ingesting_before_importing_dash(tmp_path):
         "except ServeError as e:\n"
         "    print('error', 'in use' in str(e), 'dash' in sys.modules, threading.active_count())\n"
     )
-    # 2. A free port, the first load and the page build held open: the API answers (loading) without
-    #    waiting for the page; the page app is built while the load runs, without the API routes.
+    # 2. A free port, the first load held open: the API answers (loading) before Dash is imported;
+    #    the page app is built once the load is done, without the API routes (they have their own app).
     order = (
         "import json, sys, threading, urllib.request\n"
         "from vizboard.config import ServeConfig\n"
         "from vizboard.data.ingest import Ingestor\n"
-        "from vizboard.server import VizboardServer\n"
-        "import vizboard.app as app\n"
+        "import vizboard.server as server\n"
+        "server.PAGE_AFTER_LOAD_S = 60  # the page waits for the held load, however slow this machine\n"
         "release = threading.Event()\n"
-        "real_pass, real_create, seen = Ingestor._pass, app.create_app, []\n"
+        "real_pass = Ingestor._pass\n"
         "def held(self, *, full, dirty):\n"
         "    release.wait(60)\n"
         "    return real_pass(self, full=full, dirty=dirty)\n"
-        "def create(config, provider, api=True):\n"
-        "    ingesting = any(t.name == 'vizboard-ingest' for t in threading.enumerate())\n"
-        "    seen.append(ingesting and not release.is_set())  # built while the first load is held open\n"
-        "    release.wait(60)\n"
-        "    return real_create(config, provider, api=api)\n"
-        "Ingestor._pass, app.create_app = held, create\n"
-        f"srv = VizboardServer(ServeConfig(logdir={str(tmp_path)!r}, host='127.0.0.1', port=0)).start_background()\n"
+        "Ingestor._pass = held\n"
+        f"srv = server.VizboardServer(ServeConfig(logdir={str(tmp_path)!r}, host='127.0.0.1', port=0)).start_background()\n"
         "base = f'http://127.0.0.1:{srv.port}'\n"
         "status = json.load(urllib.request.urlopen(base + '/api/status', timeout=30))\n"
-        "print('api', status['loading'], srv.app is None)\n"
+        "print('api', status['loading'], 'dash' in sys.modules)\n"
         "release.set()\n"
         "page = urllib.request.urlopen(base + '/', timeout=60)\n"
-        "print('page', page.status, seen)\n"
+        "print('page', page.status, srv._ingestor.wait_until_loaded(0), 'dash' in sys.modules)\n"
+        "import vizboard.app\n"
         "routes = {r.rule for r in srv.app.server.url_map.iter_rules()}\n"
         "print('page-app-api-routes', any(r.startswith('/api/') for r in routes))\n"
         "srv.stop()\n"
@@ -111,7 +107,7 @@ def test_start_binds_and_starts_ingesting_before_importing_dash(tmp_path):
     out = subprocess.run([sys.executable, "-c", busy], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["error", "True", "False", "1"], out.stdout + out.stderr
     out = subprocess.run([sys.executable, "-c", order], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    assert out.stdout.splitlines() == ["api True True", "page 200 [True]", "page-app-api-routes False"], \
+    assert out.stdout.splitlines() == ["api True False", "page 200 True True", "page-app-api-routes False"], \
         out.stdout + out.stderr
 
 
