@@ -1,8 +1,7 @@
 """create_app(config, provider) -> the Dash app: shell layout, tabs from the registry, JSON API, token guard.
 
 Composition only: the shell's pieces live in ``vizboard.components``, each tab in
-``vizboard.dashboards``, the routes in ``vizboard.api`` and ``vizboard.page_api``, the
-token guard, gzip and memory trim in ``vizboard.web``.
+``vizboard.dashboards``, the routes in ``vizboard.api`` and ``vizboard.page_api``.
 Building the app starts no thread and reads no data (the provider is only called
 from requests).
 
@@ -35,15 +34,16 @@ server time and 33 KB per load) for a check whose errors only debug mode display
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import plotly
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
-from flask import Flask, Response
+from flask import Flask, Response, g, request
 
-from vizboard.api import register_not_found_handlers
+from vizboard.api import register_api, register_not_found_handlers
 from vizboard.components import header, ids, run_selector
 from vizboard.components import shell_ids as sid
 from vizboard.components.url_state import UrlParam, register_url_state, text_param
@@ -51,16 +51,12 @@ from vizboard.config import ServeConfig
 from vizboard.dashboards import registry
 from vizboard.dashboards.base import Dashboard
 from vizboard.data.provider import DataProvider
-from vizboard.web import (
-    TOKEN_COOKIE,
-    install_compression,
-    install_token_guard,
-    register_api_routes,
-    return_memory_after_large_answers,
-)
+from vizboard.page_api import register_page_api
+from vizboard.page_groups_api import register_group_api
 
-__all__ = ["create_app", "TOKEN_COOKIE", "install_token_guard"]
+__all__ = ["create_app", "TOKEN_COOKIE"]
 
+TOKEN_COOKIE = "vizboard_token"
 ASSETS = Path(__file__).resolve().parent / "assets"
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 _PLOTLY_ROUTE = "/_vb/plotly.min.js"
@@ -198,12 +194,42 @@ def _url_params(boards: Sequence[Dashboard]) -> list[UrlParam]:
     return params
 
 
-def create_app(config: ServeConfig, provider: DataProvider | None = None, api: bool = True) -> Dash:
-    """Build the Dash app serving ``provider``.
+def install_token_guard(server: Flask, token: str) -> None:
+    """Require ``token`` on every route (pages, assets, Dash callbacks, API); otherwise 401.
 
-    ``api=False`` leaves the JSON API (``/api/...``) out: ``VizboardServer`` serves it from its
-    own Flask app (:func:`vizboard.web.create_api_server`), which answers while this one is
-    still being built.
+    Accepted: the ``vizboard_token`` cookie, ``Authorization: Bearer <token>``, or
+    ``?token=<token>`` (the response then sets the HttpOnly, SameSite=Strict cookie, and
+    the page's script removes the token from the address bar). The page is answered
+    directly rather than redirected, so a link opened from another site works too (a
+    Strict cookie set during a cross-site redirect would not be sent back).
+    """
+    expected = token.encode("utf-8")
+
+    def ok(candidate: str | None) -> bool:
+        return candidate is not None and hmac.compare_digest(candidate.encode("utf-8"), expected)
+
+    @server.before_request
+    def guard() -> Response | None:
+        auth = request.headers.get("Authorization", "")
+        if ok(request.cookies.get(TOKEN_COOKIE)) or (auth.startswith("Bearer ") and ok(auth[7:])):
+            return None
+        if ok(request.args.get("token")):
+            g.vizboard_set_cookie = True
+            return None
+        body = '{"error": "missing or wrong token: open the URL printed by vizboard serve (with ?token=...)"}'
+        return Response(body, status=401, mimetype="application/json",
+                        headers={"WWW-Authenticate": 'Bearer realm="vizboard"'})
+
+    @server.after_request
+    def set_cookie(resp: Response) -> Response:
+        if g.get("vizboard_set_cookie"):
+            resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", path="/")
+            resp.headers["Referrer-Policy"] = "no-referrer"
+        return resp
+
+
+def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Dash:
+    """Build the Dash app serving ``provider``.
 
     For live serving pass a ``Store`` that an ``Ingestor`` keeps fresh (``VizboardServer``
     does this; see docs/deploy.md). With ``provider=None`` the logdir is loaded once,
@@ -221,7 +247,7 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None, api: b
     if config.token:
         install_token_guard(server, config.token)
     _install_static(server)
-    return_memory_after_large_answers(server)
+    _return_memory_after_large_answers(server)
     app = Dash(
         "vizboard",
         server=server,
@@ -240,21 +266,51 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None, api: b
     for b in boards:
         b.register_callbacks(app, provider)
     register_url_state(app, ids.URL, _url_params(boards))
+    register_api(server, provider, config.max_points)
     register_not_found_handlers(server)
-    if api:
-        register_api_routes(server, provider, config)
+    register_page_api(server, provider, config.max_points)
+    register_group_api(server, provider)
     return app
+
+
+_LARGE_ANSWER_BYTES = 1 << 20
+
+
+def _return_memory_after_large_answers(server: Flask) -> None:
+    """Give freed heap pages back to the OS once an answer over 1 MiB has been sent.
+
+    Building a multi-megabyte answer (``/api/tags`` over 1,000 runs x 20 tags is 3.2 MB of JSON)
+    touches freed heap pages left by the first load, and glibc keeps them: RSS grew ~15 MiB over
+    100 request rounds at 1,000 runs. A ``malloc_trim`` after such an answer (a few ms, against the
+    tens of ms the answer took to build) returns them.
+    """
+    from vizboard.data.heap import release_freed_memory
+
+    @server.after_request
+    def trim_after(resp: Response) -> Response:
+        if (resp.content_length or 0) > _LARGE_ANSWER_BYTES:
+            resp.call_on_close(release_freed_memory)
+        return resp
 
 
 def _install_static(server: Flask) -> None:
     """gzip responses (cached for immutable, fingerprinted bundles) and serve plotly.js eagerly."""
+    from flask_compress import Compress
+
+    server.config.update(
+        COMPRESS_ALGORITHM=["gzip"], COMPRESS_LEVEL=6, COMPRESS_MIN_SIZE=500,
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
+                            "application/json", "image/svg+xml", "text/csv"],
+    )
+    cache: dict[str, bytes] = {}  # one entry per immutable static file (a bounded set)
 
     def cache_key(req) -> str:
         immutable = req.path == _PLOTLY_ROUTE or (req.path.startswith("/_dash-component-suites/")
                                                    and _FINGERPRINT.search(req.path) is not None)
         return req.path if immutable else ""
 
-    install_compression(server, cache_key)
+    server.config.update(COMPRESS_CACHE_KEY=cache_key, COMPRESS_CACHE_BACKEND=lambda: _DictCache(cache))
+    Compress(server)
 
     @server.route(_PLOTLY_ROUTE)
     def plotly_js() -> Response:
@@ -263,3 +319,16 @@ def _install_static(server: Flask) -> None:
         return resp
 
 
+class _DictCache:
+    """The get/set interface flask-compress expects, over one app's dict; keys ending in ``;`` (not
+    an immutable file) are never stored."""
+
+    def __init__(self, d: dict[str, bytes]) -> None:
+        self._d = d
+
+    def get(self, key: str) -> bytes | None:
+        return None if key.endswith(";") else self._d.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        if not key.endswith(";"):
+            self._d[key] = value

@@ -1,15 +1,14 @@
-"""VizboardServer: owns the WSGI server and the threads (ingest, page build, warm-up) of one `vizboard serve`.
+"""VizboardServer: owns the WSGI server and the ingest threads of one `vizboard serve`.
 
 ``VizboardServer(config).start()`` checks the logdir and binds the port (raising
 :class:`ServeError` with a one-line fix for a missing logdir or a port in use, before
-anything heavy is imported), starts the ingest threads, builds the JSON API (plain Flask),
-and starts building the Dash page app in a thread once the first load is done (or after
-:data:`PAGE_AFTER_LOAD_S`): the load does not share the interpreter lock with ~0.5 s of Dash
-imports and layout building, and ``/api/...`` answers (``/api/status`` shows the load's
-progress) from the moment serving begins. Page requests that arrive before the page app is
-built wait for it (:class:`~vizboard.page_gate.PageGate`). ``serve_forever()`` handles
-requests until ``stop()`` (from another thread or a signal), which shuts the server down and
-joins every thread.
+anything heavy is imported), starts the ingest threads, and only then imports Dash and
+builds the app, so the first load runs while the web stack is being built (about 1 s of
+imports and layout: DESIGN.md §5's start-up budget); serving begins before the first load
+has finished (the header and ``/api/status`` show its progress). ``serve_forever()``
+handles requests until ``stop()`` (from another thread or a signal), which shuts the
+server down and joins every thread. Connections that arrive while the app is being built
+wait in the listen backlog.
 """
 
 from __future__ import annotations
@@ -31,14 +30,7 @@ if TYPE_CHECKING:
     from dash import Dash
     from werkzeug.serving import BaseWSGIServer
 
-    from vizboard.page_gate import PageGate
-
-__all__ = ["PAGE_AFTER_LOAD_S", "ServeError", "VizboardServer", "check_logdir"]
-
-PAGE_AFTER_LOAD_S = 1.0
-"""The page app's build waits this long (seconds) at most for the first load to finish alone."""
-
-_log = logging.getLogger("vizboard")
+__all__ = ["ServeError", "VizboardServer", "check_logdir"]
 
 
 class ServeError(Exception):
@@ -133,8 +125,6 @@ class VizboardServer:
         self._owns_ingestor = False
         self._traces: Any = None
         self.app: Dash | None = None
-        self._gate: PageGate | None = None
-        self._builder: threading.Thread | None = None
         self._httpd: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._warm: threading.Thread | None = None
@@ -160,17 +150,11 @@ class VizboardServer:
         return replace(self.config, port=self.port).url
 
     def start(self) -> VizboardServer:
-        """Check the logdir, bind the port, start ingesting, build the API; returns at once (not serving yet).
+        """Check the logdir, bind the port, start ingesting, build the app; returns at once (not serving yet).
 
-        The order matters for start-up time: the bind fails fast (no heavy import before a
-        port-in-use error); the first load starts before anything else is built; the JSON API
-        (plain Flask, :mod:`vizboard.web`) is built here and answers as soon as serving starts;
-        the Dash page app is built in a thread of its own once the first load is done, or after
-        :data:`PAGE_AFTER_LOAD_S` if the load takes longer. Load and Dash import share one
-        interpreter lock: run together, each took as long as both (10,000 runs: 1.7 s until every
-        run's data is served); the load alone takes 1.2 s, and the page is ready no later, since
-        the same CPU work is done either way. Page requests that arrive earlier wait for it
-        (:class:`~vizboard.page_gate.PageGate`).
+        The order matters for start-up time: the bind fails fast (no Dash import before a
+        port-in-use error), and the first load starts before the ~1 s of Dash imports and
+        layout building, so the two overlap instead of adding up.
         """
         self._stopping.clear()
         if self._provider is None:
@@ -184,48 +168,20 @@ class VizboardServer:
             self._start_ingest()
             from werkzeug.serving import make_server
 
-            from vizboard.page_gate import PageGate
-            from vizboard.web import create_api_server
+            with _without_ipython():
+                from vizboard.app import create_app
 
-            self._gate = PageGate(create_api_server(self.config, self.provider))
-            self._httpd = make_server(self.config.host, sock.getsockname()[1], self._gate, threaded=True,
+            self.app = create_app(self.config, self.provider)
+            self._httpd = make_server(self.config.host, sock.getsockname()[1], self.app.server, threaded=True,
                                       fd=sock.fileno())
         except BaseException:
             self.stop()
             raise
         finally:
             sock.close()  # the server holds its own duplicate of the descriptor
-        self._builder = threading.Thread(target=self._build_page, name="vizboard-page-build", daemon=True)
-        self._builder.start()
         self._warm = threading.Thread(target=self._warm_up, name="vizboard-warm-up", daemon=True)
         self._warm.start()
         return self
-
-    def wait_until_page_ready(self, timeout: float | None = None) -> bool:
-        """Block until the page app serves requests (or building it failed); True if it serves.
-        ``timeout`` in seconds (None: no limit)."""
-        builder = self._builder
-        if builder is not None:
-            builder.join(timeout)
-        return self._gate is not None and self._gate.page_ready
-
-    def _build_page(self) -> None:
-        """Build the Dash page app (in the page-build thread) and open the gate to it."""
-        assert self._gate is not None
-        try:
-            ingestor = self._ingestor if self._owns_ingestor else None
-            if ingestor is not None:
-                ingestor.wait_until_loaded(PAGE_AFTER_LOAD_S)
-            if self._stopping.is_set():
-                return
-            with _without_ipython():
-                from vizboard.app import create_app
-
-            self.app = create_app(self.config, self.provider, api=False)
-            self._gate.open(self.app.server)
-        except Exception as exc:  # the API keeps answering; page requests say what failed
-            _log.exception("vizboard: building the page failed")
-            self._gate.fail(f"{type(exc).__name__}: {exc}")
 
     def _warm_up(self) -> None:
         """Build the server-side chart themes once the first load is done (it would only slow the load
@@ -283,11 +239,6 @@ class VizboardServer:
     def stop(self) -> None:
         """Stop serving and ingesting; joins the threads this object started."""
         self._stopping.set()
-        if self._gate is not None:
-            self._gate.fail("the server is stopping")
-        if self._builder is not None:
-            self._builder.join(30)
-            self._builder = None
         if self._warm is not None:
             self._warm.join(10)
             self._warm = None

@@ -64,8 +64,7 @@ def test_port_in_use_is_a_one_line_error_with_exit_code_2(tmp_path):
 
 
 def test_start_binds_and_starts_ingesting_before_importing_dash(tmp_path):
-    """The port check fails before the web stack is imported; the API answers during the first load,
-    before Dash is imported; the page app is built after the load."""
+    """The port check fails before the web stack is imported, and the first load starts before it is built."""
     # 1. A busy port: ServeError, and neither Dash nor an ingest thread was started.
     busy = (
         "import socket, sys, threading\n"
@@ -77,38 +76,28 @@ def test_start_binds_and_starts_ingesting_before_importing_dash(tmp_path):
         "except ServeError as e:\n"
         "    print('error', 'in use' in str(e), 'dash' in sys.modules, threading.active_count())\n"
     )
-    # 2. A free port, the first load held open: the API answers (loading) before Dash is imported;
-    #    the page app is built once the load is done, without the API routes (they have their own app).
+    # 2. A free port: the ingest thread is alive when the app is being built.
     order = (
-        "import json, sys, threading, urllib.request\n"
+        "import sys\n"
         "from vizboard.config import ServeConfig\n"
-        "from vizboard.data.ingest import Ingestor\n"
-        "import vizboard.server as server\n"
-        "server.PAGE_AFTER_LOAD_S = 60  # the page waits for the held load, however slow this machine\n"
-        "release = threading.Event()\n"
-        "real_pass = Ingestor._pass\n"
-        "def held(self, *, full, dirty):\n"
-        "    release.wait(60)\n"
-        "    return real_pass(self, full=full, dirty=dirty)\n"
-        "Ingestor._pass = held\n"
-        f"srv = server.VizboardServer(ServeConfig(logdir={str(tmp_path)!r}, host='127.0.0.1', port=0)).start_background()\n"
-        "base = f'http://127.0.0.1:{srv.port}'\n"
-        "status = json.load(urllib.request.urlopen(base + '/api/status', timeout=30))\n"
-        "print('api', status['loading'], 'dash' in sys.modules)\n"
-        "release.set()\n"
-        "page = urllib.request.urlopen(base + '/', timeout=60)\n"
-        "print('page', page.status, srv._ingestor.wait_until_loaded(0), 'dash' in sys.modules)\n"
-        "import vizboard.app\n"
-        "routes = {r.rule for r in srv.app.server.url_map.iter_rules()}\n"
-        "print('page-app-api-routes', any(r.startswith('/api/') for r in routes))\n"
-        "srv.stop()\n"
+        "from vizboard.server import VizboardServer\n"
+        "import vizboard.app as app\n"
+        "seen = []\n"
+        "real = app.create_app\n"
+        "def spy(config, provider):\n"
+        "    t = srv._ingestor._thread\n"
+        "    seen.append(t is not None and t.is_alive())\n"
+        "    return real(config, provider)\n"
+        "app.create_app = spy\n"
+        f"srv = VizboardServer(ServeConfig(logdir={str(tmp_path)!r}, host='127.0.0.1', port=0))\n"
+        "srv.start().stop()\n"
+        "print('order', seen)\n"
     )
     env = dict(os.environ, PYTHONPATH=str(REPO))
     out = subprocess.run([sys.executable, "-c", busy], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["error", "True", "False", "1"], out.stdout + out.stderr
     out = subprocess.run([sys.executable, "-c", order], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    assert out.stdout.splitlines() == ["api True False", "page 200 True True", "page-app-api-routes False"], \
-        out.stdout + out.stderr
+    assert out.stdout.strip() == "order [True]", out.stdout + out.stderr
 
 
 @pytest.mark.parametrize("args,needle", [

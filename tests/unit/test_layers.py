@@ -25,8 +25,6 @@ LAYERS: dict[str, int] = {
     "vizboard.server": 5,
     "vizboard.demo": 5,
     "vizboard.config": 5,
-    "vizboard.web": 5,
-    "vizboard.page_gate": 5,
     "vizboard.cli": 6,
     "vizboard.__main__": 6,
     "vizboard": 6,  # the package's own __init__ (public read API)
@@ -39,9 +37,6 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "vizboard.export": ("dash", "plotly", "flask", "watchdog"),
     "vizboard.export_formats": ("dash", "plotly", "flask", "watchdog"),
     "vizboard.figures": ("dash", "flask", "watchdog", "dash_cytoscape"),
-    # the API app answers before Dash is imported (vizboard.server), so neither may pull it in
-    "vizboard.web": ("dash", "dash_cytoscape"),
-    "vizboard.page_gate": ("dash", "plotly", "flask", "dash_cytoscape"),
 }
 
 
