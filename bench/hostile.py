@@ -44,21 +44,24 @@ _OURS, _TB = "vizboard", "TensorBoard"
 
 @dataclass(frozen=True)
 class HostileConfig:
-    """``runs`` x ``tags`` x ``steps`` logdir; ``idle_s`` CPU window; ``selections`` distinct run selections."""
+    """``runs`` x ``tags`` x ``steps`` logdir; ``repeats`` launches per tool (alternating), the first
+    ``idle_repeats`` of them also measured idle (``idle_s`` CPU window each); ``selections`` distinct run
+    selections."""
 
     runs: int
     tags: int
     steps: int
     repeats: int
+    idle_repeats: int
     probes: int
     idle_s: float
     selections: int
     start_timeout_s: float
 
 
-QUICK = HostileConfig(runs=300, tags=2, steps=10, repeats=1, probes=10, idle_s=8.0, selections=200,
+QUICK = HostileConfig(runs=300, tags=2, steps=10, repeats=1, idle_repeats=1, probes=10, idle_s=8.0, selections=200,
                       start_timeout_s=120)
-FULL = HostileConfig(runs=10_000, tags=2, steps=10, repeats=2, probes=40, idle_s=30.0, selections=1000,
+FULL = HostileConfig(runs=10_000, tags=2, steps=10, repeats=5, idle_repeats=2, probes=40, idle_s=30.0, selections=1000,
                      start_timeout_s=900)
 
 
@@ -80,7 +83,8 @@ def _tags(cfg: HostileConfig) -> list[str]:
     return tag_names(cfg.tags, 1)
 
 
-def _measure_server(flavor: Flavor, logdir: Path, runs: list[str], cfg: HostileConfig, work: Path) -> dict[str, float]:
+def _measure_server(flavor: Flavor, logdir: Path, runs: list[str], cfg: HostileConfig, work: Path,
+                    idle: bool = True) -> dict[str, float]:
     port = free_port()
     server = Server(flavor.name, flavor.command(logdir, port), port, work / f"{flavor.name}-{port}.log")
     last_tag = _tags(cfg)[-1]
@@ -101,6 +105,8 @@ def _measure_server(flavor: Flavor, logdir: Path, runs: list[str], cfg: HostileC
         cold = wait_until(complete, server, deadline, f"{cfg.steps} points of {last_tag} in {len(probes)} sampled runs")
         assert server.proc is not None
         cold_cpu = _tree_cpu(server.proc.pid)  # CPU seconds to get there: less distorted by a loaded machine
+        if not idle:
+            return {"cold": cold, "cold_cpu": cold_cpu}
         time.sleep(3.0)  # let the first full pass's follow-up work settle before the idle window
         assert server.proc is not None
         c0, t0 = _tree_cpu(server.proc.pid), time.perf_counter()
@@ -163,13 +169,14 @@ def run(quick: bool = False) -> list[Measurement]:
                 if tool in errors:
                     continue
                 try:
-                    results[tool].append(_measure_server(flavor, logdir, runs, cfg, work))
+                    results[tool].append(_measure_server(flavor, logdir, runs, cfg, work,
+                                                         idle=rep < cfg.idle_repeats))
                 except Exception as exc:  # noqa: BLE001 - recorded; the other tool still runs
                     errors[tool] = f"{type(exc).__name__}: {str(exc)[:300]}"
         growth.append(_selection_growth(logdir, runs, cfg))
 
     def sample(tool: str, key: str) -> Sample:
-        return Sample(tuple(r[key] for r in results[tool]))
+        return Sample(tuple(r[key] for r in results[tool] if key in r))
 
     def theirs(key: str) -> dict[str, Sample]:
         return {"TensorBoard (default: Rust data server)": sample(_TB, key)} if results[_TB] else {}
