@@ -351,11 +351,14 @@
     var sch = navigator.scheduling;
     return !!(sch && sch.isInputPending && sch.isInputPending());
   }
+  /* queue with cards put first or last, each once */
+  function requeue(queue, cards, first) {
+    var add = new Set(cards), rest = queue.filter(function (c) { return !add.has(c); });
+    return first ? cards.concat(rest) : rest.concat(cards);
+  }
   function drawSoon(cards, now) {
-    var add = new Set(cards);  /* these go first (now) or last, once */
-    var rest = S.drawQ.filter(function (c) { return !add.has(c); });
-    S.drawQ = now ? cards.concat(rest) : rest.concat(cards);
-    if (add.size) { S.idleQ = S.idleQ.filter(function (c) { return !add.has(c); }); }
+    S.drawQ = requeue(S.drawQ, cards, now);
+    if (cards.length) { var drop = new Set(cards); S.idleQ = S.idleQ.filter(function (c) { return !drop.has(c); }); }
     if (now) { clearTimeout(S.drawTimer); pumpDraws(); }
     else if (!S.drawTimer && S.drawQ.length) { S.drawTimer = setTimeout(pumpDraws, 0); }
   }
@@ -377,8 +380,7 @@
     return window.requestIdleCallback ? window.requestIdleCallback(fn, {timeout: IDLE_WAIT_MS}) : setTimeout(fn, 50);
   }
   function drawWhenIdle(cards) {
-    var add = new Set(cards);
-    S.idleQ = S.idleQ.filter(function (c) { return !add.has(c); }).concat(cards);
+    S.idleQ = requeue(S.idleQ, cards, false);
     if (!S.idleTimer) { S.idleTimer = whenIdle(pumpIdle); }
   }
   function pumpIdle() {

@@ -1,6 +1,6 @@
 """The header: logdir, load progress / time of the last update, data-problems badge and modal, theme toggle.
 
-Also owns the live check: a small script (``assets/vizboard.js``, ``vizboard.livePoll``)
+Also owns the live check: a small script at the end of ``assets/vizboard.js``
 fetches ``/api/version`` every ``live_interval_ms`` and writes ``ids.DATA_VERSION`` (and the
 loading flag) with ``set_props`` only when the server's data changed. An idle page costs one
 tiny request per tick and no Dash work at all: a ``dcc.Interval`` made the Dash renderer
