@@ -100,7 +100,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         config = ServeConfig(logdir=args.logdir, host=args.host, port=args.port, poll=args.poll,
                              token=args.token, **kwargs)
-        server = VizboardServer(config, tune_heap=True)  # this process is the server: memory grows with data, not requests
+        # this process is only the server: memory grows with data, not requests, and the first load may fork
+        server = VizboardServer(config, tune_heap=True, fork_first_read=True)
         server.start()
     except (ServeError, ValueError) as exc:
         print(f"vizboard serve: error: {exc}", file=sys.stderr)

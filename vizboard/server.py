@@ -113,13 +113,16 @@ class VizboardServer:
     here), the Dash app over ``served(store)``, a threaded WSGI server."""
 
     def __init__(self, config: ServeConfig, provider: DataProvider | None = None, ingestor: Any = None,
-                 tune_heap: bool = False) -> None:
-        """``tune_heap``: this process is only a server (``vizboard serve``, not a notebook kernel), so
+                 tune_heap: bool = False, fork_first_read: bool = False) -> None:
+        """``fork_first_read``: a forked child does the first load's discovery and small-file reads while
+        this process imports Dash and builds the app (:mod:`vizboard.data.first_read`; only when this
+        object creates the Ingestor). ``tune_heap``: this process is only a server (``vizboard serve``, not a notebook kernel), so
         tune glibc's allocator for it (:mod:`vizboard.data.heap`): 2 arenas from the start, eager
         return of freed memory once the first load is done (set by the ingest thread before it
         reports the load done, so every request after the load sees the tuned heap)."""
         self.config = config
         self._tune_heap = tune_heap
+        self._fork_first_read = fork_first_read
         self._provider = provider
         self._ingestor = ingestor
         self._owns_ingestor = False
@@ -208,7 +211,7 @@ class VizboardServer:
 
                 eager = return_freed_memory_eagerly
             self._ingestor = Ingestor(store, poll=self.config.poll, reload_interval=self.config.reload_interval,
-                                      on_first_load=eager)
+                                      on_first_load=eager, fork_first_read=self._fork_first_read)
             self._owns_ingestor = True
             self._provider = store
         if not hasattr(self._provider, "traces"):

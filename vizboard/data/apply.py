@@ -19,12 +19,16 @@ import numpy as np
 
 from logger.records import DamageKind
 from vizboard.data import decode as dec
-from vizboard.data.fast_scalars import fast_scalars, header_rows, length_groups
+from vizboard.data.fast_scalars import FastScalars, fast_scalars, header_rows, length_groups
 from vizboard.data.models import BlobRef, Kind, PrCurveEntry, TextEntry
 from vizboard.data.reader import Chunk
 from vizboard.data.store import Store
 
-__all__ = ["ChunkApplier"]
+__all__ = ["ChunkApplier", "Decoded", "decode_batch"]
+
+Decoded = list[tuple[np.ndarray, FastScalars | None, np.ndarray | None]]
+"""Per payload-length group of a chunk's records: (its rows, what :func:`fast_scalars` decoded of them or
+None, a mask of the group's rows left to the protobuf path (file headers excluded) or None for none)."""
 
 _SCALAR_META = dec.SeriesMeta(Kind.SCALARS, "scalars")
 _KEY_SPAN = 1 << 32  # (part, tag id) -> part * _KEY_SPAN + tag id
@@ -48,13 +52,15 @@ class ChunkApplier:
         """Report ``chunk``'s damage and store every value of its records (in record order per tag)."""
         self.apply_batch(chunk, [(run, chunk, 0)])
 
-    def apply_batch(self, whole: Chunk, parts: Sequence[tuple[str, Chunk, int]]) -> None:
+    def apply_batch(self, whole: Chunk, parts: Sequence[tuple[str, Chunk, int]],
+                    decoded: Decoded | None = None) -> None:
         """:meth:`apply` for several files framed together (:func:`vizboard.data.reader.poll_many`).
 
         ``parts`` = (run, the file's chunk, its first row in ``whole``), in row order, one per run:
         each file's chunk shares ``whole``'s data and holds its rows up to the next part's first
         row. The records of all files go through one vectorised decode; each (run, tag) then gets
         its values in its file's record order, exactly as one :meth:`apply` per file would.
+        ``decoded``: :func:`decode_batch` of ``whole`` if it was done already (by the forked first read).
         """
         store = self.store
         for run, part, _ in parts:
@@ -70,15 +76,11 @@ class ChunkApplier:
         acc: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # key, row, step, wall, value
         slow: list[np.ndarray] = []
         metas: list[dict[str, dec.SeriesMeta]] = [{} for _ in parts]
-        rows_all = np.arange(len(whole), dtype=np.int64)
-        for rows, mat in (length_groups(whole, rows_all) if self.accelerate else [(rows_all, None)]):
-            if mat is None or rows.size == 0:
+        for rows, fs, rest in (decoded if decoded is not None else decode_batch(whole, self.accelerate)):
+            if fs is None:
                 slow.append(rows)
                 continue
-            fs = fast_scalars(mat)
-            if fs.rows.size < rows.size:
-                rest = ~header_rows(mat)  # file headers store nothing
-                rest[fs.rows] = False
+            if rest is not None:
                 slow.append(rows[rest])
             got = rows[fs.rows]
             ntags = len(fs.tags)
@@ -212,6 +214,25 @@ class ChunkApplier:
             store.set_layout(run, out.charts, wall)
         else:  # histograms and other plugins
             store.add_entry(run, tag, meta, step, wall, out)
+
+
+def decode_batch(whole: Chunk, accelerate: bool = True) -> Decoded:
+    """The Store-free first step of :meth:`ChunkApplier.apply_batch`: ``whole``'s records grouped by payload
+    length, each group's plain scalars decoded with numpy (:func:`fast_scalars`); ``accelerate=False``
+    leaves every record to the protobuf path."""
+    rows_all = np.arange(len(whole), dtype=np.int64)
+    out: Decoded = []
+    for rows, mat in (length_groups(whole, rows_all) if accelerate else [(rows_all, None)]):
+        if mat is None or rows.size == 0:
+            out.append((rows, None, None))
+            continue
+        fs = fast_scalars(mat)
+        rest = None
+        if fs.rows.size < rows.size:
+            rest = ~header_rows(mat)  # file headers store nothing
+            rest[fs.rows] = False
+        out.append((rows, fs, rest))
+    return out
 
 
 def _meta_of_record(chunk: Chunk, r: int, tag: str) -> dec.SeriesMeta | None:

@@ -44,14 +44,15 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from vizboard.data.apply import ChunkApplier
 from vizboard.data.discovery import discover
+from vizboard.data.first_read import FirstReader, Listing, ReadBatch
 from vizboard.data.heap import release_freed_memory
-from vizboard.data.reader import FileTail, poll_many
+from vizboard.data.reader import Chunk, FileTail, poll_many
 from vizboard.data.store import Store
 from vizboard.data.watcher import Watcher
 
@@ -61,9 +62,10 @@ _log = logging.getLogger(__name__)
 _WATCHED_RESCAN_S = 60.0  # safety-net period while a healthy native watcher reports every change
 _RESCAN_COST_FACTOR = 100.0  # ... or this multiple of the last discovery's cost (<= 1 % of a core)
 _MAX_WATCHED_RESCAN_S = 600.0
-_SETTLE_S = 2.0
+_SETTLE_S = 2.0  # a structural change is followed by one more rescan this much later
 _SMALL_FILE_BYTES = 256 << 10  # new bytes up to this are read whole and framed/decoded in batches
-_BATCH_FILES = 1024  # a structural change is followed by one more rescan this much later
+_BATCH_FILES = 1024  # ... up to this many files per batch
+_FIRST_READ_TIMEOUT_S = 60.0  # the forked first read's longest silence before the ingest thread reads alone
 
 
 class Ingestor:
@@ -76,8 +78,12 @@ class Ingestor:
 
     def __init__(self, store: Store, *, poll: bool = False, reload_interval: float | None = None,
                  chunk_bytes: int = 4 << 20, watch: bool = True,
-                 on_first_load: Callable[[], object] | None = None) -> None:
-        """``on_first_load`` runs once in the ingest thread when the first full pass is done, before
+                 on_first_load: Callable[[], object] | None = None, fork_first_read: bool = False) -> None:
+        """``fork_first_read``: :meth:`start` forks a child that does the first pass's discovery and
+        small-file reads on another core (:mod:`vizboard.data.first_read`; local logdirs only; a
+        server process sets it, a notebook or a test need not).
+
+        ``on_first_load`` runs once in the ingest thread when the first full pass is done, before
         freed memory is trimmed and before :meth:`wait_until_loaded` returns True (the server tunes
         the allocator there: :func:`vizboard.data.heap.return_freed_memory_eagerly`)."""
         if reload_interval is not None and reload_interval <= 0:
@@ -105,6 +111,8 @@ class Ingestor:
         self._on_first_load = on_first_load
         self._thread: threading.Thread | None = None
         self._armed = False  # the watcher was started (by the ingest thread, after the first pass)
+        self._fork_first_read = fork_first_read and not remote
+        self._first_reader: FirstReader | None = None
         self._watcher = None if (remote or not watch) else Watcher(
             self.fs.root, self.notify, poll=poll, poll_interval=1.0)
 
@@ -114,6 +122,11 @@ class Ingestor:
         if self._thread is not None:
             return
         self._stop.clear()
+        if self._fork_first_read and not self._loaded.is_set():
+            reader = FirstReader(self.fs, small_bytes=self._small_bytes, batch_bytes=self.chunk_bytes,
+                                 batch_files=_BATCH_FILES, timeout_s=_FIRST_READ_TIMEOUT_S)
+            if reader.start():  # before our thread exists
+                self._first_reader = reader
         self._thread = threading.Thread(target=self._loop, name="vizboard-ingest", daemon=True)
         self._thread.start()
 
@@ -138,9 +151,14 @@ class Ingestor:
         """Stop and join the ingest thread, then the watcher (which the ingest thread starts)."""
         self._stop.set()
         self._wake.set()
+        reader = self._first_reader
+        if reader is not None:
+            reader.close()  # ends a first read still running, so the ingest thread is not kept waiting
         t, self._thread = self._thread, None
         if t is not None:
             t.join(timeout)
+        if reader is not None:
+            reader.close()  # reaps it if the ingest thread never took its answer
         if self._watcher is not None:
             self._watcher.stop(timeout)
         self._armed = False
@@ -220,6 +238,24 @@ class Ingestor:
                 next_full = time.monotonic() + interval
             self._wake.wait(max(0.0, next_full - time.monotonic()))
 
+    def _adopt_listing(self, listing: Listing) -> None:
+        """The first pass's discovery, as the forked first read found it (no file is known yet)."""
+        self._discovery_cost = listing.discovery_s
+        if hasattr(self.fs, "linked_dirs"):
+            self.fs.linked_dirs = listing.linked_dirs
+        tails: dict[str, dict[str, FileTail]] = {}
+        for run, path, size, ident in zip(listing.runs, listing.paths, listing.sizes, listing.idents):
+            t = FileTail(path, run, ident)
+            t.size = size
+            got = tails.get(run)
+            if got is None:
+                got = tails[run] = {}
+            got[path] = t
+        self.store.add_runs(tails)
+        self._tails = tails
+        self.store.set_num_files_many({run: len(files) for run, files in tails.items()})
+        self._by_path = {p: t for files in tails.values() for p, t in files.items()}
+
     def _sync_files(self) -> None:
         t0 = time.monotonic()
         runs = discover(self.fs)
@@ -274,9 +310,23 @@ class Ingestor:
         """
         self.store.drain_reader_problems()
         if full:
-            with _gc_paused():
-                self._sync_files()
-            runs = list(self._tails)
+            reader = self._first_reader  # kept until the pass is done: stop() may kill it meanwhile
+            items = reader.items() if reader is not None else None
+            listing = next(items, None) if items is not None else None
+            runs = None
+            try:
+                with _gc_paused():
+                    if items is not None and isinstance(listing, Listing) and not self._tails:
+                        self._adopt_listing(listing)
+                        runs = self._apply_first(items)
+                    else:
+                        self._sync_files()
+            finally:
+                if items is not None:
+                    items.close()  # reaps the child (killed first if it is still sending)
+                self._first_reader = None
+            if runs is None:
+                runs = list(self._tails)
         else:
             runs = self._restat(dirty)
         stuck: set[str] = set()  # files that cannot progress until they grow (this pass)
@@ -302,6 +352,28 @@ class Ingestor:
             for r in late:
                 stuck.difference_update(self._tails.get(r, {}))
             runs = [r for r in dict.fromkeys(active + late) if r in self._tails]
+
+    def _apply_first(self, items: Iterable[Listing | ReadBatch]) -> list[str]:
+        """Apply the batches the forked first read frames, in its order, as they arrive; their files' tails
+        move to the end of what was read (whole, intact records only: the offset is all the reading state
+        there is). Returns the runs left with files to read: whatever the child did not send (it failed,
+        or left a file to us) is read as usual."""
+        for batch in items:
+            if self._stop.is_set() or not isinstance(batch, ReadBatch):
+                break
+            whole = Chunk("", batch.data, 0, batch.starts, batch.lengths)
+            ends = [f[3] for f in batch.files[1:]] + [len(whole)]
+            parts: list[tuple[str, Chunk, int]] = []
+            tails = [self._by_path.get(f[0]) for f in batch.files]
+            if any(t is None or t.offset != 0 or t.size < f[2] for t, f in zip(tails, batch.files)):
+                break  # cannot happen with the child's own listing; the rest is read the usual way then
+            for (path, at, nbytes, lo), hi, tail in zip(batch.files, ends, tails):
+                assert tail is not None
+                parts.append((tail.run, Chunk(path, batch.data, -at, batch.starts[lo:hi], batch.lengths[lo:hi]), lo))
+                tail.offset = nbytes
+            self._applier.apply_batch(whole, parts, batch.decoded)
+        self._publish_progress()
+        return [run for run, tails in self._tails.items() if any(t.offset < t.size for t in tails.values())]
 
     def _restat(self, runs: set[str]) -> list[str]:
         """Refresh the sizes of the files of ``runs`` (dirty runs); return those still known."""

@@ -1,0 +1,201 @@
+"""The first pass read by a forked child (``Ingestor(fork_first_read=True)``, what ``vizboard serve`` uses)
+gives exactly the Store an in-process read gives, also when the child fails part-way, and never leaves a
+child process behind."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.test_batched_ingest import _header, _scalar, _snapshot, _write_logdir
+from vizboard.data import Store
+from vizboard.data import first_read as first_read_mod
+from vizboard.data.apply import ChunkApplier
+from vizboard.data.ingest import Ingestor
+
+LOAD_TIMEOUT = 60.0
+
+
+def _reference(root: str) -> dict[str, object]:
+    store = Store(root)
+    Ingestor(store, watch=False).run_once()
+    return _snapshot(store)
+
+
+def _forked(root: str) -> tuple[dict[str, object], Ingestor]:
+    store = Store(root)
+    ing = Ingestor(store, watch=False, fork_first_read=True)
+    ing.start()
+    try:
+        assert ing.wait_until_loaded(LOAD_TIMEOUT)
+        return _snapshot(store), ing
+    finally:
+        ing.stop()
+
+
+@pytest.fixture()
+def children(monkeypatch) -> list[int]:
+    """The pids of the children forked by FirstReader.start."""
+    pids: list[int] = []
+    real = first_read_mod.FirstReader.start
+
+    def spy(self) -> bool:
+        ok = real(self)
+        if ok:
+            pids.append(self._pid)
+        return ok
+
+    monkeypatch.setattr(first_read_mod.FirstReader, "start", spy)
+    return pids
+
+
+def _reaped(pids: list[int]) -> bool:
+    """True if every pid of ``pids`` is no longer a child of this process (exited and reaped)."""
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            continue
+        return False
+    return True
+
+
+def _write_more_shapes(root: str) -> None:
+    """Runs whose files stop the child part-way: a big file, an empty first file, a restart in a second file."""
+    big = os.path.join(root, "big")
+    os.makedirs(big)
+    with open(os.path.join(big, "events.out.tfevents.1.h.1.0"), "wb") as f:
+        f.write(_header() + b"".join(_scalar(s, "loss", s * 0.5) for s in range(12_000)))  # > 256 KiB
+    with open(os.path.join(big, "events.out.tfevents.2.h.1.0"), "wb") as f:
+        f.write(_header() + b"".join(_scalar(s, "loss", -s) for s in range(100, 110)))
+    for name, first in (("empty_first", b""), ("two_files", _header() + b"".join(_scalar(s, "loss", s) for s in range(50)))):
+        d = os.path.join(root, name)
+        os.makedirs(d)
+        with open(os.path.join(d, "events.out.tfevents.1.h.1.0"), "wb") as f:
+            f.write(first)
+        with open(os.path.join(d, "events.out.tfevents.2.h.1.0"), "wb") as f:
+            f.write(_header() + b"".join(_scalar(s, "loss", 100 + s) for s in range(20, 30)))
+
+
+@pytest.fixture()
+def batches_applied(monkeypatch) -> list[int]:
+    """How many files each batch framed by the child held, as the parent applies them."""
+    seen: list[int] = []
+    real = ChunkApplier.apply_batch
+
+    def spy(self, whole, parts, decoded=None):
+        if decoded is not None:
+            seen.append(len(parts))
+        return real(self, whole, parts, decoded)
+
+    monkeypatch.setattr(ChunkApplier, "apply_batch", spy)
+    return seen
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_forked_first_read_gives_the_store_of_an_in_process_read(tmp_path, batches_applied, children,
+                                                                   seed: int) -> None:
+    _write_logdir(str(tmp_path), seed)
+    _write_more_shapes(str(tmp_path))
+    want = _reference(str(tmp_path))
+    got, _ = _forked(str(tmp_path))
+    assert sum(batches_applied) >= 8  # the child really read runs (bad files, and their batches, are left to the parent)
+    assert got.keys() == want.keys()
+    for k in want:
+        assert got[k] == want[k], k
+    assert len(children) == 1 and _reaped(children)
+
+
+def _failing_read_first(after: int) -> object:
+    """A ``read_first`` whose child sends its first ``after`` items, then fails."""
+    real = first_read_mod.read_first
+
+    def read_first(fs, **kwargs) -> Iterator[object]:
+        for i, item in enumerate(real(fs, **kwargs)):
+            if i == after:
+                raise RuntimeError("the child fails here")
+            yield item
+        raise RuntimeError("the child fails at the end")
+
+    return read_first
+
+
+@pytest.mark.parametrize("after", [0, 1, 2])
+def test_a_child_that_fails_part_way_leaves_the_rest_to_the_parent(tmp_path, monkeypatch, batches_applied,
+                                                                     children, after: int) -> None:
+    """Nothing sent (0), the listing only (1), the listing and one batch (2): the Store is the same."""
+    for i in range(40):
+        d = tmp_path / f"run{i:02d}"
+        d.mkdir()
+        (d / "events.out.tfevents.1.h").write_bytes(_header() + b"".join(_scalar(s, "loss", i + s) for s in range(20)))
+    _write_more_shapes(str(tmp_path))
+    want = _reference(str(tmp_path))
+    monkeypatch.setattr(first_read_mod, "read_first", _failing_read_first(after))
+    got, _ = _forked(str(tmp_path))
+    assert len(batches_applied) == max(0, after - 1)
+    assert got == want
+    assert len(children) == 1 and _reaped(children)
+
+
+def test_stop_during_a_first_read_ends_and_reaps_the_child(tmp_path, monkeypatch, children) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "events.out.tfevents.1.h").write_bytes(_header() + _scalar(0, "loss", 1.0))
+    started_r, started_w = os.pipe()
+
+    def stuck_read_first(fs, **kwargs) -> Iterator[object]:
+        os.write(started_w, b"x")  # the child is running
+        threading.Event().wait()  # ... and never answers
+        yield from ()
+
+    monkeypatch.setattr(first_read_mod, "read_first", stuck_read_first)
+    ing = Ingestor(Store(str(tmp_path)), watch=False, fork_first_read=True)
+    ing.start()
+    try:
+        assert os.read(started_r, 1) == b"x"
+        assert not ing.wait_until_loaded(0)
+    finally:
+        ing.stop(timeout=LOAD_TIMEOUT)
+        os.close(started_r)
+        os.close(started_w)
+    assert ing._thread is None and len(children) == 1 and _reaped(children)
+
+
+def test_a_restarted_ingestor_after_the_first_load_does_not_fork_again(tmp_path, children) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "events.out.tfevents.1.h").write_bytes(_header() + _scalar(0, "loss", 1.0))
+    store = Store(str(tmp_path))
+    ing = Ingestor(store, watch=False, fork_first_read=True)
+    ing.start()
+    assert ing.wait_until_loaded(LOAD_TIMEOUT)
+    ing.stop()
+    ing.start()
+    try:
+        assert ing._first_reader is None
+    finally:
+        ing.stop()
+    assert len(children) == 1 and _reaped(children)
+
+
+def test_a_child_that_goes_quiet_is_given_up_and_the_parent_loads_alone(tmp_path, monkeypatch, children) -> None:
+    """A child stuck before its first answer (a hung file system, a lock held at the fork) does not hold
+    the load: after the silence limit the ingest thread kills it and reads everything itself."""
+    from vizboard.data import ingest as ingest_mod
+
+    for i in range(12):
+        (tmp_path / f"run{i:02d}").mkdir()
+        (tmp_path / f"run{i:02d}" / "events.out.tfevents.1.h").write_bytes(
+            _header() + b"".join(_scalar(s, "loss", i * s) for s in range(5)))
+    want = _reference(str(tmp_path))
+
+    def stuck_read_first(fs, **kwargs) -> Iterator[object]:
+        threading.Event().wait()
+        yield from ()
+
+    monkeypatch.setattr(first_read_mod, "read_first", stuck_read_first)
+    monkeypatch.setattr(ingest_mod, "_FIRST_READ_TIMEOUT_S", 0.3)
+    got, _ = _forked(str(tmp_path))
+    assert got == want
+    assert len(children) == 1 and _reaped(children)
