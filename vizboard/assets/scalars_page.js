@@ -69,7 +69,13 @@
     return function (s) { return rx.test(s); };
   }
   function skey(run, tag) { return run + "\u0000" + tag; }
-  function settingsKey() { return S.smooth + "|" + S.w.toFixed(6) + "|" + S.maxPoints; }
+  function settingsKey() {  /* asked per line many times per draw pass (10,000 lines): built once per change */
+    var m = S.skMemo;
+    if (!m || m[0] !== S.smooth || m[1] !== S.w || m[2] !== S.maxPoints) {
+      m = S.skMemo = [S.smooth, S.w, S.maxPoints, S.smooth + "|" + S.w.toFixed(6) + "|" + S.maxPoints];
+    }
+    return m[3];
+  }
   function b64(str, Ctor) {
     var bin = atob(str), n = bin.length, u8 = new Uint8Array(n);
     for (var i = 0; i < n; i++) { u8[i] = bin.charCodeAt(i); }
@@ -400,12 +406,15 @@
     var s = S.series.get(skey(run, tag));
     return s && s.settings === settingsKey() ? s : null;
   }
-  function need(card) {
-    var lines = cardLines(card.spec), missing = [];
+  function need(card) {  /* lines to fetch (absent or stale); .waiting: how many of them have nothing to draw yet */
+    var lines = cardLines(card.spec), missing = [], sk = settingsKey(), waiting = 0;
     lines.forEach(function (l) {
-      var s = seriesFor(l.run, l.tag);
-      if ((!s && !S.absent.has(skey(l.run, l.tag) + "|" + settingsKey())) || (s && s.stale)) { missing.push([l.run, l.tag]); }
+      var k = skey(l.run, l.tag), s = S.series.get(k);
+      if (s && s.settings !== sk) { s = null; }
+      if (!s && !S.absent.has(k + "|" + sk)) { missing.push([l.run, l.tag]); waiting += 1; }
+      else if (s && s.stale) { missing.push([l.run, l.tag]); }
     });
+    missing.waiting = waiting;
     return missing;
   }
   function request(items) {
@@ -550,9 +559,57 @@
      lines in a card those faded lines are left out (they double the traces Plotly draws, and a
      card of many runs' faded lines is a grey band; the hover still shows each point's raw value). */
   var RAW_MAX = 10;
+  /* Over BULK_MIN lines (500: where TensorBoard stops ticking every run) a card draws its runs merged into a few traces, one per colour bucket (hue in
+     20-degree steps x the two lightness bands of the run colours), each run a stretch of its bucket's
+     line with gaps between runs: Plotly's cost is per trace (~1-2 ms each: 1,000 runs froze the page
+     for seconds, 10,000 for 20 s), and over a hundred runs' exact hues cannot be told apart anyway.
+     Every run is still drawn, and the hover names each point's run. */
+  var BULK_MIN = 500;
+  function hexHsl(hex) {
+    var v = parseInt(String(hex).slice(1, 7), 16), r = (v >> 16 & 255) / 255, g = (v >> 8 & 255) / 255, b = (v & 255) / 255;
+    var mx = Math.max(r, g, b), mn = Math.min(r, g, b), d = mx - mn, h = 0;
+    if (d) { h = mx === r ? ((g - b) / d) % 6 : (mx === g ? (b - r) / d + 2 : (r - g) / d + 4); }
+    return [(h * 60 + 360) % 360, (mx + mn) / 2];
+  }
+  function bulkKey(color) {
+    var hl = hexHsl(color);
+    return Math.round(hl[0] / 20) % 18 + (hl[1] > 0.48 ? "L" : "D");
+  }
+  function bulkTraces(buckets, smoothing, hoverTail) {
+    var out = [];
+    buckets.forEach(function (b) {
+      out.push({type: "scatter", mode: "lines", x: b.x, y: b.y, text: b.text, customdata: b.custom, showlegend: false,
+        line: {color: b.color, width: smoothing ? 1.5 : 1.2}, connectgaps: false,
+        hovertemplate: "<b>%{text}</b><br>step %{customdata[1]:,d}<br>value %{customdata[0]:.6g}" +
+          (smoothing ? "<br>smoothed %{y:.6g}" : "") + hoverTail,
+        meta: {role: "bulk", runs: b.runs}});
+    });
+    return out;
+  }
+  function mergeMarkers(markers) {  /* bulk cards: one trace per kind of non-finite value, coloured per point */
+    var byKind = new Map();
+    markers.forEach(function (m) {
+      var k = m.meta.nonfinite, t = byKind.get(k);
+      if (!t) {
+        t = Object.assign({}, m, {x: [], customdata: [], text: [], name: {nan: "NaN", posinf: "+Infinity", neginf: "-Infinity"}[k],
+          marker: Object.assign({}, m.marker, {color: [], line: {width: 2, color: []}}), meta: {nonfinite: k, runs: 0},
+          hovertemplate: "<b>%{text}</b><br>step %{customdata:,d}<br>value " + {nan: "NaN", posinf: "+Infinity", neginf: "-Infinity"}[k] + "<extra></extra>"});
+        delete t.legendgroup;
+        byKind.set(k, t);
+      }
+      var label = m.name.slice(0, m.name.lastIndexOf(" ("));
+      for (var i = 0; i < m.x.length; i++) {
+        t.x.push(m.x[i]); t.customdata.push(m.customdata[i]); t.text.push(label);
+        t.marker.color.push(m.marker.color); t.marker.line.color.push(m.marker.color);
+      }
+      t.meta.runs += 1;
+    });
+    return Array.from(byKind.values());
+  }
   function buildFigure(card, lines) {
     var smoothing = S.smooth !== "none", data = [], markers = [], arrays = [], nonfinite = false;
     var rawToo = !smoothing || lines.length <= RAW_MAX;
+    var buckets = lines.length > BULK_MIN ? new Map() : null;
     var th = themeLayout();
     var stepHover = "%{customdata[1]:,d}";
     var unit = card.zoom && card.zoom.unit ? card.zoom.unit : relUnit(card, lines);
@@ -564,7 +621,13 @@
       var custom = hoverCustom(s);
       var valRef = "%{customdata[0]:.6g}";
       var meta = {run: l.run, tag: l.tag, label: l.label};
-      if (rawToo || !s.sm) {
+      if (buckets) {
+        var key = bulkKey(l.color), b = buckets.get(key), y = smoothing && s.sm ? s.sm : s.value;
+        if (!b) { b = {color: l.color, x: [], y: [], text: [], custom: [], runs: 0}; buckets.set(key, b); }
+        if (b.runs) { b.x.push(null); b.y.push(null); b.text.push(""); b.custom.push(null); }
+        for (var k = 0; k < y.length; k++) { b.x.push(x[k]); b.y.push(y[k]); b.text.push(name); b.custom.push(custom[k]); }
+        b.runs += 1;
+      } else if (rawToo || !s.sm) {
         data.push({type: "scatter", x: x, y: s.value, name: name, legendgroup: name,
           mode: sparse && !smoothing ? "lines+markers" : "lines", marker: {size: 5, color: l.color},
           line: {color: l.color, width: smoothing ? 1 : 1.5, dash: l.dash}, opacity: smoothing ? 0.25 : 1,
@@ -573,7 +636,9 @@
           meta: Object.assign({role: "raw"}, meta)});
       }
       arrays.push(s.value);
-      if (smoothing && s.sm) {
+      if (smoothing && s.sm && buckets) {
+        arrays.push(s.sm);
+      } else if (smoothing && s.sm) {
         data.push({type: "scatter", x: x, y: s.sm, name: name, legendgroup: name, mode: sparse ? "lines+markers" : "lines",
           marker: {size: 5, color: l.color}, line: {color: l.color, width: 1.8, dash: l.dash}, customdata: custom,
           hovertemplate: "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + "<br>smoothed %{y:.6g}" + HOVER_TAIL,
@@ -598,6 +663,10 @@
           meta: {nonfinite: k, run: l.run}});
       });
     });
+    if (buckets) {
+      data = bulkTraces(buckets, smoothing, HOVER_TAIL);
+      markers = mergeMarkers(markers);
+    }
     var yr = (nonfinite || S.outliers) ? (yRange(arrays) || [-1, 1]) : null;
     markers.forEach(function (m) {
       var e = m._edge === "top" ? yr[1] : yr[0]; delete m._edge;
@@ -649,8 +718,11 @@
     if (card.zoom && card.zoom.fetch) { card.zoom.fetch = false; zoomFetch(card); }
     if (card.zoom && card.zoom.pending) { return; }
     if (missing.length) { request(missing); }
-    var have = lines.filter(function (l) { return dataOf(card, l) || S.absent.has(skey(l.run, l.tag) + "|" + settingsKey()); });
-    if (missing.length && have.length < lines.length) { return; }  // wait until every line can be drawn
+    if (missing.waiting && !card.zoom) { return; }  // wait until every line can be drawn
+    if (missing.length && card.zoom) {
+      var have = lines.filter(function (l) { return dataOf(card, l) || S.absent.has(skey(l.run, l.tag) + "|" + settingsKey()); });
+      if (have.length < lines.length) { return; }
+    }
     var sig = cardSig(card, lines);
     if (sig === card.sig) { return; }
     if (card.drawing) { card.again = true; return; }
@@ -684,14 +756,14 @@
     });
   }
   function noteDrawn() {
-    if (S.drawnVersion < 0) { return; }
+    if (S.drawnVersion < 0 || S.pending.size || (S.inflight && S.inflight.size)) { return; }  /* cheap checks first */
     var busy = false;
     S.cards.forEach(function (c) {
       if (!c.visible || c.hidden) { return; }
       var xs = X.sig ? X.sig(c) : null;
       if (c.drawing || c.sig !== (xs === null || xs === undefined ? cardSig(c, cardLines(c.spec)) : xs)) { busy = true; }
     });
-    if (!busy && S.pending.size === 0 && !(S.inflight && S.inflight.size)) {
+    if (!busy) {
       document.body.dataset.vbVersion = String(S.drawnVersion);
     }
   }
