@@ -13,9 +13,11 @@ What the child hands back is exactly what the ingest loop's own first round woul
 only batches of whole, intact records (``poll_many``'s rule), and per run only a prefix of its
 files in name order (a run stops at its first file that is empty, large, or in a batch that was
 not intact: the parent reads that file and the ones after it with the full damage rules). So a
-file's reading state after the hand-back is just its offset. If the child fails in any way
-(no ``fork``, an exception, killed, a payload that does not unpickle), the parent gets ``None``
-and does the whole first pass itself.
+file's reading state after the hand-back is just its offset. The child streams: first the
+listing, then each batch as soon as it is framed, so the ingest thread applies one batch while
+the child reads the next. If the child fails in any way (no ``fork``, an exception, killed, a
+message that does not unpickle, 60 s of silence), the ingest thread keeps what arrived whole and
+reads the rest itself.
 
 Only for local logdirs, and only where the owner asks (``Ingestor(fork_first_read=True)``,
 which ``vizboard serve`` sets): forking a process that holds a remote file system's sessions or
@@ -56,11 +58,13 @@ def _read_exactly(fd: int, n: int, timeout_s: float) -> bytes | None:
     """``n`` bytes from ``fd``; None at the end of the stream, on a read error, or if no byte arrives for
     ``timeout_s`` seconds."""
     parts: list[bytes] = []
+    poller = select.poll()  # not select.select: a server with many open files may have fds >= 1024
+    poller.register(fd, select.POLLIN)
     while n > 0:
         try:
-            ready, _, _ = select.select([fd], [], [], timeout_s)
+            ready = poller.poll(max(0, int(timeout_s * 1000)))
             got = os.read(fd, min(n, _READ_SIZE)) if ready else b""
-        except (OSError, ValueError):
+        except OSError:
             return None
         if not got:
             return None
@@ -74,7 +78,6 @@ class ReadBatch:
     """Small files read whole and framed together: ``data`` holds them back to back; record ``i`` starts at
     ``data[starts[i]]`` with ``lengths[i]`` payload bytes; ``files`` = (path, where the file starts in
     ``data`` (bytes), its size read (bytes), its first record row), in ``data`` order, one file per run."""
-
 
     data: bytes
     starts: npt.NDArray[np.int64]
