@@ -117,8 +117,9 @@ _GROUPED = ("() => { const c = document.querySelector('.vb-chart-card[data-vb-dr
             " const gd = c && c.querySelector('.js-plotly-plot');"
             " return !!(gd && gd.data && gd.data.filter(d => d.meta && d.meta.role === 'group').length === 10); }")
 _LINES = ("() => { const c = document.querySelector('.vb-chart-card[data-vb-drawn]');"
-          " const gd = c && c.querySelector('.js-plotly-plot');"
-          " return !!(gd && gd.data && gd.data.filter(d => d.meta && d.meta.run).length === 1000); }")
+          " return !!(c && JSON.parse(c.dataset.vbDrawn).length === 1000); }")
+"""Every run's line drawn (over 500 runs the page merges them into colour-bucket traces, so count the runs
+the card says it drew, not traces)."""
 _RESOURCE = ("(part) => performance.getEntriesByType('resource').filter(e => e.name.includes(part))"
              ".map(e => [e.responseStart - e.requestStart, e.encodedBodySize, e.decodedBodySize])")
 
