@@ -51,8 +51,9 @@ class ScalarColumns:
 
     __slots__ = ("state",)
 
-    def __init__(self) -> None:
-        self.state: tuple[np.ndarray, np.ndarray, np.ndarray, int] = (
+    def __init__(self, state: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None) -> None:
+        """``state``: (step, wall, value, n) to start from (buffers the series then owns); empty if None."""
+        self.state: tuple[np.ndarray, np.ndarray, np.ndarray, int] = state if state is not None else (
             np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.float64), 0)
 
     @property
@@ -150,9 +151,12 @@ class Series:
 
     __slots__ = ("run", "tag", "meta", "data", "version")
 
-    def __init__(self, run: str, tag: str, meta: SeriesMeta, version: int) -> None:
+    def __init__(self, run: str, tag: str, meta: SeriesMeta, version: int,
+                 data: ScalarColumns | EntryList | None = None) -> None:
+        """``data``: the series' buffers if already built (a scalar series' first batch); empty ones if None."""
         self.run, self.tag, self.meta, self.version = run, tag, meta, version
-        self.data: ScalarColumns | EntryList = ScalarColumns() if meta.kind is Kind.SCALARS else EntryList()
+        self.data: ScalarColumns | EntryList = (data if data is not None else
+                                                ScalarColumns() if meta.kind is Kind.SCALARS else EntryList())
 
     def num_points(self) -> int:
         """Points (or items) held."""

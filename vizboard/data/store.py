@@ -238,11 +238,17 @@ class Store:
             if r is None:
                 r = self.run(run)
                 runs_now = self._runs
+            a, b = los[i], his[i]
             s = r.series.get(tag)
             if s is None:
                 fresh = new_series.setdefault(r, {})
                 s = fresh.get(tag)
                 if s is None:
+                    if meta.kind is Kind.SCALARS and not unsorted_l[i]:  # a new series born with its first batch
+                        s = fresh[tag] = Series(run, tag, meta, version,
+                                                ScalarColumns((step[a:b], wall[a:b], value[a:b], b - a)))
+                        touched.append((r, s, last_walls[i]))
+                        continue
                     s = fresh[tag] = Series(run, tag, meta, version)
             else:
                 _relabel(s, meta)
@@ -250,7 +256,6 @@ class Store:
             if not isinstance(data, ScalarColumns):
                 self.add_problem(run, "", 0, 0, "bad_value", f"scalar values for non-scalar tag {tag!r}")
                 continue
-            a, b = los[i], his[i]
             if data.state[3] == 0 and not unsorted_l[i]:
                 data.state = (step[a:b], wall[a:b], value[a:b], b - a)
             else:
