@@ -409,9 +409,8 @@
   function need(card) {  /* lines to fetch (absent or stale); .waiting: how many of them have nothing to draw yet */
     var lines = cardLines(card.spec), missing = [], sk = settingsKey(), waiting = 0;
     lines.forEach(function (l) {
-      var k = skey(l.run, l.tag), s = S.series.get(k);
-      if (s && s.settings !== sk) { s = null; }
-      if (!s && !S.absent.has(k + "|" + sk)) { missing.push([l.run, l.tag]); waiting += 1; }
+      var s = seriesFor(l.run, l.tag);
+      if (!s && !S.absent.has(skey(l.run, l.tag) + "|" + sk)) { missing.push([l.run, l.tag]); waiting += 1; }
       else if (s && s.stale) { missing.push([l.run, l.tag]); }
     });
     missing.waiting = waiting;
@@ -575,13 +574,14 @@
     var hl = hexHsl(color);
     return Math.round(hl[0] / 20) % 18 + (hl[1] > 0.48 ? "L" : "D");
   }
-  function bulkTraces(buckets, smoothing, hoverTail) {
+  var NONFINITE_TEXT = {nan: "NaN", posinf: "+Infinity", neginf: "-Infinity"};
+  function bulkTraces(buckets, smoothing) {
     var out = [];
     buckets.forEach(function (b) {
       out.push({type: "scatter", mode: "lines", x: b.x, y: b.y, text: b.text, customdata: b.custom, showlegend: false,
         line: {color: b.color, width: smoothing ? 1.5 : 1.2}, connectgaps: false,
         hovertemplate: "<b>%{text}</b><br>step %{customdata[1]:,d}<br>value %{customdata[0]:.6g}" +
-          (smoothing ? "<br>smoothed %{y:.6g}" : "") + hoverTail,
+          (smoothing ? "<br>smoothed %{y:.6g}" : "") + HOVER_TAIL,
         meta: {role: "bulk", runs: b.runs}});
     });
     return out;
@@ -591,15 +591,14 @@
     markers.forEach(function (m) {
       var k = m.meta.nonfinite, t = byKind.get(k);
       if (!t) {
-        t = Object.assign({}, m, {x: [], customdata: [], text: [], name: {nan: "NaN", posinf: "+Infinity", neginf: "-Infinity"}[k],
+        t = Object.assign({}, m, {x: [], customdata: [], text: [], name: NONFINITE_TEXT[k],
           marker: Object.assign({}, m.marker, {color: [], line: {width: 2, color: []}}), meta: {nonfinite: k, runs: 0},
-          hovertemplate: "<b>%{text}</b><br>step %{customdata:,d}<br>value " + {nan: "NaN", posinf: "+Infinity", neginf: "-Infinity"}[k] + "<extra></extra>"});
+          hovertemplate: "<b>%{text}</b><br>step %{customdata:,d}<br>value " + NONFINITE_TEXT[k] + "<extra></extra>"});
         delete t.legendgroup;
         byKind.set(k, t);
       }
-      var label = m.name.slice(0, m.name.lastIndexOf(" ("));
       for (var i = 0; i < m.x.length; i++) {
-        t.x.push(m.x[i]); t.customdata.push(m.customdata[i]); t.text.push(label);
+        t.x.push(m.x[i]); t.customdata.push(m.customdata[i]); t.text.push(m.meta.label);
         t.marker.color.push(m.marker.color); t.marker.line.color.push(m.marker.color);
       }
       t.meta.runs += 1;
@@ -636,13 +635,11 @@
           meta: Object.assign({role: "raw"}, meta)});
       }
       arrays.push(s.value);
-      if (smoothing && s.sm && buckets) {
-        arrays.push(s.sm);
-      } else if (smoothing && s.sm) {
-        data.push({type: "scatter", x: x, y: s.sm, name: name, legendgroup: name, mode: sparse ? "lines+markers" : "lines",
+      if (smoothing && s.sm) {
+        if (!buckets) { data.push({type: "scatter", x: x, y: s.sm, name: name, legendgroup: name, mode: sparse ? "lines+markers" : "lines",
           marker: {size: 5, color: l.color}, line: {color: l.color, width: 1.8, dash: l.dash}, customdata: custom,
           hovertemplate: "<b>%{fullData.name}</b><br>step " + stepHover + "<br>value " + valRef + "<br>smoothed %{y:.6g}" + HOVER_TAIL,
-          meta: Object.assign({role: "smoothed"}, meta)});
+          meta: Object.assign({role: "smoothed"}, meta)}); }
         arrays.push(s.sm);
       }
       var kinds = {nan: [], posinf: [], neginf: []};
@@ -653,18 +650,18 @@
       ["nan", "posinf", "neginf"].forEach(function (k) {
         if (!kinds[k].length) { return; }
         nonfinite = true;
-        var text = {nan: "NaN", posinf: "+Infinity", neginf: "-Infinity"}[k];
+        var text = NONFINITE_TEXT[k];
         markers.push({type: "scatter", mode: "markers", _edge: k === "neginf" ? "bottom" : "top",
           x: kinds[k].map(function (j) { return x[j]; }), customdata: kinds[k].map(function (j) { return s.step[j]; }),
           marker: {symbol: {nan: "x-thin-open", posinf: "triangle-up", neginf: "triangle-down"}[k], size: 9, color: l.color,
                    line: {width: 2, color: l.color}},
           name: name + " (" + text + ")", legendgroup: name, showlegend: false,
           hovertemplate: "<b>%{fullData.name}</b><br>step %{customdata:,d}<br>value " + text + "<extra></extra>",
-          meta: {nonfinite: k, run: l.run}});
+          meta: {nonfinite: k, run: l.run, label: name}});
       });
     });
     if (buckets) {
-      data = bulkTraces(buckets, smoothing, HOVER_TAIL);
+      data = bulkTraces(buckets, smoothing);
       markers = mergeMarkers(markers);
     }
     var yr = (nonfinite || S.outliers) ? (yRange(arrays) || [-1, 1]) : null;

@@ -76,13 +76,13 @@ def _read_exactly(fd: int, n: int, timeout_s: float) -> bytes | None:
 @dataclass(frozen=True, slots=True)
 class ReadBatch:
     """Small files read whole and framed together: ``data`` holds them back to back; record ``i`` starts at
-    ``data[starts[i]]`` with ``lengths[i]`` payload bytes; ``files`` = (path, where the file starts in
-    ``data`` (bytes), its size read (bytes), its first record row), in ``data`` order, one file per run."""
+    ``data[starts[i]]`` with ``lengths[i]`` payload bytes; ``files`` = (path, its size read (bytes), its
+    first record row), in ``data`` order (each file starts where the previous one ends), one file per run."""
 
     data: bytes
     starts: npt.NDArray[np.int64]
     lengths: npt.NDArray[np.int64]
-    files: tuple[tuple[str, int, int, int], ...]
+    files: tuple[tuple[str, int, int], ...]
     decoded: Decoded
     """:func:`~vizboard.data.apply.decode_batch` of the records (the Store-free part of applying them)."""
 
@@ -145,12 +145,9 @@ def read_first(fs: FileSystem, *, small_bytes: int, batch_bytes: int, batch_file
             i = j
             for t in left:  # alone, damaged, torn or unreadable: the caller reads it with the full damage rules
                 nxt.pop(t.run, None)
-            for batch, (whole, parts) in framed:
-                sizes = [int(t.offset) for t in batch]  # each file was read whole from offset 0
-                bounds = np.cumsum([0, *sizes[:-1]]).tolist()
+            for _, (whole, parts) in framed:  # each file was read whole from offset 0: its offset is its size
                 yield ReadBatch(whole.data, whole.starts, whole.lengths,
-                                tuple((t.path, b, t.offset, first) for (t, _, first), b in zip(parts, bounds)),
-                                decode_batch(whole))
+                                tuple((t.path, t.offset, first) for t, _, first in parts), decode_batch(whole))
                 total += len(whole.data)
         for t in round_[i:]:
             nxt.pop(t.run, None)  # not read: the byte budget ran out

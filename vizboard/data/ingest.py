@@ -362,15 +362,17 @@ class Ingestor:
             if self._stop.is_set() or not isinstance(batch, ReadBatch):
                 break
             whole = Chunk("", batch.data, 0, batch.starts, batch.lengths)
-            ends = [f[3] for f in batch.files[1:]] + [len(whole)]
+            ends = [f[2] for f in batch.files[1:]] + [len(whole)]
             parts: list[tuple[str, Chunk, int]] = []
             tails = [self._by_path.get(f[0]) for f in batch.files]
-            if any(t is None or t.offset != 0 or t.size < f[2] for t, f in zip(tails, batch.files)):
+            if any(t is None or t.offset != 0 or t.size < f[1] for t, f in zip(tails, batch.files)):
                 break  # cannot happen with the child's own listing; the rest is read the usual way then
-            for (path, at, nbytes, lo), hi, tail in zip(batch.files, ends, tails):
+            at = 0  # where the file starts in batch.data
+            for (path, nbytes, lo), hi, tail in zip(batch.files, ends, tails):
                 assert tail is not None
                 parts.append((tail.run, Chunk(path, batch.data, -at, batch.starts[lo:hi], batch.lengths[lo:hi]), lo))
                 tail.offset = nbytes
+                at += nbytes
             self._applier.apply_batch(whole, parts, batch.decoded)
         self._publish_progress()
         return [run for run, tails in self._tails.items() if any(t.offset < t.size for t in tails.values())]
