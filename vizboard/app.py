@@ -7,10 +7,12 @@ from requests).
 
 The page is fast by construction (DESIGN.md §3): the index page starts the Scalars
 page's first-screen request (``/api/page/init``) from an inline script in ``<head>``
-before any bundle has loaded; plotly.js is a plain ``<script>`` (served from the
-plotly package with a year-long cache, so ``window.Plotly`` exists before the first
-chart instead of arriving in dcc.Graph's lazy chunk); responses are gzip-compressed
-(flask-compress) and compressed fingerprinted bundles are kept in a per-app cache.
+before any bundle has loaded; the first scripts to run are plotly.js's basic bundle
+(``window.vbPlotly``, a year-long cache) and the Scalars page, before React and Dash's
+bundles (:func:`page_scripts_first`). The full plotly.js (4.8 MB: parsing and running it
+took 1-2 s of the main thread on a 2-core machine, all of it before the first curve) is
+loaded by dcc.Graph only when a tab that draws with it is first shown. Responses are
+gzip-compressed (flask-compress) and compressed immutable bundles are kept in a per-app cache.
 Tab switching, the run list and URL state run in the browser (clientside callbacks),
 so interactions cost no server round trip.
 
@@ -39,7 +41,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import plotly
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from flask import Flask, Response, g, request
 
@@ -58,8 +59,12 @@ __all__ = ["create_app", "TOKEN_COOKIE"]
 
 TOKEN_COOKIE = "vizboard_token"
 ASSETS = Path(__file__).resolve().parent / "assets"
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-_PLOTLY_ROUTE = "/_vb/plotly.min.js"
+PLOTLY_BASIC_JS = Path(__file__).resolve().parent / "static" / "plotly-basic.min.js"
+"""plotly.js's official basic bundle (npm ``plotly.js-basic-dist-min`` 4.1.1, MIT, see
+``static/plotly-basic.LICENSE``): scatter, bar and pie in 1.2 MB, against 4.8 MB for the full
+bundle. The Scalars page draws only scatter traces with it."""
+_PLOTLY_BASIC_ROUTE = "/_vb/plotly-basic-4.1.1.min.js"  # the version in the name: cached for a year
+_PLOTLY_FULL_PATH = "/_dash-component-suites/plotly/package_data/plotly.min.js"  # dcc.Graph's lazy load
 _FINGERPRINT = re.compile(r"\.v[0-9a-z_]+m[0-9]+\.(js|css|map)$")
 _STATIC_CACHE = "public, max-age=31536000, immutable"
 
@@ -89,6 +94,42 @@ _INDEX = """<!DOCTYPE html>
         </footer>
     </body>
 </html>"""
+
+
+_PAGE_FIRST = (_PLOTLY_BASIC_ROUTE.lstrip("/"), "assets/scalars_compare.js", "assets/scalars_page.js")
+"""Scripts the index runs before Dash's own: plotly.js (basic) and the Scalars page (its hooks first)."""
+_PLOTLY_HANDOVER = "<script>window.vbPlotly = window.Plotly; delete window.Plotly;</script>"
+"""Run right after the basic bundle: the Scalars page keeps it as ``window.vbPlotly``, and
+``window.Plotly`` stays unset, so dcc.Graph (the other tabs: 3D scatter, WebGL, parallel
+coordinates) loads the full bundle itself when its first graph mounts."""
+
+
+def page_scripts_first(scripts: str) -> str:
+    """Dash's ``{%scripts%}`` HTML with the :data:`_PAGE_FIRST` ``<script src>`` lines moved to the front.
+
+    Dash emits one tag per line: React, react-dom and polyfills, external scripts, component
+    suites and assets, then its renderer, then inline scripts. Every one is parser-blocking, so a
+    script runs only after all those before it have been parsed and run: on this 2-core machine
+    about a second of bundles (React, dash_cytoscape for the Graphs tab) ran before the Scalars
+    page's script could draw. The page's script needs only plotly.js (it talks to Dash through
+    ``window.dash_clientside``, read when callbacks run), so it goes first; the relative order
+    of everything else is kept. A line that is not a plain ``<script src>`` tag is never moved.
+    """
+    lines = scripts.split("\n")
+    first = [ln for ln in lines if ln.startswith("<script src=") and any(k in ln for k in _PAGE_FIRST)]
+    first.sort(key=lambda ln: next(i for i, k in enumerate(_PAGE_FIRST) if k in ln))
+    moved = set(first)
+    if first and _PAGE_FIRST[0] in first[0]:
+        first.insert(1, _PLOTLY_HANDOVER)
+    return "\n".join(first + [ln for ln in lines if ln not in moved])
+
+
+class _PageFirstDash(Dash):
+    """Dash whose index page runs plotly.js and the Scalars page script before its own bundles."""
+
+    def interpolate_index(self, **kwargs: str) -> str:  # type: ignore[override]
+        kwargs["scripts"] = page_scripts_first(kwargs.get("scripts", ""))
+        return str(super().interpolate_index(**kwargs))
 
 
 def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[Dashboard],
@@ -248,7 +289,7 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
         install_token_guard(server, config.token)
     _install_static(server)
     _return_memory_after_large_answers(server)
-    app = Dash(
+    app = _PageFirstDash(
         "vizboard",
         server=server,
         title=config.title,
@@ -257,7 +298,7 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
         suppress_callback_exceptions=True,  # validated by the tests against validation_layout (module docstring)
         serve_locally=True,
         compress=False,  # configured by _install_static (gzip with a cache for immutable bundles)
-        external_scripts=[{"src": _PLOTLY_ROUTE.lstrip("/")}],  # relative: works under a path prefix
+        external_scripts=[{"src": _PLOTLY_BASIC_ROUTE.lstrip("/")}],  # relative: works under a path prefix
         index_string=_INDEX,
     )
     app.layout = _shell_layout(config, provider, boards)
@@ -294,7 +335,7 @@ def _return_memory_after_large_answers(server: Flask) -> None:
 
 
 def _install_static(server: Flask) -> None:
-    """gzip responses (cached for immutable, fingerprinted bundles) and serve plotly.js eagerly."""
+    """gzip responses (cached for immutable, fingerprinted bundles) and serve plotly.js's basic bundle."""
     from flask_compress import Compress
 
     server.config.update(
@@ -305,16 +346,17 @@ def _install_static(server: Flask) -> None:
     cache: dict[str, bytes] = {}  # one entry per immutable static file (a bounded set)
 
     def cache_key(req) -> str:
-        immutable = req.path == _PLOTLY_ROUTE or (req.path.startswith("/_dash-component-suites/")
-                                                   and _FINGERPRINT.search(req.path) is not None)
+        # plotly.min.js has no fingerprint, but it is the installed plotly's file: fixed while we run
+        immutable = req.path in (_PLOTLY_BASIC_ROUTE, _PLOTLY_FULL_PATH) or (
+            req.path.startswith("/_dash-component-suites/") and _FINGERPRINT.search(req.path) is not None)
         return req.path if immutable else ""
 
     server.config.update(COMPRESS_CACHE_KEY=cache_key, COMPRESS_CACHE_BACKEND=lambda: _DictCache(cache))
     Compress(server)
 
-    @server.route(_PLOTLY_ROUTE)
-    def plotly_js() -> Response:
-        resp = Response(PLOTLY_JS.read_bytes(), mimetype="application/javascript")
+    @server.route(_PLOTLY_BASIC_ROUTE)
+    def plotly_basic_js() -> Response:
+        resp = Response(PLOTLY_BASIC_JS.read_bytes(), mimetype="application/javascript")
         resp.headers["Cache-Control"] = _STATIC_CACHE
         return resp
 

@@ -82,7 +82,7 @@ def test_zoom_requeries_the_window_at_full_resolution(serve, page, tmp_path):
                  " return d ? Array.from(d.x) : null; }")
     xs = _wait(page, js_points)
     assert len(xs) <= 4000 and 12_345 in xs
-    page.evaluate("() => Plotly.relayout(document.querySelector('.vb-card .js-plotly-plot'),"
+    page.evaluate("() => vbPlotly.relayout(document.querySelector('.vb-card .js-plotly-plot'),"
                   " {'xaxis.range': [12000, 12600]})")
     xs = _wait(page, f"() => {{ const x = ({js_points})();"
                      " return x && x.filter(s => s >= 12000 && s <= 12600).length === 601 ? x : null; }")

@@ -130,7 +130,7 @@ def test_metric_as_x_joins_by_step_and_lives_in_the_url(page, base):
     ts = _wait_traces(page, loss, "ts.filter(t => t.role === 'group').length === 2")
     assert max(t["xmax"] for t in ts if t.get("role") == "group") > 1000
     # zoom asks the server again for that x window (in tokens) at full resolution
-    page.evaluate("(sel) => Plotly.relayout(document.querySelector(sel).querySelector('.js-plotly-plot'),"
+    page.evaluate("(sel) => vbPlotly.relayout(document.querySelector(sel).querySelector('.js-plotly-plot'),"
                   " {'xaxis.range': [20000, 40000]})", loss)
     page.wait_for_function("(sel) => { const gd = document.querySelector(sel).querySelector('.js-plotly-plot');"
                            " const g = gd.data.filter(d => d.meta && d.meta.role === 'group');"

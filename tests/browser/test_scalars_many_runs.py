@@ -70,7 +70,7 @@ def test_the_hover_of_a_merged_line_names_the_point_s_run(page, many):
         "run => { const gd = document.querySelector('.vb-chart-card .vb-graph');"
         " const c = gd.data.findIndex(d => d.meta.role === 'bulk' && (d.text || []).includes(run));"
         " const p = gd.data[c].text.lastIndexOf(run);"
-        " Plotly.Fx.hover(gd, [{curveNumber: c, pointNumber: p}]);"
+        " vbPlotly.Fx.hover(gd, [{curveNumber: c, pointNumber: p}]);"
         " const h = gd.querySelector('.hoverlayer'); return h ? h.textContent : ''; }", "run123")
     assert "run123" in label and re.search(r"step\s*3", label)
 

@@ -154,13 +154,13 @@ def test_zoom_requeries_and_a_live_point_is_drawn(serve, page, tmp_path):
     before = page.evaluate(raw_x)
     assert len(before) < n  # downsampled
     reqs.clear()
-    page.evaluate("() => Plotly.relayout(document.querySelector('.vb-chart-card .js-plotly-plot'),"
+    page.evaluate("() => vbPlotly.relayout(document.querySelector('.vb-chart-card .js-plotly-plot'),"
                   " {'xaxis.range': [1000, 1100]})")
     page.wait_for_function(f"() => ({raw_x})().filter(s => s >= 1000 && s <= 1100).length === 101")
     (zoom,) = [json.loads(b) for _, b in reqs.to("/api/page/series")]
     assert zoom["x_range"] == [1000, 1100] and zoom["items"] == [["run", "signal"]]
     # back to the full view, then a live point is drawn without reload
-    page.evaluate("() => Plotly.relayout(document.querySelector('.vb-chart-card .js-plotly-plot'),"
+    page.evaluate("() => vbPlotly.relayout(document.querySelector('.vb-chart-card .js-plotly-plot'),"
                   " {'xaxis.autorange': true})")
     page.wait_for_function(f"() => !({raw_x})().every(s => s >= 999 && s <= 1101)")
     version = int(page.evaluate("() => document.body.dataset.vbVersion"))

@@ -42,7 +42,7 @@ def test_hover_shows_step_value_smoothed_wall_time_and_relative_time(page, share
     # hover the smoothed line of run a at step 5 (the raw line is drawn faint and does not hover)
     page.evaluate(GD + "const g = gd('loss');"
                   " const i = g._fullData.findIndex(d => d.meta && d.meta.role === 'smoothed');"
-                  " Plotly.Fx.hover(g, [{curveNumber: i, pointNumber: 5}]); }")
+                  " vbPlotly.Fx.hover(g, [{curveNumber: i, pointNumber: 5}]); }")
     label = page.locator(_card("loss") + " .hoverlayer .hovertext")
     label.wait_for()
     text = label.text_content()
@@ -57,7 +57,7 @@ def test_a_cards_zoom_survives_a_reload_through_the_url(page, shared):
     page.goto(shared + "/?run=a&run=b")
     page.locator(_card("loss") + "[data-vb-drawn]").wait_for()
     page.locator(_card("acc") + "[data-vb-drawn]").wait_for()
-    page.evaluate(GD + "Plotly.relayout(gd('loss'), {'xaxis.range': [50, 80]}); }")
+    page.evaluate(GD + "vbPlotly.relayout(gd('loss'), {'xaxis.range': [50, 80]}); }")
     page.wait_for_function("() => new URLSearchParams(location.search).getAll('zoom').length === 1")
     (zoom,) = page.evaluate("() => new URLSearchParams(location.search).getAll('zoom')")
     assert zoom.startswith("50,80,")
@@ -74,5 +74,5 @@ def test_a_cards_zoom_survives_a_reload_through_the_url(page, shared):
     acc = page.evaluate(GD + "return gd('acc')._fullLayout.xaxis.range; }")
     assert acc[0] < 1 and acc[1] > 190
     # back to the full view: the URL forgets the zoom
-    page.evaluate(GD + "Plotly.relayout(gd('loss'), {'xaxis.autorange': true}); }")
+    page.evaluate(GD + "vbPlotly.relayout(gd('loss'), {'xaxis.autorange': true}); }")
     page.wait_for_function("() => !new URLSearchParams(location.search).has('zoom')")

@@ -488,7 +488,7 @@
       S.cards.forEach(function (c) {
         if (!c.gd || !c.gd._fullLayout || c.hidden || !c.visible) { return; }
         var cx = rel ? secs / (c.unit || REL_UNITS[0])[1] : h.x;
-        window.Plotly.relayout(c.gd, {shapes: [{type: "line", xref: "x", yref: "paper", x0: cx, x1: cx, y0: 0, y1: 1,
+        window.vbPlotly.relayout(c.gd, {shapes: [{type: "line", xref: "x", yref: "paper", x0: cx, x1: cx, y0: 0, y1: 1,
           line: {color: "rgba(120,120,120,0.8)", width: 1, dash: "dot"}}]});
         c.el.setAttribute("data-vb-cursor", String(cx));
       });
@@ -500,7 +500,7 @@
       if (C.cursor && C.cursor.card === card && !card.el.matches(":hover")) {
         C.cursor = null;
         S.cards.forEach(function (c) {
-          if (c.el.hasAttribute("data-vb-cursor") && c.gd && c.gd._fullLayout) { window.Plotly.relayout(c.gd, {shapes: []}); }
+          if (c.el.hasAttribute("data-vb-cursor") && c.gd && c.gd._fullLayout) { window.vbPlotly.relayout(c.gd, {shapes: []}); }
           c.el.removeAttribute("data-vb-cursor");
           var b = c.el.querySelector(".vb-readout"); if (b) { b.hidden = true; }
         });

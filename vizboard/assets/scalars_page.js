@@ -246,11 +246,11 @@
     [["CSV", "Download the full-resolution data as CSV", function () { download(card, "csv"); }],
      ["JSON", "Download the full-resolution data as JSON", function () { download(card, "json"); }],
      ["SVG", "Download the chart as SVG (PNG: camera icon)", function () {
-       if (card.gd && window.Plotly) { window.Plotly.downloadImage(card.gd, {format: "svg", filename: fileName(spec.title)}); }
+       if (card.gd && window.vbPlotly) { window.vbPlotly.downloadImage(card.gd, {format: "svg", filename: fileName(spec.title)}); }
      }],
      ["\u2922", "Full screen (toggle)", function () {
        el.classList.toggle("vb-fullscreen");
-       if (card.gd && window.Plotly) { window.Plotly.Plots.resize(card.gd); }
+       if (card.gd && window.vbPlotly) { window.vbPlotly.Plots.resize(card.gd); }
      }]].forEach(function (b) {
       var btn = document.createElement("button"); btn.className = "vb-tool"; btn.textContent = b[0]; btn.title = b[1];
       btn.addEventListener("click", b[2]); tools.appendChild(btn);
@@ -707,7 +707,7 @@
   var CONFIG = {displaylogo: false, responsive: true, scrollZoom: false,
                 modeBarButtonsToRemove: ["lasso2d", "select2d"], toImageButtonOptions: {format: "png", scale: 2}};
   function ensureDrawn(card) {
-    if (card.hidden || !card.visible || !window.Plotly) { return; }
+    if (card.hidden || !card.visible || !window.vbPlotly) { return; }
     var lines = cardLines(card.spec);
     var ext = X.draw ? X.draw(card, lines) : null;
     if (ext) { if (!ext.wait) { drawWith(card, lines, ext); } return; }
@@ -736,7 +736,7 @@
     card.sig = sig;
     var first = !card.gd;
     card.gd = card.graphEl;
-    card.drawing = window.Plotly.react(card.gd, fig.data, fig.layout, cfg).then(function () {
+    card.drawing = window.vbPlotly.react(card.gd, fig.data, fig.layout, cfg).then(function () {
       card.el.setAttribute("data-vb-drawn", JSON.stringify(drawnRuns));
       mark("vb:drawn:" + card.spec.title);
       if (first) {
@@ -858,7 +858,7 @@
         zoomFetch(card);
       }
     });
-    computeSelection(); renderRunList(); pushSelectionToDash(false); buildSections();
+    computeSelection(); renderRunList(); pushSelectionToDash(false); if (res.sections) { pushColors(); } buildSections();
     noteDrawn();
   }
   function onVersion(v) {
@@ -894,11 +894,19 @@
      Scalars sections will be; when #vb-scalars-root appears, the sections (and their drawn
      Plotly charts) move into it. The first curve then waits for no layout round trip. */
   var early = null;
+  function pushColors() {  /* to Dash's store, once its renderer (set_props) has loaded: mount() runs after it */
+    if (S.colorsPushed === S.hash || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    S.colorsPushed = S.hash;
+    var colors = {}; S.runs.forEach(function (r, i) { colors[r] = S.colors[i]; });
+    window.dash_clientside.set_props("shell-run-colors", {data: colors});
+  }
   function mount() {
     var r = document.getElementById("vb-runs-root"), s = document.getElementById("vb-scalars-root");
-    if (!window.Plotly) { return false; }
-    /* after the load event: drawing earlier would hold the load event (and the bundles) back */
-    if (!s && !early && S.activeTab === "scalars" && document.readyState === "complete") {
+    if (!window.vbPlotly) { return false; }
+    /* at once: the index runs this script right after plotly.js and before Dash's bundles
+       (app.py, _PageFirstDash), so the first curve does not wait for React, Dash's renderer and
+       the component suites to be parsed and run; they run after it. */
+    if (!s && !early && S.activeTab === "scalars" && document.body) {
       early = document.createElement("div");
       early.className = "vb-sections vb-early";
       document.body.appendChild(early);
@@ -908,6 +916,7 @@
     }
     if (!r || !s) { return false; }
     mark("vb:mount");
+    pushColors();
     if (runsEl !== r) { buildRunList(r); renderRunList(); }
     if (scalarsEl !== s) {
       var widthBefore = scalarsEl ? scalarsEl.clientWidth : 0;
@@ -915,7 +924,7 @@
       if (early) {
         early.remove(); early = null;
         if (s.clientWidth !== widthBefore) {
-          S.cards.forEach(function (c) { if (c.gd && c.gd._fullLayout) { window.Plotly.Plots.resize(c.gd); } });
+          S.cards.forEach(function (c) { if (c.gd && c.gd._fullLayout) { window.vbPlotly.Plots.resize(c.gd); } });
         }
       }
     }
@@ -942,10 +951,6 @@
     setTimeout(liveLoop, 0);
     computeSelection();
     pushSelectionToDash(false);
-    if (window.dash_clientside && window.dash_clientside.set_props) {
-      var colors = {}; S.runs.forEach(function (r, i) { colors[r] = S.colors[i]; });
-      window.dash_clientside.set_props("shell-run-colors", {data: colors});
-    }
     if (!mount()) {
       window.addEventListener("load", function () { setTimeout(mount, 0); });
       var mo = new MutationObserver(function () { if (mount()) { mo.disconnect(); } });
