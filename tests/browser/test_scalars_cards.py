@@ -136,6 +136,7 @@ def test_custom_scalars_layout_and_add_scalars_draw_merged_charts(serve, page, t
         if r == "a":
             w.add_custom_scalars({"Overview": {"losses": ["Multiline", ["loss/.*"]]}})
         w.close()
+    page.set_viewport_size({"width": 1280, "height": 1400})  # every card on screen: only those are drawn
     page.goto(serve(tmp_path))
     js = ("() => Array.from(document.querySelectorAll('.vb-card')).map(c => [c.querySelector('.vb-card-title')"
           ".textContent, ((c.querySelector('.js-plotly-plot') || {})._fullData || [])"

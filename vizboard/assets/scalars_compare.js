@@ -272,6 +272,9 @@
   }
   function single(card, l) { return C.xtag ? C.xdata.get(xkey(l.run, l.tag, card)) : V.dataOf(card, l); }
 
+  /* true when this module draws the cards (groups or a custom x tag): the page then fetches
+     nothing ahead for cards off screen (X.draw fetches what a card needs when it is drawn) */
+  X.owns = function () { return loadingGroups() || grouping() || !!C.xtag; };
   X.draw = function (card, lines) {
     if (loadingGroups()) { loadGroups(); return {wait: true}; }
     if (!grouping() && !C.xtag) { card.vbEntries = null; return null; }

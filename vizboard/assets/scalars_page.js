@@ -12,8 +12,8 @@
  * back to Dash's stores with dash_clientside.set_props, for the server-driven tabs.
  * Lines are SVG scatter traces: scattergl measured 2-3x slower here (headless Chromium draws
  * WebGL in software, and each card would hold a GL context). Sections show all their cards
- * (no pages): a card off screen is an empty box until the IntersectionObserver sees it.
- * Drawing: cards go through a draw queue (viewport cards first, then the observer's margin, from 300 ms later)
+ * (no pages): a card off screen is an empty box until it scrolls onto the screen; its series are
+ * fetched ahead once it is within 150 px of it. Drawing: cards on screen go through a draw queue
  * drawn in 50 ms time slices; a selection change updates the run list at once and the cards in
  * a next task; with smoothing on, faded raw lines are drawn only for cards of <= 10 lines.
  * DOM hooks for benchmarks and tests: see UI-CONTRACT (data-vb-run, data-vb-card,
@@ -34,6 +34,7 @@
   function flag(list, name) { return list.indexOf(name) >= 0; }
   /* Extension point (assets/scalars_compare.js fills it; every hook optional): sections(list) -> list,
      cardTools(card, toolsEl), draw(card, lines) -> null (default draw) | {wait: true} | {sig, data, layout},
+     owns() -> true while draw() fetches and draws every card itself (nothing is fetched ahead),
      relayout(card, ev) -> true when handled, hover(card, ev) / unhover(card), drawn(card), mount(rootEl),
      init(window.vbScalars), changed() after a selection/structure/settings change. */
   var X = window.vbScalarsHooks = window.vbScalarsHooks || {};
@@ -215,7 +216,7 @@
   }
 
   /* ---- sections and cards ---- */
-  var scalarsEl = null, observer = null;
+  var scalarsEl = null, observer = null, screenObserver = null;
   function cardLines(spec) {
     var out = [], nSel = S.selected.length, dashes = ["solid", "dash", "dot", "dashdot", "longdash"], sufIdx = new Map();
     spec.lines.forEach(function (ln) {
@@ -237,7 +238,7 @@
     var head = document.createElement("div"); head.className = "vb-card-head";
     var t = document.createElement("span"); t.className = "vb-card-title"; t.textContent = spec.title; t.title = spec.title;
     var tools = document.createElement("div"); tools.className = "vb-card-tools";
-    var card = {spec: spec, el: el, gd: null, visible: false, sig: null, drawing: null, again: false, zoom: null, yzoom: null};
+    var card = {spec: spec, el: el, gd: null, visible: false, onScreen: false, sig: null, drawing: null, again: false, zoom: null, yzoom: null};
     var z0 = S.zoomUrl.get(spec.key);
     if (z0) {  /* from the URL: fetched at full resolution when the card is first drawn */
       card.zoom = {range: z0, plotRange: null, key: z0.join(":"), data: new Map(), pending: true, fetch: true, unit: null};
@@ -302,7 +303,7 @@
       if (open) {
         cards.forEach(function (spec) {
           var card = S.cards.get(spec.key);
-          if (!card) { card = makeCard(spec); S.cards.set(spec.key, card); observer.observe(card.el); }
+          if (!card) { card = makeCard(spec); S.cards.set(spec.key, card); observer.observe(card.el); screenObserver.observe(card.el); }
           card.spec = spec;
           seen.add(spec.key);
           want.push(card.el);
@@ -330,19 +331,19 @@
     noteDrawn();
   }
   function refreshCards() { buildSections(); }
-  /* Every card near the viewport is (re)drawn; Plotly draws synchronously, so the cards inside
-     the viewport go first, and the ones only in the observer's margin (not on screen yet) are
-     drawn when the page is idle: they no longer hold up the input events and frames that follow
-     a filter change (a card keeps its previous data-vb-drawn until it is redrawn). */
+  /* Only cards on screen are (re)drawn; cards in the observer's 150 px margin (not on screen yet)
+     get their series fetched ahead, and are drawn when they scroll onto the screen (screenObserver).
+     A Plotly draw is one uninterruptible task (60-120 ms at 30 runs): drawn ahead in idle periods,
+     margin cards held up the next key typed into the run filter, and after a page load they were
+     drawn just when a user (or the benchmark) starts typing. A card keeps its previous
+     data-vb-drawn until it is redrawn. */
   function drawCards() {
-    var now = [], later = [], h = window.innerHeight || 800;
+    var now = [];
     S.cards.forEach(function (card) {
       if (!card.visible || card.hidden) { return; }
-      var r = card.el.getBoundingClientRect();  /* every rect read before any draw: one layout */
-      (r.bottom > 0 && r.top < h ? now : later).push(card);
+      if (card.onScreen) { now.push(card); } else { ensureDrawn(card); }  /* off screen: fetch only */
     });
     drawSoon(now, true);
-    if (later.length) { drawWhenIdle(later); }
   }
   /* The draw queue, in time slices: cards are drawn in order until DRAW_SLICE_MS of a task is
      spent, or until an input event is waiting (navigator.scheduling.isInputPending, where the
@@ -352,7 +353,6 @@
      typed into the run filter is handled after the card being drawn, not after the slice. */
   var DRAW_SLICE_MS = 50;
   S.drawQ = [];
-  S.idleQ = [];
   function inputPending() {
     var sch = navigator.scheduling;
     return !!(sch && sch.isInputPending && sch.isInputPending());
@@ -364,7 +364,6 @@
   }
   function drawSoon(cards, now) {
     S.drawQ = requeue(S.drawQ, cards, now);
-    if (cards.length) { var drop = new Set(cards); S.idleQ = S.idleQ.filter(function (c) { return !drop.has(c); }); }
     if (now) { clearTimeout(S.drawTimer); pumpDraws(); }
     else if (!S.drawTimer && S.drawQ.length) { S.drawTimer = setTimeout(pumpDraws, 0); }
   }
@@ -378,30 +377,6 @@
     }
     if (S.drawQ.length) { S.drawTimer = setTimeout(pumpDraws, 0); }
     noteDrawn();
-  }
-  /* Cards in the margin: one per idle period (requestIdleCallback; at the latest after
-     IDLE_WAIT_MS), after the cards on screen, and not before IDLE_AFTER_MS have passed: the
-     first idle period comes right after the frame that shows the cards on screen, and a margin
-     card's draw there (60-100 ms at 30 runs) held up the next key typed into the run filter
-     (measured: a filter's keys and the bench's probes answered ~45 ms later, median of 8). */
-  var IDLE_WAIT_MS = 1000, IDLE_AFTER_MS = 300;
-  function whenIdle(fn) {
-    return window.requestIdleCallback ? window.requestIdleCallback(fn, {timeout: IDLE_WAIT_MS}) : setTimeout(fn, 50);
-  }
-  function drawWhenIdle(cards) {
-    S.idleQ = requeue(S.idleQ, cards, false);
-    if (!S.idleTimer) { S.idleTimer = setTimeout(function () { S.idleTimer = whenIdle(pumpIdle); }, IDLE_AFTER_MS); }
-  }
-  function pumpIdle() {
-    S.idleTimer = null;
-    if (!S.drawQ.length) {
-      while (S.idleQ.length) {
-        var c = S.idleQ.shift();
-        if (c.visible && !c.hidden) { ensureDrawn(c); if (c.drawing) { break; } }  /* one real draw per period */
-      }
-      noteDrawn();
-    }
-    if (S.idleQ.length) { S.idleTimer = whenIdle(pumpIdle); }
   }
 
   /* ---- data ---- */
@@ -711,6 +686,10 @@
                 modeBarButtonsToRemove: ["lasso2d", "select2d"], toImageButtonOptions: {format: "png", scale: 2}};
   function ensureDrawn(card) {
     if (card.hidden || !card.visible || !window.vbPlotly) { return; }
+    if (!card.onScreen) {  /* in the margin: its series are fetched ahead; drawn once on screen */
+      if (!(X.owns && X.owns())) { var ahead = need(card); if (ahead.length) { request(ahead); } }
+      return;
+    }
     var lines = cardLines(card.spec);
     var ext = X.draw ? X.draw(card, lines) : null;
     if (ext) { if (!ext.wait) { drawWith(card, lines, ext); } return; }
@@ -759,7 +738,7 @@
     if (S.drawnVersion < 0 || S.pending.size || (S.inflight && S.inflight.size)) { return; }  /* cheap checks first */
     var busy = false;
     S.cards.forEach(function (c) {
-      if (!c.visible || c.hidden) { return; }
+      if (!c.onScreen || c.hidden) { return; }
       var xs = X.sig ? X.sig(c) : null;
       if (c.drawing || c.sig !== (xs === null || xs === undefined ? cardSig(c, cardLines(c.spec)) : xs)) { busy = true; }
     });
@@ -933,7 +912,7 @@
     }
     return true;
   }
-  observer = new IntersectionObserver(function (entries) {
+  observer = new IntersectionObserver(function (entries) {  /* near the screen (150 px margin): fetch ahead */
     var shown = [];
     entries.forEach(function (e) {
       var card = S.cards.get(e.target.dataset.vbCard);
@@ -943,6 +922,16 @@
     });
     drawSoon(shown, true);
   }, {rootMargin: "150px 0px"});
+  screenObserver = new IntersectionObserver(function (entries) {  /* on screen: draw */
+    var shown = [];
+    entries.forEach(function (e) {
+      var card = S.cards.get(e.target.dataset.vbCard);
+      if (!card) { return; }
+      card.onScreen = e.isIntersecting;
+      if (card.onScreen) { shown.push(card); }
+    });
+    drawSoon(shown, true);
+  });
   mark("vb:script");
   initPromise.then(function (res) {
     mark("vb:init");
