@@ -9,9 +9,12 @@ The page is fast by construction (DESIGN.md §3): the index page starts the Scal
 page's first-screen request (``/api/page/init``) from an inline script in ``<head>``
 before any bundle has loaded; the first scripts to run are plotly.js's basic bundle
 (``window.vbPlotly``, a year-long cache) and the Scalars page, before React and Dash's
-bundles (:func:`page_scripts_first`). The full plotly.js (4.8 MB: parsing and running it
-took 1-2 s of the main thread on a 2-core machine, all of it before the first curve) is
-loaded by dcc.Graph only when a tab that draws with it is first shown. Responses are
+bundles (:func:`page_scripts_first`). dcc.Graph on the other tabs draws with the same basic
+bundle; the full plotly.js (4.8 MB: parsing and running it took 1-2 s of the main thread
+on a 2-core machine, all of it before the first curve) is loaded only when a tab that
+needs it (``Dashboard.full_plotly``: parallel coordinates, 3D) is first shown, before its
+page is built. A figure drawn by one bundle and updated by the other works: both are the
+same plotly.js release, and a figure keeps all its state in its element. Responses are
 gzip-compressed (flask-compress) and compressed immutable bundles are kept in a per-app cache.
 Tab switching, the run list and URL state run in the browser (clientside callbacks),
 so interactions cost no server round trip.
@@ -37,6 +40,7 @@ server time and 33 KB per load) for a check whose errors only debug mode display
 from __future__ import annotations
 
 import hmac
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -98,10 +102,10 @@ _INDEX = """<!DOCTYPE html>
 
 _PAGE_FIRST = (_PLOTLY_BASIC_ROUTE.lstrip("/"), "assets/scalars_compare.js", "assets/scalars_page.js")
 """Scripts the index runs before Dash's own: plotly.js (basic) and the Scalars page (its hooks first)."""
-_PLOTLY_HANDOVER = "<script>window.vbPlotly = window.Plotly; delete window.Plotly;</script>"
-"""Run right after the basic bundle: the Scalars page keeps it as ``window.vbPlotly``, and
-``window.Plotly`` stays unset, so dcc.Graph (the other tabs: 3D scatter, WebGL, parallel
-coordinates) loads the full bundle itself when its first graph mounts."""
+_PLOTLY_HANDOVER = "<script>window.vbPlotly = window.Plotly;</script>"
+"""Run right after the basic bundle: the Scalars page keeps its own reference (``window.vbPlotly``),
+so it goes on drawing with the basic bundle after a tab has replaced ``window.Plotly`` (the one
+dcc.Graph uses) by the full bundle (``Dashboard.full_plotly``, see :func:`_register_shell`)."""
 
 
 def page_scripts_first(scripts: str) -> str:
@@ -188,12 +192,17 @@ def _register_shell(app: Dash, provider: DataProvider, boards: Sequence[Dashboar
 
     # A tab's page is built the first time it is shown (module docstring): the browser asks only
     # for a page it has not built yet, so switching back and forth costs no round trip.
+    # A tab that draws trace types outside the basic bundle is built only once the full bundle
+    # has loaded (vizboard.js, vbFullPlotly): its graphs then mount with window.Plotly = full.
+    full = json.dumps([b.id for b in boards if b.full_plotly])
     app.clientside_callback(
         """function (active, loaded) {
             loaded = loaded || [];
             if (!active || loaded.indexOf(active) >= 0) { return window.dash_clientside.no_update; }
-            return loaded.concat([active]);
-        }""",
+            var next = loaded.concat([active]);
+            if (%s.indexOf(active) < 0 || !window.vbFullPlotly) { return next; }
+            return window.vbFullPlotly().then(function () { return next; });
+        }""" % full,
         Output(sid.LOADED_PAGES, "data"), Input(ids.ACTIVE_TAB, "data"), State(sid.LOADED_PAGES, "data"),
     )
     lazy = list(boards[1:])

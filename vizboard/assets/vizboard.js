@@ -8,6 +8,25 @@
     window.history.replaceState(null, "", window.location.pathname + (s ? "?" + s : "") + window.location.hash);
   }
 })();
+/* The full plotly.js, loaded once, for the tabs that draw trace types outside the basic bundle
+   the page starts with (app.py: Dashboard.full_plotly). It replaces window.Plotly (what dcc.Graph
+   draws with); the Scalars page keeps the basic bundle (window.vbPlotly). Resolves also when the
+   load failed (those tabs then show their charts' errors, the rest of the page is unaffected). */
+window.vbFullPlotly = function () {
+  if (!window.vbFullPlotlyLoad) {
+    window.vbFullPlotlyLoad = new Promise(function (resolve) {
+      if (window.Plotly && window.Plotly !== window.vbPlotly) { resolve(); return; }
+      var s = document.createElement("script");
+      s.src = window._dashPlotlyJSURL ||
+        (window.location.pathname.replace(/\/+$/, "") + "/_dash-component-suites/plotly/package_data/plotly.min.js");
+      s.async = true;
+      s.onload = function () { resolve(); };
+      s.onerror = function () { console.warn("vizboard: the full plotly.js did not load"); resolve(); };
+      document.head.appendChild(s);
+    });
+  }
+  return window.vbFullPlotlyLoad;
+};
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   vizboard: {
     /* Theme: the user's pick (localStorage) or the OS preference; the button flips it. */

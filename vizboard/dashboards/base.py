@@ -44,6 +44,9 @@ class Dashboard:
     """The tab's controls kept in the URL (registered by the shell with the ``tab=`` parameter)."""
     stores: Callable[[], list[Component]] | None = None
     """Components mounted in the shell from the start, even while the tab's page is not built yet."""
+    full_plotly: bool = False
+    """The tab draws trace types outside plotly.js's basic bundle (scatter, bar, pie), e.g.
+    parcoords or scatter3d: the browser loads the full bundle before it asks for the tab's page."""
 
     def available(self, provider: DataProvider) -> bool:
         """Whether the tab has anything to show for ``provider``'s current data."""

@@ -153,4 +153,5 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 DASHBOARD = Dashboard(
     id=ID, title="HParams", kinds=(Kind.HPARAMS,), layout=layout, register_callbacks=register_callbacks,
     is_available=lambda provider: bool(provider.hparams().sessions),
+    full_plotly=True,
 )

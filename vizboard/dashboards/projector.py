@@ -348,4 +348,5 @@ def register_callbacks(app: Dash, provider: DataProvider) -> None:
 DASHBOARD = Dashboard(
     id=ID, title="Projector", kinds=(), layout=layout,
     register_callbacks=register_callbacks, is_available=is_available,
+    full_plotly=True,
 )
