@@ -912,26 +912,22 @@
     }
     return true;
   }
-  observer = new IntersectionObserver(function (entries) {  /* near the screen (150 px margin): fetch ahead */
-    var shown = [];
-    entries.forEach(function (e) {
-      var card = S.cards.get(e.target.dataset.vbCard);
-      if (!card) { return; }
-      card.visible = e.isIntersecting;
-      if (card.visible) { shown.push(card); }
-    });
-    drawSoon(shown, true);
-  }, {rootMargin: "150px 0px"});
-  screenObserver = new IntersectionObserver(function (entries) {  /* on screen: draw */
-    var shown = [];
-    entries.forEach(function (e) {
-      var card = S.cards.get(e.target.dataset.vbCard);
-      if (!card) { return; }
-      card.onScreen = e.isIntersecting;
-      if (card.onScreen) { shown.push(card); }
-    });
-    drawSoon(shown, true);
-  });
+  /* A card observer sets card[flag] as cards come and go, and queues the ones that came: ensureDrawn
+     draws those on screen and only fetches the series of the others. */
+  function cardObserver(flag, rootMargin) {
+    return new IntersectionObserver(function (entries) {
+      var shown = [];
+      entries.forEach(function (e) {
+        var card = S.cards.get(e.target.dataset.vbCard);
+        if (!card) { return; }
+        card[flag] = e.isIntersecting;
+        if (e.isIntersecting) { shown.push(card); }
+      });
+      drawSoon(shown, true);
+    }, {rootMargin: rootMargin});
+  }
+  observer = cardObserver("visible", "150px 0px");  /* near the screen (150 px margin): fetch ahead */
+  screenObserver = cardObserver("onScreen", "0px");  /* on screen: draw */
   mark("vb:script");
   initPromise.then(function (res) {
     mark("vb:init");
