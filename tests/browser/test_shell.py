@@ -150,7 +150,10 @@ def test_token_page_flow(serve, page, logdir):
     assert resp.status == 401
     page.goto(base + "/?token=let-me-in&tag_re=loss")
     page.wait_for_function("() => !location.search.includes('token') && location.search.includes('tag_re=loss')")
-    page.wait_for_selector(".vb-card .js-plotly-plot")  # callbacks work with the cookie
+    page.wait_for_selector(".vb-card .js-plotly-plot")  # the page's API works with the cookie
+    # the URL's tag_re reaches the Dash control through a callback (with the cookie); the first
+    # card is drawn before Dash has booted (app.py, page_scripts_first), so wait for the callback
+    page.wait_for_function("() => { const e = document.getElementById('scalars-tag-filter'); return e && e.value; }")
     assert page.input_value("#scalars-tag-filter") == "loss"
     cookies = page.context.cookies()
     (c,) = [c for c in cookies if c["name"] == "vizboard_token"]
