@@ -55,14 +55,17 @@ def _wait_traces(page, sel: str, pred: str) -> list[dict]:
     return _traces(page, sel)
 
 
-def _hover_point(page, sel: str, until: str) -> None:
-    """Move the real mouse onto the middle point of the card's first hoverable line until ``until`` (JS) holds;
-    retried, as a chart still settling its layout (legend, margins) can move the point under the mouse."""
+def _hover_point(page, sel: str, until: str):
+    """Move the real mouse onto the middle point of the card's first hoverable line until ``until`` (JS) returns
+    a truthy value, and return that value (read in the same task, as a later redraw may clear the hover label).
+    Waits first for the card to sit in Dash's Scalars root: the first cards are drawn in a stand-in box
+    before Dash has booted, and moving them resizes the charts. Retried, as a chart still settling its
+    layout (legend, margins) can move the point under the mouse."""
+    page.locator("#vb-scalars-root " + sel + "[data-vb-drawn]").wait_for()
     for attempt in range(6):
         _move_to_point(page, sel)
         try:
-            page.wait_for_function(until, timeout=4_000)
-            return
+            return page.wait_for_function(until, timeout=4_000).json_value()
         except Exception:
             if attempt == 5:
                 raise
@@ -90,8 +93,8 @@ def test_groups_draw_a_line_and_band_each_with_member_count_and_expand(page, bas
     assert sum(1 for t in ts if t.get("role") == "band-hi" and t["fill"] == "tonexty") == 2  # a filled band each
     assert not any(t.get("run") for t in ts)  # no single run drawn while grouped
 
-    _hover_point(page, loss, "() => [...document.querySelectorAll('.hovertext')].some(h => /of 3 runs/.test(h.textContent))")
-    text = page.evaluate("() => [...document.querySelectorAll('.hovertext')].map(h => h.textContent).join(' ')")
+    text = _hover_point(page, loss, "() => { const t = [...document.querySelectorAll('.hovertext')]"
+                                    ".map(h => h.textContent).join(' '); return /of 3 runs/.test(t) && t; }")
     assert "group of 3 runs" in text and "min\u2013max" in text
 
     page.locator(".vb-group-chip[data-vb-group='lr_0.1']").click()  # expand one group back into its runs
