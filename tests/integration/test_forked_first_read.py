@@ -4,7 +4,9 @@ child process behind."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -17,6 +19,11 @@ from vizboard.data.apply import ChunkApplier
 from vizboard.data.ingest import Ingestor
 
 LOAD_TIMEOUT = 60.0
+
+
+def _niceness(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[16])  # field 19, counted after the command name
 
 
 def _reference(root: str) -> dict[str, object]:
@@ -36,6 +43,15 @@ def _forked(root: str) -> tuple[dict[str, object], Ingestor]:
         ing.stop()
 
 
+@pytest.fixture(params=[1, 2], ids=["one child", "two children"])
+def workers(request, monkeypatch) -> int:
+    """How many children the forked first read uses (each reads its own share of the runs)."""
+    from vizboard.data import ingest as ingest_mod
+
+    monkeypatch.setattr(ingest_mod, "first_read_workers", lambda: request.param)
+    return request.param
+
+
 @pytest.fixture()
 def children(monkeypatch) -> list[int]:
     """The pids of the children forked by FirstReader.start."""
@@ -45,7 +61,7 @@ def children(monkeypatch) -> list[int]:
     def spy(self) -> bool:
         ok = real(self)
         if ok:
-            pids.append(self._pid)
+            pids.extend(self.pids)
         return ok
 
     monkeypatch.setattr(first_read_mod.FirstReader, "start", spy)
@@ -82,31 +98,52 @@ def _write_more_shapes(root: str) -> None:
 
 @pytest.fixture()
 def batches_applied(monkeypatch) -> list[int]:
-    """How many files each batch framed by the child held, as the parent applies them."""
-    seen: list[int] = []
+    """The runs of each batch framed by a child (one file each), as the parent applies them."""
+    seen: list[list[str]] = []
     real = ChunkApplier.apply_batch
 
     def spy(self, whole, parts, decoded=None):
         if decoded is not None:
-            seen.append(len(parts))
+            seen.append([p[0] for p in parts])
         return real(self, whole, parts, decoded)
 
     monkeypatch.setattr(ChunkApplier, "apply_batch", spy)
     return seen
 
 
+def _shares(root: str, workers: int) -> list[str]:
+    """The runs (one per file) of every batch the ``workers`` children frame, read in this process."""
+    from vizboard.data.fs import open_fs
+    from vizboard.data.ingest import _BATCH_FILES, _SMALL_FILE_BYTES
+
+    fs = open_fs(root)
+    run_of: dict[str, str] = {}
+    runs: list[str] = []
+    for part in range(workers):
+        for item in first_read_mod.read_first(fs, small_bytes=_SMALL_FILE_BYTES, batch_bytes=4 << 20,
+                                              batch_files=_BATCH_FILES, max_bytes=1 << 30, part=part, parts=workers):
+            if isinstance(item, first_read_mod.Listing):
+                run_of = dict(zip(item.paths, item.runs))
+            else:
+                runs += [run_of[path] for path, _, _ in item.files]
+    return sorted(runs)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_a_forked_first_read_gives_the_store_of_an_in_process_read(tmp_path, batches_applied, children,
+def test_a_forked_first_read_gives_the_store_of_an_in_process_read(tmp_path, workers, batches_applied, children,
                                                                    seed: int) -> None:
     _write_logdir(str(tmp_path), seed)
     _write_more_shapes(str(tmp_path))
     want = _reference(str(tmp_path))
     got, _ = _forked(str(tmp_path))
-    assert sum(batches_applied) >= 8  # the child really read runs (bad files, and their batches, are left to the parent)
+    read = sorted(run for batch in batches_applied for run in batch)
+    assert len(read) >= 8  # the children really read runs (bad files, and their batches, are left to the parent)
+    assert all(len({first_read_mod.part_of(r, workers) for r in batch}) == 1 for batch in batches_applied)
+    assert read == _shares(str(tmp_path), workers)  # each child read its own share, all of it, once
     assert got.keys() == want.keys()
     for k in want:
         assert got[k] == want[k], k
-    assert len(children) == 1 and _reaped(children)
+    assert len(children) == workers and _reaped(children)
 
 
 def _failing_read_first(after: int) -> object:
@@ -124,9 +161,11 @@ def _failing_read_first(after: int) -> object:
 
 
 @pytest.mark.parametrize("after", [0, 1, 2])
-def test_a_child_that_fails_part_way_leaves_the_rest_to_the_parent(tmp_path, monkeypatch, batches_applied,
+def test_a_child_that_fails_part_way_leaves_the_rest_to_the_parent(tmp_path, monkeypatch, workers, batches_applied,
                                                                      children, after: int) -> None:
-    """Nothing sent (0), the listing only (1), the listing and one batch (2): the Store is the same."""
+    """Nothing sent (0), the listing only (1), the listing and one batch (2): the Store is the same. With two
+    children the second (which sends no listing) fails after as many batches; without the first child's
+    listing nothing is applied."""
     for i in range(40):
         d = tmp_path / f"run{i:02d}"
         d.mkdir()
@@ -135,12 +174,15 @@ def test_a_child_that_fails_part_way_leaves_the_rest_to_the_parent(tmp_path, mon
     want = _reference(str(tmp_path))
     monkeypatch.setattr(first_read_mod, "read_first", _failing_read_first(after))
     got, _ = _forked(str(tmp_path))
-    assert len(batches_applied) == max(0, after - 1)
+    if workers == 1:
+        assert len(batches_applied) == max(0, after - 1)
+    else:
+        assert (len(batches_applied) > 0) == (after > 0)
     assert got == want
-    assert len(children) == 1 and _reaped(children)
+    assert len(children) == workers and _reaped(children)
 
 
-def test_stop_during_a_first_read_ends_and_reaps_the_child(tmp_path, monkeypatch, children) -> None:
+def test_stop_during_a_first_read_ends_and_reaps_the_child(tmp_path, monkeypatch, workers, children) -> None:
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "events.out.tfevents.1.h").write_bytes(_header() + _scalar(0, "loss", 1.0))
     started_r, started_w = os.pipe()
@@ -156,14 +198,23 @@ def test_stop_during_a_first_read_ends_and_reaps_the_child(tmp_path, monkeypatch
     try:
         assert os.read(started_r, 1) == b"x"
         assert not ing.wait_until_loaded(0)
+        reader = ing._first_reader
+        assert reader is not None and len(reader.pids) == workers
+        if sys.platform.startswith("linux"):
+            # the children run below the parent's priority (it builds the app meanwhile) ...
+            assert all(_niceness(pid) == min(19, _niceness(os.getpid()) + 10) for pid in reader.pids)
+            # ... and write through pipes wider than the 64 KiB default
+            with open("/proc/sys/fs/pipe-max-size", encoding="ascii") as f:
+                widest = int(f.read())
+            assert all(fcntl.fcntl(c.fd, fcntl.F_GETPIPE_SZ) == widest for c in reader._children)
     finally:
         ing.stop(timeout=LOAD_TIMEOUT)
         os.close(started_r)
         os.close(started_w)
-    assert ing._thread is None and len(children) == 1 and _reaped(children)
+    assert ing._thread is None and len(children) == workers and _reaped(children)
 
 
-def test_a_restarted_ingestor_after_the_first_load_does_not_fork_again(tmp_path, children) -> None:
+def test_a_restarted_ingestor_after_the_first_load_does_not_fork_again(tmp_path, workers, children) -> None:
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "events.out.tfevents.1.h").write_bytes(_header() + _scalar(0, "loss", 1.0))
     store = Store(str(tmp_path))
@@ -176,10 +227,10 @@ def test_a_restarted_ingestor_after_the_first_load_does_not_fork_again(tmp_path,
         assert ing._first_reader is None
     finally:
         ing.stop()
-    assert len(children) == 1 and _reaped(children)
+    assert len(children) == workers and _reaped(children)
 
 
-def test_a_child_that_goes_quiet_is_given_up_and_the_parent_loads_alone(tmp_path, monkeypatch, children) -> None:
+def test_a_child_that_goes_quiet_is_given_up_and_the_parent_loads_alone(tmp_path, monkeypatch, workers, children) -> None:
     """A child stuck before its first answer (a hung file system, a lock held at the fork) does not hold
     the load: after the silence limit the ingest thread kills it and reads everything itself."""
     from vizboard.data import ingest as ingest_mod
@@ -198,4 +249,4 @@ def test_a_child_that_goes_quiet_is_given_up_and_the_parent_loads_alone(tmp_path
     monkeypatch.setattr(ingest_mod, "_FIRST_READ_TIMEOUT_S", 0.3)
     got, _ = _forked(str(tmp_path))
     assert got == want
-    assert len(children) == 1 and _reaped(children)
+    assert len(children) == workers and _reaped(children)

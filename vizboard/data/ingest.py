@@ -66,6 +66,17 @@ _SETTLE_S = 2.0  # a structural change is followed by one more rescan this much 
 _SMALL_FILE_BYTES = 256 << 10  # new bytes up to this are read whole and framed/decoded in batches
 _BATCH_FILES = 1024  # ... up to this many files per batch
 _FIRST_READ_TIMEOUT_S = 60.0  # the forked first read's longest silence before the ingest thread reads alone
+_FIRST_READ_WORKERS_MAX = 4  # more children than this: the ingest thread applying their batches is the limit
+
+
+def first_read_workers() -> int:
+    """How many children the forked first read uses: one per core this process may run on, at most
+    ``_FIRST_READ_WORKERS_MAX`` (a child reads and decodes ~4x slower than the ingest thread applies)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(_FIRST_READ_WORKERS_MAX, cores))
 
 
 class Ingestor:
@@ -124,7 +135,8 @@ class Ingestor:
         self._stop.clear()
         if self._fork_first_read and not self._loaded.is_set():
             reader = FirstReader(self.fs, small_bytes=self._small_bytes, batch_bytes=self.chunk_bytes,
-                                 batch_files=_BATCH_FILES, timeout_s=_FIRST_READ_TIMEOUT_S)
+                                 batch_files=_BATCH_FILES, timeout_s=_FIRST_READ_TIMEOUT_S,
+                                 workers=first_read_workers())
             if reader.start():  # before our thread exists
                 self._first_reader = reader
         self._thread = threading.Thread(target=self._loop, name="vizboard-ingest", daemon=True)
