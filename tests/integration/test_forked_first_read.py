@@ -9,16 +9,22 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pytest
 
-from tests.integration.test_batched_ingest import _header, _scalar, _snapshot, _write_logdir
+from tests.integration.test_batched_ingest import _header, _scalar, _snapshot, _text, _write_logdir
 from vizboard.data import Store
 from vizboard.data import first_read as first_read_mod
 from vizboard.data.apply import ChunkApplier
 from vizboard.data.ingest import Ingestor
 
 LOAD_TIMEOUT = 60.0
+
+
+class Applied(NamedTuple):
+    how: str  # "whole" (a ReadBatch: bytes and decoded rows) or "grouped" (a GroupedBatch)
+    runs: list[str]
 
 
 def _niceness(pid: int) -> int:
@@ -32,9 +38,9 @@ def _reference(root: str) -> dict[str, object]:
     return _snapshot(store)
 
 
-def _forked(root: str) -> tuple[dict[str, object], Ingestor]:
+def _forked(root: str, **kwargs: object) -> tuple[dict[str, object], Ingestor]:
     store = Store(root)
-    ing = Ingestor(store, watch=False, fork_first_read=True)
+    ing = Ingestor(store, watch=False, fork_first_read=True, **kwargs)  # type: ignore[arg-type]
     ing.start()
     try:
         assert ing.wait_until_loaded(LOAD_TIMEOUT)
@@ -98,16 +104,21 @@ def _write_more_shapes(root: str) -> None:
 
 @pytest.fixture()
 def batches_applied(monkeypatch) -> list[int]:
-    """The runs of each batch framed by a child (one file each), as the parent applies them."""
-    seen: list[list[str]] = []
-    real = ChunkApplier.apply_batch
+    """How each batch framed by a child was sent, and its runs (one file each), as the parent applies them."""
+    seen: list[Applied] = []
+    real, real_groups = ChunkApplier.apply_batch, ChunkApplier.apply_groups
 
     def spy(self, whole, parts, decoded=None):
-        if decoded is not None:
-            seen.append([p[0] for p in parts])
+        if decoded is not None:  # sent whole
+            seen.append(Applied("whole", [p[0] for p in parts]))
         return real(self, whole, parts, decoded)
 
+    def spy_groups(self, runs, groups):  # sent grouped
+        seen.append(Applied("grouped", list(runs)))
+        return real_groups(self, runs, groups)
+
     monkeypatch.setattr(ChunkApplier, "apply_batch", spy)
+    monkeypatch.setattr(ChunkApplier, "apply_groups", spy_groups)
     return seen
 
 
@@ -136,10 +147,50 @@ def test_a_forked_first_read_gives_the_store_of_an_in_process_read(tmp_path, wor
     _write_more_shapes(str(tmp_path))
     want = _reference(str(tmp_path))
     got, _ = _forked(str(tmp_path))
-    read = sorted(run for batch in batches_applied for run in batch)
+    read = sorted(run for batch in batches_applied for run in batch.runs)
     assert len(read) >= 8  # the children really read runs (bad files, and their batches, are left to the parent)
-    assert all(len({first_read_mod.part_of(r, workers) for r in batch}) == 1 for batch in batches_applied)
+    assert all(len({first_read_mod.part_of(r, workers) for r in b.runs}) == 1 for b in batches_applied)
     assert read == _shares(str(tmp_path), workers)  # each child read its own share, all of it, once
+    assert got.keys() == want.keys()
+    for k in want:
+        assert got[k] == want[k], k
+    assert len(children) == workers and _reaped(children)
+
+
+def _write_two_rounds(root: str) -> None:
+    """Runs of two files each, so a child's second round meets what its first round sent: plain scalars
+    (sent grouped), scalars whose metadata is only in the first file, text before or after scalars, and
+    a tensor series whose metadata comes only in the second file."""
+    def write(run: str, name: str, recs: list[bytes]) -> None:
+        os.makedirs(os.path.join(root, run), exist_ok=True)
+        with open(os.path.join(root, run, name), "wb") as f:
+            f.write(_header() + b"".join(recs))
+
+    for i in range(150):  # small files: batches of ~45 of them hold whole length groups (>= 16 rows)
+        write(f"plain{i:03d}", "events.out.tfevents.1.h", [_scalar(s, "loss", i + s) for s in range(3)])
+        write(f"plain{i:03d}", "events.out.tfevents.2.h", [_scalar(s, "loss", -s) for s in range(3, 5)])
+    first = {"meta_then_bare": [_scalar(s, "acc", s * 0.1, tensor=True, meta=s == 0) for s in range(20)],
+             "bare_then_meta": [_scalar(s, "acc", s * 0.2, tensor=True) for s in range(20)],
+             "text_then_scalars": [_text(s, "notes") for s in range(5)],
+             "scalars_then_text": [_scalar(s, "loss", s) for s in range(20)]}
+    second = {"meta_then_bare": [_scalar(s, "acc", s * 0.3, tensor=True) for s in range(20, 30)],
+              "bare_then_meta": [_scalar(s, "acc", s * 0.4, tensor=True, meta=True) for s in range(20, 30)],
+              "text_then_scalars": [_scalar(s, "notes", s) for s in range(5, 9)] + [_scalar(9, "loss", 1.0)],
+              "scalars_then_text": [_text(s, "loss") for s in range(20, 23)]}
+    for run, recs in first.items():
+        write(run, "events.out.tfevents.1.h", recs)
+        write(run, "events.out.tfevents.2.h", second[run])
+
+
+def test_batches_of_plain_scalars_go_grouped_and_the_rest_whole_to_the_same_store(tmp_path, workers, batches_applied,
+                                                                                    children) -> None:
+    _write_two_rounds(str(tmp_path))
+    want = _reference(str(tmp_path))
+    got, _ = _forked(str(tmp_path), chunk_bytes=8192)  # a few files per batch: some grouped, some whole
+    hows = {b.how for b in batches_applied}
+    assert hows == {"grouped", "whole"}
+    whole = {r for b in batches_applied if b.how == "whole" for r in b.runs}
+    assert {"text_then_scalars", "bare_then_meta"} <= whole  # rows for the protobuf path
     assert got.keys() == want.keys()
     for k in want:
         assert got[k] == want[k], k
@@ -188,7 +239,7 @@ def test_stop_during_a_first_read_ends_and_reaps_the_child(tmp_path, monkeypatch
     started_r, started_w = os.pipe()
 
     def stuck_read_first(fs, **kwargs) -> Iterator[object]:
-        os.write(started_w, b"x")  # the child is running
+        os.write(started_w, b"x")  # this child is running
         threading.Event().wait()  # ... and never answers
         yield from ()
 
@@ -196,7 +247,8 @@ def test_stop_during_a_first_read_ends_and_reaps_the_child(tmp_path, monkeypatch
     ing = Ingestor(Store(str(tmp_path)), watch=False, fork_first_read=True)
     ing.start()
     try:
-        assert os.read(started_r, 1) == b"x"
+        for _ in range(workers):  # every child is running (its read_first started, after its nice)
+            assert os.read(started_r, 1) == b"x"
         assert not ing.wait_until_loaded(0)
         reader = ing._first_reader
         assert reader is not None and len(reader.pids) == workers

@@ -12,7 +12,8 @@ Damage found while framing, unparsable payloads and undecodable values become
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from vizboard.data.models import BlobRef, Kind, PrCurveEntry, TextEntry
 from vizboard.data.reader import Chunk
 from vizboard.data.store import Store
 
-__all__ = ["ChunkApplier", "Decoded", "decode_batch"]
+__all__ = ["BatchPlan", "ChunkApplier", "Decoded", "ScalarGroups", "decode_batch", "plan_batch", "stores_nothing"]
 
 Decoded = list[tuple[np.ndarray, FastScalars | None, np.ndarray | None]]
 """Per payload-length group of a chunk's records: (its rows, what :func:`fast_scalars` decoded of them or
@@ -33,6 +34,7 @@ None, a mask of the group's rows left to the protobuf path (file headers exclude
 _SCALAR_META = dec.SeriesMeta(Kind.SCALARS, "scalars")
 _KEY_SPAN = 1 << 32  # (part, tag id) -> part * _KEY_SPAN + tag id
 _GRAPH_META = dec.SeriesMeta(Kind.GRAPHS, "graphs")
+_STORED_WHATS = frozenset({"summary", "graph_def", "meta_graph_def", "tagged_run_metadata"})  # _apply_slow's cases
 _RUN_METADATA_META = dec.SeriesMeta(Kind.GRAPHS, "graph_tagged_run_metadata")
 _DAMAGE_DETAIL = {
     DamageKind.LENGTH_CRC: "record header damaged; skipped to the next valid record",
@@ -67,87 +69,33 @@ class ChunkApplier:
             store.run(run)
             for d in part.damage:
                 store.add_problem(run, part.path, d.offset, d.length, d.kind.value, _DAMAGE_DETAIL[d.kind])
-        firsts = [p[2] for p in parts]
-        firsts_arr = np.asarray(firsts, dtype=np.int64)
-        # Accepted scalar values of every length group, keyed by (part, tag id): sorted once at the end,
-        # not once per series (numpy's sort releases the GIL: 20,000 small sorts = 20,000 GIL hand-offs
-        # to request threads while a server loads).
-        tag_ids: dict[str, int] = {}
-        acc: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # key, row, step, wall, value
-        slow: list[np.ndarray] = []
-        metas: list[dict[str, dec.SeriesMeta]] = [{} for _ in parts]
-        for rows, fs, rest in (decoded if decoded is not None else decode_batch(whole, self.accelerate)):
-            if fs is None:
-                slow.append(rows)
-                continue
-            if rest is not None:
-                slow.append(rows[rest])
-            got = rows[fs.rows]
-            ntags = len(fs.tags)
-            if len(parts) == 1:
-                part_of = np.zeros(got.size, dtype=np.int64)
-                gkeys, order, gb = _groups(fs.tag_index, ntags)
-            else:
-                part_of = np.searchsorted(firsts_arr, got, side="right") - 1
-                gkeys, order, gb = _groups(part_of * ntags + fs.tag_index, len(parts) * ntags)
-            nsorted = int(order.size)
-            hm = fs.has_meta[order]
-            # per group, the first of its values carrying metadata (in record order), or nsorted if none
-            first_meta = (np.minimum.reduceat(np.where(hm, np.arange(nsorted), nsorted), gb[:-1]).tolist()
-                          if gkeys and hm.any() else None)
-            accept = np.ones(got.size, dtype=bool)
-            gbl = gb.tolist()
-            for i, gkey in enumerate(gkeys):
-                p, t = divmod(gkey, ntags)
-                run = parts[p][0]
-                tag = fs.tags[t]
-                meta = metas[p].get(tag) or store.series_meta(run, tag)
-                if meta is None:
-                    if first_meta is not None and first_meta[i] < nsorted:
-                        meta = _meta_of_record(whole, int(got[order[first_meta[i]]]), tag)
-                    elif t not in fs.tensor_tags:
-                        meta = _SCALAR_META  # legacy simple_value: scalars by definition (§4.0)
-                    if meta is not None:
-                        metas[p][tag] = meta
-                if meta is None or meta.kind is not Kind.SCALARS:
-                    grp = order[gbl[i] : gbl[i + 1]]
-                    accept[grp] = False
-                    slow.append(got[grp])  # not a scalar series after all: decode one by one
-            gid = np.asarray([tag_ids.setdefault(tag, len(tag_ids)) for tag in fs.tags], dtype=np.int64)
-            tix, fstep, fwall, fval = fs.tag_index, fs.step, fs.wall_time, fs.value
-            if not accept.all():
-                got, part_of, tix = got[accept], part_of[accept], tix[accept]
-                fstep, fwall, fval = fstep[accept], fwall[accept], fval[accept]
-            if got.size:
-                acc.append((part_of * _KEY_SPAN + gid[tix], got, fstep, fwall, fval))
-        if slow:
+        plan = plan_batch(whole, parts, decoded if decoded is not None else decode_batch(whole, self.accelerate),
+                          store.series_meta)
+        if plan.slow:
+            firsts = [p[2] for p in parts]
             slow_scal: dict[int, dict[str, list[Any]]] = {}
-            for r in np.sort(np.concatenate(slow)).tolist():
+            for r in np.sort(np.concatenate(plan.slow)).tolist():
                 p = bisect.bisect_right(firsts, r) - 1
                 run, part, first = parts[p]
-                self._apply_slow(run, part, r - first, slow_scal.setdefault(p, {}), metas[p])
+                self._apply_slow(run, part, r - first, slow_scal.setdefault(p, {}), plan.metas[p])
             for p, by_tag in slow_scal.items():
                 for tag, ((rs, steps, walls, values),) in by_tag.items():
-                    g = tag_ids.setdefault(tag, len(tag_ids))
-                    acc.append((np.full(len(rs), p * _KEY_SPAN + g, dtype=np.int64),
-                                np.asarray(rs, np.int64) + firsts[p], np.asarray(steps, np.int64),
-                                np.asarray(walls, np.float64), np.asarray(values, np.float64)))
-        if not acc:
-            return
-        key, row, step, wall, value = (np.concatenate([x[k] for x in acc]) if len(acc) > 1 else acc[0][k]
-                                       for k in range(5))
-        order = np.lexsort((row, key))  # by (part, tag), then record order
-        key, step, wall, value = key[order], step[order], wall[order], value[order]
-        cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
-        names = list(tag_ids)
-        bounds = np.empty(cuts.size + 2, dtype=np.int64)
-        bounds[0], bounds[1:-1], bounds[-1] = 0, cuts, key.size
-        targets: list[tuple[str, str, dec.SeriesMeta]] = []
-        for k in key[bounds[:-1]].tolist():
-            p, g = divmod(k, _KEY_SPAN)
-            run, tag = parts[p][0], names[g]
-            targets.append((run, tag, metas[p].get(tag) or store.series_meta(run, tag) or _SCALAR_META))
-        store.add_scalars_many(targets, bounds, step, wall, value)
+                    g = plan.tag_ids.setdefault(tag, len(plan.tag_ids))
+                    plan.acc.append((np.full(len(rs), p * _KEY_SPAN + g, dtype=np.int64),
+                                     np.asarray(rs, np.int64) + firsts[p], np.asarray(steps, np.int64),
+                                     np.asarray(walls, np.float64), np.asarray(values, np.float64)))
+        groups = plan.grouped(store.series_meta)
+        if groups is not None:
+            store.add_scalars_many(groups.targets, groups.bounds, groups.step, groups.wall, groups.value)
+
+    def apply_groups(self, runs: Sequence[str], groups: ScalarGroups | None) -> None:
+        """Store scalar values grouped already (:meth:`BatchPlan.grouped` of a batch with no slow rows, done
+        by the forked first read): what :meth:`apply_batch` of that batch would store; ``runs``: its files' runs."""
+        store = self.store
+        for run in runs:
+            store.run(run)
+        if groups is not None:
+            store.add_scalars_many(groups.targets, groups.bounds, groups.step, groups.wall, groups.value)
 
     def _apply_slow(self, run: str, chunk: Chunk, r: int, scal: dict[str, list[Any]],
                     metas: dict[str, dec.SeriesMeta]) -> None:
@@ -233,6 +181,124 @@ def decode_batch(whole: Chunk, accelerate: bool = True) -> Decoded:
             rest[fs.rows] = False
         out.append((rows, fs, rest))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class ScalarGroups:
+    """A batch's scalar values per (run, tag), ready for :meth:`Store.add_scalars_many`: ``targets[i]`` =
+    (run, tag, meta) owns ``step``/``wall``/``value[bounds[i]:bounds[i + 1]]``, in record order."""
+
+    targets: list[tuple[str, str, dec.SeriesMeta]]
+    bounds: np.ndarray
+    step: np.ndarray
+    wall: np.ndarray
+    value: np.ndarray
+
+
+@dataclass(slots=True)
+class BatchPlan:
+    """What :func:`plan_batch` found in a batch: the accepted scalar values (``acc``: key, row, step, wall,
+    value arrays, key = part * 2**32 + tag id), the tag ids, per part the series metadata it settled
+    (``metas``), and the rows left to the protobuf path (``slow``; they need the Store)."""
+
+    parts: Sequence[tuple[str, Chunk, int]]
+    acc: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    tag_ids: dict[str, int]
+    metas: list[dict[str, dec.SeriesMeta]]
+    slow: list[np.ndarray]
+
+    def grouped(self, series_meta: Callable[[str, str], dec.SeriesMeta | None]) -> ScalarGroups | None:
+        """The accepted values sorted by (part, tag), then record order; None if there are none.
+        ``series_meta``: the Store's metadata of a (run, tag) (as :func:`plan_batch`'s)."""
+        acc = self.acc
+        if not acc:
+            return None
+        key, row, step, wall, value = (np.concatenate([x[k] for x in acc]) if len(acc) > 1 else acc[0][k]
+                                       for k in range(5))
+        order = np.lexsort((row, key))  # by (part, tag), then record order
+        key, step, wall, value = key[order], step[order], wall[order], value[order]
+        cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
+        names = list(self.tag_ids)
+        bounds = np.empty(cuts.size + 2, dtype=np.int64)
+        bounds[0], bounds[1:-1], bounds[-1] = 0, cuts, key.size
+        targets: list[tuple[str, str, dec.SeriesMeta]] = []
+        for k in key[bounds[:-1]].tolist():
+            p, g = divmod(k, _KEY_SPAN)
+            run, tag = self.parts[p][0], names[g]
+            targets.append((run, tag, self.metas[p].get(tag) or series_meta(run, tag) or _SCALAR_META))
+        return ScalarGroups(targets, bounds, step, wall, value)
+
+
+def plan_batch(whole: Chunk, parts: Sequence[tuple[str, Chunk, int]], decoded: Decoded,
+               series_meta: Callable[[str, str], dec.SeriesMeta | None]) -> BatchPlan:
+    """The Store-free part of :meth:`ChunkApplier.apply_batch`: which decoded values are scalars of which
+    (run, tag), and which rows need the protobuf path. ``series_meta`` answers what the Store knows of a
+    (run, tag) already (None: nothing); the forked first read answers it for the runs it alone has read."""
+    firsts_arr = np.asarray([p[2] for p in parts], dtype=np.int64)
+    # Accepted scalar values of every length group, keyed by (part, tag id): sorted once at the end,
+    # not once per series (numpy's sort releases the GIL: 20,000 small sorts = 20,000 GIL hand-offs
+    # to request threads while a server loads).
+    plan = BatchPlan(parts, [], {}, [{} for _ in parts], [])
+    tag_ids, acc, slow, metas = plan.tag_ids, plan.acc, plan.slow, plan.metas
+    for rows, fs, rest in decoded:
+        if fs is None:
+            slow.append(rows)
+            continue
+        if rest is not None:
+            slow.append(rows[rest])
+        got = rows[fs.rows]
+        ntags = len(fs.tags)
+        if len(parts) == 1:
+            part_of = np.zeros(got.size, dtype=np.int64)
+            gkeys, order, gb = _groups(fs.tag_index, ntags)
+        else:
+            part_of = np.searchsorted(firsts_arr, got, side="right") - 1
+            gkeys, order, gb = _groups(part_of * ntags + fs.tag_index, len(parts) * ntags)
+        nsorted = int(order.size)
+        hm = fs.has_meta[order]
+        # per group, the first of its values carrying metadata (in record order), or nsorted if none
+        first_meta = (np.minimum.reduceat(np.where(hm, np.arange(nsorted), nsorted), gb[:-1]).tolist()
+                      if gkeys and hm.any() else None)
+        accept = np.ones(got.size, dtype=bool)
+        gbl = gb.tolist()
+        for i, gkey in enumerate(gkeys):
+            p, t = divmod(gkey, ntags)
+            run = parts[p][0]
+            tag = fs.tags[t]
+            meta = metas[p].get(tag) or series_meta(run, tag)
+            if meta is None:
+                if first_meta is not None and first_meta[i] < nsorted:
+                    meta = _meta_of_record(whole, int(got[order[first_meta[i]]]), tag)
+                elif t not in fs.tensor_tags:
+                    meta = _SCALAR_META  # legacy simple_value: scalars by definition (§4.0)
+                if meta is not None:
+                    metas[p][tag] = meta
+            if meta is None or meta.kind is not Kind.SCALARS:
+                grp = order[gbl[i] : gbl[i + 1]]
+                accept[grp] = False
+                slow.append(got[grp])  # not a scalar series after all: decode one by one
+        gid = np.asarray([tag_ids.setdefault(tag, len(tag_ids)) for tag in fs.tags], dtype=np.int64)
+        tix, fstep, fwall, fval = fs.tag_index, fs.step, fs.wall_time, fs.value
+        if not accept.all():
+            got, part_of, tix = got[accept], part_of[accept], tix[accept]
+            fstep, fwall, fval = fstep[accept], fwall[accept], fval[accept]
+        if got.size:
+            acc.append((part_of * _KEY_SPAN + gid[tix], got, fstep, fwall, fval))
+    plan.slow = [r for r in slow if r.size]
+    return plan
+
+
+def stores_nothing(chunk: Chunk, rows: np.ndarray) -> bool:
+    """True if every record of ``rows`` parses as an Event that :meth:`ChunkApplier.apply_batch`'s protobuf
+    path stores nothing of (a file header, a session log): no summary, graph or run metadata."""
+    for r in rows.tolist():
+        try:
+            ev = dec.parse_event(chunk.payload(r))
+        except dec.DecodeError:
+            return False  # a problem to report
+        if ev.WhichOneof("what") in _STORED_WHATS:
+            return False
+    return True
 
 
 def _meta_of_record(chunk: Chunk, r: int, tag: str) -> dec.SeriesMeta | None:

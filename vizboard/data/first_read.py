@@ -7,9 +7,12 @@ forked child processes, so it runs on other cores: discovery (one ``scandir`` pe
 and the reading and framing of every small event file (:func:`~vizboard.data.reader.poll_many`,
 in the batches and name order the ingest loop itself would use). Each child reads its own share
 of the runs (:func:`part_of`, a hash of the run name; one child per core, at most four); the
-first also sends the run listing. They send back framed batches (bytes plus record offsets: a
-few numpy arrays per 1,024 files); the ingest thread applies them to the Store, and reads
-everything else itself as usual.
+first also sends the run listing. A batch whose records are all plain scalars goes back as
+what the Store takes (:class:`GroupedBatch`: per (run, tag) its steps, wall times and values,
+grouped and ordered by :func:`~vizboard.data.apply.plan_batch` on the child's core); any other
+goes back framed (:class:`ReadBatch`: bytes, record offsets, the decoded rows) for the parent's
+protobuf path. The ingest thread applies them to the Store, and reads everything else itself
+as usual.
 
 The parent is the one that must not wait: its one interpreter lock carries the Dash import,
 the app build and the applying of every batch, so the children run at a lower priority
@@ -56,12 +59,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from vizboard.data.apply import Decoded, decode_batch
+from vizboard.data.apply import Decoded, ScalarGroups, decode_batch, plan_batch, stores_nothing
+from vizboard.data.decode import SeriesMeta
 from vizboard.data.discovery import discover
 from vizboard.data.fs import FileSystem
 from vizboard.data.reader import Chunk, FileTail, poll_many
 
-__all__ = ["FirstReader", "Listing", "ReadBatch", "part_of", "read_first"]
+__all__ = ["FirstReader", "GroupedBatch", "Listing", "ReadBatch", "part_of", "read_first"]
 
 _READ_SIZE = 1 << 20
 _NICE = 10
@@ -102,6 +106,17 @@ class ReadBatch:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupedBatch:
+    """Small files read whole whose records are all plain scalars, sent as what the parent stores
+    (:class:`~vizboard.data.apply.ScalarGroups`, None if the files hold only headers): about a fifth
+    of a :class:`ReadBatch`'s bytes, and the grouping is done on the child's core. ``files`` as in
+    :class:`ReadBatch` (a file's first record row only orders them)."""
+
+    files: tuple[tuple[str, int, int], ...]
+    groups: ScalarGroups | None
+
+
+@dataclass(frozen=True, slots=True)
 class Listing:
     """The child's discovery, one entry per event file in :func:`~vizboard.data.discovery.discover`'s order
     (runs by name, each run's files by path): parallel lists of run names, paths, sizes (bytes) and
@@ -123,7 +138,7 @@ def part_of(run: str, parts: int) -> int:
 
 
 def read_first(fs: FileSystem, *, small_bytes: int, batch_bytes: int, batch_files: int,
-               max_bytes: int, part: int = 0, parts: int = 1) -> Iterator[Listing | ReadBatch]:
+               max_bytes: int, part: int = 0, parts: int = 1) -> Iterator[Listing | ReadBatch | GroupedBatch]:
     """Discover ``fs``'s runs and read the small-file prefix of each run (module docstring): yields the
     :class:`Listing` first (part 0 only), then each :class:`ReadBatch` as soon as it is framed, in the
     order to apply them.
@@ -142,6 +157,16 @@ def read_first(fs: FileSystem, *, small_bytes: int, batch_bytes: int, batch_file
                       [e.ident for e in flat], int(getattr(fs, "linked_dirs", 0)), took)
     total = 0
     nxt = {run: 0 for run in runs if part_of(run, parts) == part}  # index of each run's next file to read
+    # What the parent's Store will know of this child's runs when it applies the next batch: a batch with
+    # no row for the protobuf path goes grouped (GroupedBatch), and then its series' metadata is all
+    # there is (every value a scalar). A run in a batch sent whole ("raw") may get more from the
+    # parent's protobuf path, so its later batches go whole too.
+    metas: dict[tuple[str, str], SeriesMeta] = {}
+    raw: set[str] = set()
+
+    def _lookup(run: str, tag: str) -> SeriesMeta | None:
+        return metas.get((run, tag))
+
     while nxt and total < max_bytes:
         round_: list[FileTail] = []
         for run, k in list(nxt.items()):
@@ -169,9 +194,20 @@ def read_first(fs: FileSystem, *, small_bytes: int, batch_bytes: int, batch_file
             for t in left:  # alone, damaged, torn or unreadable: the caller reads it with the full damage rules
                 nxt.pop(t.run, None)
             for _, (whole, pieces) in framed:  # each file was read whole from offset 0: its offset is its size
-                yield ReadBatch(whole.data, whole.starts, whole.lengths,
-                                tuple((t.path, t.offset, first) for t, _, first in pieces), decode_batch(whole))
+                sent = tuple((t.path, t.offset, first) for t, _, first in pieces)
                 total += len(whole.data)
+                decoded = decode_batch(whole)
+                runs_in = [t.run for t, _, _ in pieces]
+                if not raw.intersection(runs_in):
+                    plan = plan_batch(whole, [(t.run, c, first) for t, c, first in pieces], decoded, _lookup)
+                    if not plan.slow or stores_nothing(whole, np.concatenate(plan.slow)):  # e.g. small batches' headers
+                        groups = plan.grouped(_lookup)
+                        for run, tag, meta in groups.targets if groups is not None else ():
+                            metas.setdefault((run, tag), meta)
+                        yield GroupedBatch(sent, groups)
+                        continue
+                raw.update(runs_in)
+                yield ReadBatch(whole.data, whole.starts, whole.lengths, sent, decoded)
         for t in round_[i:]:
             nxt.pop(t.run, None)  # not read: the byte budget ran out
 
@@ -304,7 +340,7 @@ class FirstReader:
         finally:
             os._exit(code)
 
-    def _message(self, fd: int) -> Listing | ReadBatch | None:
+    def _message(self, fd: int) -> Listing | ReadBatch | GroupedBatch | None:
         """The next whole message on ``fd``; None at its end, on silence, or on anything garbled."""
         head = _read_exactly(fd, _LEN.size, self._timeout_s)
         if head is None:
@@ -316,9 +352,9 @@ class FirstReader:
             item = pickle.loads(body)
         except Exception:  # noqa: BLE001 - a garbled message: the parent reads the rest itself
             return None
-        return item if isinstance(item, (Listing, ReadBatch)) else None
+        return item if isinstance(item, (Listing, ReadBatch, GroupedBatch)) else None
 
-    def items(self) -> Generator[Listing | ReadBatch, None, None]:
+    def items(self) -> Generator[Listing | ReadBatch | GroupedBatch, None, None]:
         """What the children send, as it arrives (blocking): the first child's :class:`Listing`, then every
         child's batches in the order each child sends them. Ends early, without an error, where the first
         child sent no listing, or where all the children still sending went quiet for ``timeout_s``; a

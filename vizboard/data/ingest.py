@@ -50,7 +50,7 @@ from typing import Any
 
 from vizboard.data.apply import ChunkApplier
 from vizboard.data.discovery import discover
-from vizboard.data.first_read import FirstReader, Listing, ReadBatch
+from vizboard.data.first_read import FirstReader, GroupedBatch, Listing, ReadBatch
 from vizboard.data.heap import release_freed_memory
 from vizboard.data.reader import Chunk, FileTail, poll_many
 from vizboard.data.store import Store
@@ -365,20 +365,28 @@ class Ingestor:
                 stuck.difference_update(self._tails.get(r, {}))
             runs = [r for r in dict.fromkeys(active + late) if r in self._tails]
 
-    def _apply_first(self, items: Iterable[Listing | ReadBatch]) -> list[str]:
+    def _apply_first(self, items: Iterable[Listing | ReadBatch | GroupedBatch]) -> list[str]:
         """Apply the batches the forked first read frames, in its order, as they arrive; their files' tails
         move to the end of what was read (whole, intact records only: the offset is all the reading state
         there is). Returns the runs left with files to read: whatever the child did not send (it failed,
         or left a file to us) is read as usual."""
         for batch in items:
-            if self._stop.is_set() or not isinstance(batch, ReadBatch):
+            if self._stop.is_set() or not isinstance(batch, (ReadBatch, GroupedBatch)):
                 break
-            whole = Chunk("", batch.data, 0, batch.starts, batch.lengths)
-            ends = [f[2] for f in batch.files[1:]] + [len(whole)]
-            parts: list[tuple[str, Chunk, int]] = []
             tails = [self._by_path.get(f[0]) for f in batch.files]
             if any(t is None or t.offset != 0 or t.size < f[1] for t, f in zip(tails, batch.files)):
                 break  # cannot happen with the child's own listing; the rest is read the usual way then
+            if isinstance(batch, GroupedBatch):
+                runs: list[str] = []
+                for (_, nbytes, _), tail in zip(batch.files, tails):
+                    assert tail is not None
+                    tail.offset = nbytes
+                    runs.append(tail.run)
+                self._applier.apply_groups(runs, batch.groups)
+                continue
+            whole = Chunk("", batch.data, 0, batch.starts, batch.lengths)
+            ends = [f[2] for f in batch.files[1:]] + [len(whole)]
+            parts: list[tuple[str, Chunk, int]] = []
             at = 0  # where the file starts in batch.data
             for (path, nbytes, lo), hi, tail in zip(batch.files, ends, tails):
                 assert tail is not None
