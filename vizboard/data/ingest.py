@@ -79,6 +79,13 @@ def first_read_workers() -> int:
     return max(1, min(_FIRST_READ_WORKERS_MAX, cores))
 
 
+def _new_tail(path: str, run: str, ident: int, size: int) -> FileTail:
+    """A file not read yet, ``size`` bytes long."""
+    t = FileTail(path, run, ident)
+    t.size = size
+    return t
+
+
 class Ingestor:
     """Keeps ``store`` up to date with its logdir (see module docstring).
 
@@ -257,32 +264,23 @@ class Ingestor:
             self.fs.linked_dirs = listing.linked_dirs
         tails: dict[str, dict[str, FileTail]] = {}
         for run, path, size, ident in zip(listing.runs, listing.paths, listing.sizes, listing.idents):
-            t = FileTail(path, run, ident)
-            t.size = size
             got = tails.get(run)
             if got is None:
                 got = tails[run] = {}
-            got[path] = t
+            got[path] = _new_tail(path, run, ident, size)
         self.store.add_runs(tails)
-        self._tails = tails
-        self.store.set_num_files_many({run: len(files) for run, files in tails.items()})
-        self._by_path = {p: t for files in tails.values() for p, t in files.items()}
+        self._install_tails(tails)
 
     def _sync_files(self) -> None:
         t0 = time.monotonic()
         runs = discover(self.fs)
         self._discovery_cost = time.monotonic() - t0
         self.store.add_runs(runs)
-        num_files: dict[str, int] = {}
+        known: dict[str, dict[str, FileTail]] = {}
         for run, entries in runs.items():
             tails = self._tails.get(run)
             if tails is None:  # a new run (all of them on a cold load): fresh tails, nothing to compare
-                fresh = {}
-                for e in entries:
-                    t = fresh[e.path] = FileTail(e.path, run, e.ident)
-                    t.size = e.size
-                self._tails[run] = fresh
-                num_files[run] = len(fresh)
+                known[run] = {e.path: _new_tail(e.path, run, e.ident, e.size) for e in entries}
                 continue
             fresh = {e.path: tails.get(e.path) or FileTail(e.path, run, e.ident) for e in entries}
             for e in entries:
@@ -296,14 +294,17 @@ class Ingestor:
                 t.ident = e.ident
                 self._check_shrink(t, e.size)
                 t.size = e.size
-            self._tails[run] = fresh
-            num_files[run] = len(fresh)
-        self.store.set_num_files_many(num_files)
-        for run in list(self._tails):
-            if run not in runs:
-                del self._tails[run]
-                self.store.drop_run(run)
-        self._by_path = {p: t for tails in self._tails.values() for p, t in tails.items()}
+            known[run] = fresh
+        gone = [run for run in self._tails if run not in known]
+        self._install_tails(known)
+        for run in gone:
+            self.store.drop_run(run)
+
+    def _install_tails(self, tails: dict[str, dict[str, FileTail]]) -> None:
+        """Make ``tails`` (run -> path -> tail) the files known: the Store's file counts and the path index follow."""
+        self._tails = tails
+        self.store.set_num_files_many({run: len(files) for run, files in tails.items()})
+        self._by_path = {p: t for files in tails.values() for p, t in files.items()}
 
     def _check_shrink(self, tail: FileTail, size: int) -> None:
         if size < tail.offset:
