@@ -84,18 +84,18 @@ class ChunkApplier:
                     plan.acc.append((np.full(len(rs), p * _KEY_SPAN + g, dtype=np.int64),
                                      np.asarray(rs, np.int64) + firsts[p], np.asarray(steps, np.int64),
                                      np.asarray(walls, np.float64), np.asarray(values, np.float64)))
-        groups = plan.grouped(store.series_meta)
-        if groups is not None:
-            store.add_scalars_many(groups.targets, groups.bounds, groups.step, groups.wall, groups.value)
+        self._store_groups(plan.grouped(store.series_meta))
 
     def apply_groups(self, runs: Sequence[str], groups: ScalarGroups | None) -> None:
         """Store scalar values grouped already (:meth:`BatchPlan.grouped` of a batch with no slow rows, done
         by the forked first read): what :meth:`apply_batch` of that batch would store; ``runs``: its files' runs."""
-        store = self.store
         for run in runs:
-            store.run(run)
+            self.store.run(run)
+        self._store_groups(groups)
+
+    def _store_groups(self, groups: ScalarGroups | None) -> None:
         if groups is not None:
-            store.add_scalars_many(groups.targets, groups.bounds, groups.step, groups.wall, groups.value)
+            self.store.add_scalars_many(groups.targets, groups.bounds, groups.step, groups.wall, groups.value)
 
     def _apply_slow(self, run: str, chunk: Chunk, r: int, scal: dict[str, list[Any]],
                     metas: dict[str, dec.SeriesMeta]) -> None:

@@ -39,11 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
 import os
 import pickle
 import select
@@ -55,6 +50,11 @@ import warnings
 import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 import numpy as np
 import numpy.typing as npt
