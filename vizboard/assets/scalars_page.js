@@ -367,10 +367,22 @@
     if (now) { clearTimeout(S.drawTimer); pumpDraws(); }
     else if (!S.drawTimer && S.drawQ.length) { S.drawTimer = setTimeout(pumpDraws, 0); }
   }
+  /* Before Dash has mounted its layout, only the first card is drawn (the first curve); the
+     others wait for the mount (at most SHELL_WAIT_MS), so Dash's boot (its bundles, layout,
+     first render) runs right after the first curve instead of after the whole first screen,
+     and the first screen is complete - header, tabs, run list and charts - with the page
+     quiet, instead of the shell being rendered in the way of the first keys typed. */
+  var SHELL_WAIT_MS = 1500;
+  function holdForShell() {
+    if (!early || !S.earlyDrawn || S.shellWaitOver) { return false; }
+    if (!S.shellTimer) { S.shellTimer = setTimeout(function () { S.shellWaitOver = true; pumpDraws(); }, SHELL_WAIT_MS); }
+    return true;
+  }
   function pumpDraws() {
     S.drawTimer = null;
     var t0 = performance.now();
     while (S.drawQ.length && performance.now() - t0 < DRAW_SLICE_MS) {
+      if (holdForShell()) { return; }
       var c = S.drawQ.shift();
       if (c.visible && !c.hidden) { ensureDrawn(c); }
       if (inputPending()) { break; }
@@ -713,6 +725,7 @@
     if (sig === card.sig) { return; }
     if (card.drawing) { card.again = true; return; }
     mark("vb:react:" + card.spec.title);
+    if (early) { S.earlyDrawn = (S.earlyDrawn || 0) + 1; }
     var drawnRuns = Array.from(new Set(lines.map(function (l) { return l.run; }))).sort();
     var cfg = Object.assign({}, CONFIG, {toImageButtonOptions: {format: "png", scale: 2, filename: fileName(card.spec.title)}});
     card.sig = sig;
@@ -873,9 +886,28 @@
 
   /* ---- mount ---- */
   /* Before Dash has rendered its layout, the first cards are drawn in a stand-in box where the
-     Scalars sections will be; when #vb-scalars-root appears, the sections (and their drawn
-     Plotly charts) move into it. The first curve then waits for no layout round trip. */
-  var early = null;
+     Scalars sections will be, and the run list (filter, All / None, rows) in one where the
+     sidebar will be; when #vb-scalars-root and #vb-runs-root appear, the sections (and their
+     drawn Plotly charts) and the run list move into them. The first curve then waits for no
+     layout round trip, and the run filter works from the first curve on: a regex typed while
+     Dash is still booting is not held up until its layout is mounted. */
+  var early = null, earlyRuns = null;
+  /* The early run list's elements move into Dash's sidebar as they are: a filter being typed
+     into keeps its value, focus and caret; the list keeps its scroll position. */
+  function adoptRunList(r) {
+    var focused = document.activeElement === filterEl;
+    var caret = focused ? [filterEl.selectionStart, filterEl.selectionEnd, filterEl.selectionDirection] : null;
+    var top = listEl.scrollTop;
+    r.textContent = "";
+    while (earlyRuns.firstChild) { r.appendChild(earlyRuns.firstChild); }
+    earlyRuns.remove(); earlyRuns = null;
+    runsEl = r;
+    listEl.scrollTop = top;
+    if (caret) {
+      filterEl.focus({preventScroll: true});
+      try { filterEl.setSelectionRange(caret[0], caret[1], caret[2] || "none"); } catch (e) { /* not a text state */ }
+    }
+  }
   function pushColors() {  /* to Dash's store, once its renderer (set_props) has loaded: mount() runs after it */
     if (S.colorsPushed === S.hash || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
     S.colorsPushed = S.hash;
@@ -888,6 +920,12 @@
     /* at once: the index runs this script right after plotly.js and before Dash's bundles
        (app.py, _PageFirstDash), so the first curve does not wait for React, Dash's renderer and
        the component suites to be parsed and run; they run after it. */
+    if (!r && !runsEl && document.body) {  /* the run list is the shell's: on every tab */
+      earlyRuns = document.createElement("div");
+      earlyRuns.className = "vb-runs-root vb-early-runs";
+      document.body.appendChild(earlyRuns);
+      buildRunList(earlyRuns); renderRunList();
+    }
     if (!s && !early && S.activeTab === "scalars" && document.body) {
       early = document.createElement("div");
       early.className = "vb-sections vb-early";
@@ -899,7 +937,10 @@
     if (!r || !s) { return false; }
     mark("vb:mount");
     pushColors();
-    if (runsEl !== r) { buildRunList(r); renderRunList(); }
+    if (runsEl !== r) {
+      if (earlyRuns && runsEl === earlyRuns) { adoptRunList(r); } else { buildRunList(r); }
+      renderRunList();
+    }
     if (scalarsEl !== s) {
       var widthBefore = scalarsEl ? scalarsEl.clientWidth : 0;
       scalarsEl = s; if (X.mount) { X.mount(s); } buildSections();
@@ -908,6 +949,7 @@
         if (s.clientWidth !== widthBefore) {
           S.cards.forEach(function (c) { if (c.gd && c.gd._fullLayout) { window.vbPlotly.Plots.resize(c.gd); } });
         }
+        drawSoon([], true);  /* the cards held for the shell (holdForShell) */
       }
     }
     return true;
