@@ -42,7 +42,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
@@ -137,8 +137,11 @@ class _PageFirstDash(Dash):
 
 
 def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[Dashboard],
-                  every_page: bool = False) -> html.Div:
-    """The shell, with the first tab's page built (every tab's with ``every_page``: the validation layout)."""
+                  every_page: bool = False, live: tuple[int, bool] = (-1, True)) -> html.Div:
+    """The shell, with the first tab's page built (every tab's with ``every_page``: the validation layout).
+
+    ``live``: the data version and loading flag the page starts from (see :func:`_page_layout`).
+    """
     first = boards[0].id if boards else ""
     stores = [c for b in boards if b.stores is not None for c in b.stores()]
     return html.Div(className="vb-app", children=[
@@ -146,14 +149,15 @@ def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[
         dcc.Store(id=sid.LOADED_PAGES, data=[first]),
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.SELECTED_RUNS, data=[]),
-        dcc.Store(id=ids.DATA_VERSION, data=-1),
+        dcc.Store(id=ids.DATA_VERSION, data=live[0]),
         dcc.Store(id=ids.TAB_DATA_VERSION, data=-1),
         dcc.Store(id=ids.THEME, data="light"),
         dcc.Store(id=ids.ACTIVE_TAB, data=first),
         dcc.Store(id=ids.RUN_COLORS, data={}),
         dcc.Store(id=ids.RUN_SELECTION_REQUEST, data=None),
         dcc.Store(id=sid.BOARD_IDS, data=[b.id for b in boards]),
-        header.layout(provider.logdir, config.title, int(config.live_interval * 1000)),
+        header.layout(provider.logdir, config.title, int(config.live_interval * 1000), version=live[0],
+                      loading=live[1]),
         html.Div(className="vb-body", children=[
             html.Aside(run_selector.layout(), className="vb-sidebar"),
             html.Main(className="vb-main", children=[
@@ -165,6 +169,17 @@ def _shell_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[
             ]),
         ]),
     ])
+
+
+def _page_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[Dashboard]) -> Callable[[], html.Div]:
+    """The layout Dash serves per page load: the shell, starting from the data version and loading
+    flag of that moment. The live check (assets/vizboard.js) then writes its stores only when the
+    server's answer differs, so a page load runs the shell's callbacks (status line, tab list)
+    once, at its mount, instead of again when the first poll answered (two round trips and two
+    re-renders in the way of the first keys typed, right after the first screen was drawn)."""
+    def layout() -> html.Div:
+        return _shell_layout(config, provider, boards, live=(provider.version(), provider.status().loading))
+    return layout
 
 
 def _register_shell(app: Dash, provider: DataProvider, boards: Sequence[Dashboard]) -> None:
@@ -310,7 +325,7 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
         external_scripts=[{"src": _PLOTLY_BASIC_ROUTE.lstrip("/")}],  # relative: works under a path prefix
         index_string=_INDEX,
     )
-    app.layout = _shell_layout(config, provider, boards)
+    app.layout = _page_layout(config, provider, boards)
     app.validation_layout = _shell_layout(config, provider, boards, every_page=True)
     _register_shell(app, provider, boards)
     for b in boards:

@@ -76,6 +76,27 @@ def test_the_live_check_costs_no_dash_work_while_idle_and_follows_new_data(serve
                            timeout=30_000)
 
 
+def test_a_page_load_runs_the_shells_callbacks_once_when_the_data_is_unchanged(serve, page, logdir):
+    """The layout carries the data version and loading flag of its moment: the live check's first
+    answer, equal to them, writes no store, so the status line and tab list are not asked again."""
+    import json
+
+    from helpers import wait_dash_idle
+
+    outputs: list[str] = []
+    page.on("request", lambda r: outputs.append(json.loads(r.post_data or "{}").get("output", ""))
+            if "_dash-update-component" in r.url else None)
+    base = serve(logdir)
+    page.goto(base)
+    wait_dash_idle(page)  # the live check has answered (data-seen-version) and Dash is idle
+    seen = int(page.evaluate("() => document.getElementById('shell-live-interval').dataset.seenVersion"))
+    served = int(page.evaluate("() => document.getElementById('shell-live-interval').dataset.version"))
+    assert seen == served  # nothing was written between the layout and the first answer
+    tabs = [o for o in outputs if "shell-tabs.children" in o]
+    status = [o for o in outputs if "shell-status-text.children" in o]
+    assert len(tabs) == 1 and len(status) == 1, outputs
+
+
 def test_new_runs_appear_live_in_the_run_list_with_stable_colours(serve, page, logdir):
     from vizboard.figures.theme import run_colors
 

@@ -50,7 +50,7 @@ def test_initial_layout_builds_only_the_first_page() -> None:
     """Hidden tabs' pages are empty until opened; what the URL writes (pins stores) is in the shell."""
     app = create_app(ServeConfig(logdir="/fake/logdir"), FakeProvider())
     boards = registry()
-    initial, full = _layout_ids(app.layout, set()), _layout_ids(app.validation_layout, set())
+    initial, full = _layout_ids(app.layout(), set()), _layout_ids(app.validation_layout, set())
     first = boards[0].id
     assert any(i.startswith(first + "-") for i in initial)  # the Scalars controls are there at once
     for b in boards[1:]:

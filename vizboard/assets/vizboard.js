@@ -66,7 +66,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
 
 /* The live check: every data-interval-ms, fetch /api/version and write the data version and
    loading stores (ids in the header's #shell-live-interval element) with set_props, only when
-   they changed. A plain timer, not a dcc.Interval: an idle tick costs one fetch and no Dash
+   they changed (since the layout was served: its data-version and data-loading). A plain timer, not a dcc.Interval: an idle tick costs one fetch and no Dash
    work. Paused while the browser tab is hidden (one poll at once when it is shown again); after
    a failed poll the next waits longer, up to 10 s. */
 (function () {
@@ -97,6 +97,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
   function start() {
     el = document.getElementById("shell-live-interval");
     if (!el || !window.dash_clientside || !window.dash_clientside.set_props) { return false; }
+    /* the stores start from what the layout was served with: a first answer equal to it changes nothing */
+    if (el.dataset.version !== undefined) { last.version = Number(el.dataset.version); }
+    if (el.dataset.loading !== undefined) { last.loading = el.dataset.loading === "true"; }
     document.addEventListener("visibilitychange", function () {
       if (document.hidden) { clearTimeout(timer); timer = null; } else if (!timer) { schedule(0); }
     });

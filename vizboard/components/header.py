@@ -2,7 +2,8 @@
 
 Also owns the live check: a small script at the end of ``assets/vizboard.js``
 fetches ``/api/version`` every ``live_interval_ms`` and writes ``ids.DATA_VERSION`` (and the
-loading flag) with ``set_props`` only when the server's data changed. An idle page costs one
+loading flag) with ``set_props`` only when the server's data changed since the page's layout
+was served (its stores start from that moment's version and flag). An idle page costs one
 tiny request per tick and no Dash work at all: a ``dcc.Interval`` made the Dash renderer
 re-render and dispatch a callback on every tick (~12 ms of the browser's main thread each,
 in the middle of whatever the user was doing). The poll pauses while the browser tab is
@@ -22,8 +23,9 @@ from vizboard.data.provider import DataProvider
 __all__ = ["layout", "register_callbacks", "status_text"]
 
 
-def layout(logdir: str, title: str, live_interval_ms: int) -> html.Header:
-    """The header tree, and the live check's settings (interval in milliseconds) for the page's script."""
+def layout(logdir: str, title: str, live_interval_ms: int, version: int = -1, loading: bool = True) -> html.Header:
+    """The header tree, and the live check's settings for the page's script: the interval in
+    milliseconds, and the data ``version`` and ``loading`` flag the page's stores start from."""
     return html.Header(
         className="vb-header",
         children=[
@@ -35,8 +37,9 @@ def layout(logdir: str, title: str, live_interval_ms: int) -> html.Header:
             html.Button("◐", id=sid.THEME_TOGGLE, className="vb-tool vb-theme-toggle", title="Light / dark theme"),
             html.Div(id=sid.LIVE_INTERVAL, hidden=True, **{
                 "data-interval-ms": str(live_interval_ms), "data-version-store": ids.DATA_VERSION,
-                "data-loading-store": sid.LOADING}),
-            dcc.Store(id=sid.LOADING, data=True),
+                "data-loading-store": sid.LOADING, "data-version": str(version),
+                "data-loading": "true" if loading else "false"}),
+            dcc.Store(id=sid.LOADING, data=loading),
             html.Div(
                 id=sid.PROBLEMS_MODAL, className="vb-modal", hidden=True,
                 children=html.Div(className="vb-modal-box", children=[
