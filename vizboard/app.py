@@ -19,6 +19,12 @@ gzip-compressed (flask-compress) and compressed immutable bundles are kept in a 
 Tab switching, the run list and URL state run in the browser (clientside callbacks),
 so interactions cost no server round trip.
 
+Before Dash has mounted its layout, the Scalars page's script draws the first card and the
+run list in stand-in boxes (assets/scalars_page.js); the other cards wait for the mount, so
+Dash boots right after the first curve and the first screen is complete with the page quiet.
+The layout is a function: each page load's starts from the data version and loading flag of
+that moment (:func:`_page_layout`), so the live check's first answer runs no shell callback.
+
 Pages are built when first opened: the initial layout holds the shell and the first tab's
 page (Scalars); every other tab's page is an empty container that one callback fills with
 the tab's layout the first time the tab is shown in this browser (``LOADED_PAGES``). So a
