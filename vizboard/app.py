@@ -92,6 +92,12 @@ _INDEX = """<!DOCTYPE html>
             window.__vbInit = fetch(p + "/api/page/init?" + q.toString(), {credentials: "same-origin", cache: "no-store"})
                 .then(function (r) { if (!r.ok) { throw new Error("init: HTTP " + r.status); } return r.json(); });
             window.__vbInit.catch(function () {});
+            /* the theme before anything is drawn (the rule of assets/vizboard.js's theme callback:
+               the user's pick, else the OS preference): a dark page's first charts are drawn dark */
+            var t = null;
+            try { t = window.localStorage.getItem("vizboard-theme"); } catch (e) {}
+            if (!t) { t = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light"; }
+            document.documentElement.setAttribute("data-theme", t);
         })();
         </script>
     </head>

@@ -108,3 +108,24 @@ def test_once_dash_mounts_the_held_cards_are_drawn_without_waiting_for_the_time_
     page.locator("#vb-scalars-root").wait_for()
     page.wait_for_function("() => { const cs = [...window.vbScalars.state.cards.values()].filter(c => c.onScreen);"
                            " return cs.length >= 2 && cs.every(c => c.el.hasAttribute('data-vb-drawn')); }")
+
+
+def test_a_dark_page_draws_its_first_chart_dark_before_dash_mounts(serve, browser, tmp_path):
+    """The theme is set by the index page's head script, so the first chart (drawn before Dash's
+    bundles and theme callback have run) is already dark: no light flash, no redraw after boot."""
+    _write(tmp_path)
+    base = serve(tmp_path)
+    ctx = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
+    try:
+        page = ctx.new_page()
+        held = _HeldLayout(page)
+        page.goto(base)
+        page.locator(".vb-early .vb-chart-card[data-vb-drawn]").first.wait_for()
+        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        bg = page.evaluate("() => document.querySelector('.vb-early .vb-chart-card .js-plotly-plot')._fullLayout.plot_bgcolor")
+        assert bg == "#1e1e1e"
+        held.release()
+        page.locator("#vb-scalars-root .vb-chart-card[data-vb-drawn]").first.wait_for()
+        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+    finally:
+        ctx.close()

@@ -29,7 +29,8 @@ window.vbFullPlotly = function () {
 };
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   vizboard: {
-    /* Theme: the user's pick (localStorage) or the OS preference; the button flips it. */
+    /* Theme: the user's pick (localStorage) or the OS preference; the button flips it. The index
+       page's head script applies the same rule before the first chart is drawn (app.py _INDEX). */
     theme: function (n) {
       var key = "vizboard-theme";
       var t = null;
