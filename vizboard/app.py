@@ -48,8 +48,9 @@ from __future__ import annotations
 import hmac
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from flask import Flask, Response, g, request
@@ -140,11 +141,43 @@ def page_scripts_first(scripts: str) -> str:
     return "\n".join(first + [ln for ln in lines if ln not in moved])
 
 
+_SCRIPT_SRC = re.compile(r'<script src="([^"]+)"></script>')
+
+
+def defer_suites(scripts: str, lazy: Mapping[str, Sequence[str]]) -> str:
+    """Dash's ``{%scripts%}`` HTML without the bundles of the component suites only some tabs
+    render (``lazy``: tab id -> suite namespaces, ``Dashboard.lazy_suites``), plus one inline
+    script ``window.vbLazySuites = {tab id: [src, ...]}``: ``assets/vizboard.js`` loads a tab's
+    bundles before the browser asks for its page. dash_cytoscape alone (the Graphs tab) is
+    0.5 MB that every page load used to parse and run (~40 ms of the main thread on 2 cores).
+    Only plain ``<script src>`` lines are taken out; every other line keeps its place.
+    """
+    found: dict[str, list[str]] = {}
+    keep = []
+    for line in scripts.split("\n"):
+        m = _SCRIPT_SRC.fullmatch(line.strip())
+        src = m.group(1) if m else ""
+        tabs = [tab for tab, suites in lazy.items() if src and any(f"_dash-component-suites/{ns}/" in src for ns in suites)]
+        for tab in tabs:
+            found.setdefault(tab, []).append(src)
+        if not tabs:
+            keep.append(line)
+    if not found:
+        return scripts
+    mapping = json.dumps(found).replace("</", "<\\/")
+    return "\n".join(keep + [f"<script>window.vbLazySuites = {mapping};</script>"])
+
+
 class _PageFirstDash(Dash):
-    """Dash whose index page runs plotly.js and the Scalars page script before its own bundles."""
+    """Dash whose index page runs plotly.js and the Scalars page script before its own bundles,
+    and leaves the bundles of tabs' own component suites to those tabs (:func:`defer_suites`)."""
+
+    def __init__(self, *args: Any, lazy_suites: Mapping[str, Sequence[str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._vb_lazy_suites = dict(lazy_suites or {})
 
     def interpolate_index(self, **kwargs: str) -> str:  # type: ignore[override]
-        kwargs["scripts"] = page_scripts_first(kwargs.get("scripts", ""))
+        kwargs["scripts"] = defer_suites(page_scripts_first(kwargs.get("scripts", "")), self._vb_lazy_suites)
         return str(super().interpolate_index(**kwargs))
 
 
@@ -221,14 +254,18 @@ def _register_shell(app: Dash, provider: DataProvider, boards: Sequence[Dashboar
     # for a page it has not built yet, so switching back and forth costs no round trip.
     # A tab that draws trace types outside the basic bundle is built only once the full bundle
     # has loaded (vizboard.js, vbFullPlotly): its graphs then mount with window.Plotly = full.
+    # A tab's own component suites (Dashboard.lazy_suites, defer_suites) load the same way.
     full = json.dumps([b.id for b in boards if b.full_plotly])
     app.clientside_callback(
         """function (active, loaded) {
             loaded = loaded || [];
             if (!active || loaded.indexOf(active) >= 0) { return window.dash_clientside.no_update; }
-            var next = loaded.concat([active]);
-            if (%s.indexOf(active) < 0 || !window.vbFullPlotly) { return next; }
-            return window.vbFullPlotly().then(function () { return next; });
+            var next = loaded.concat([active]), waits = [];
+            if (%s.indexOf(active) >= 0 && window.vbFullPlotly) { waits.push(window.vbFullPlotly()); }
+            var suites = window.vbLoadSuites ? window.vbLoadSuites(active) : null;
+            if (suites) { waits.push(suites); }
+            if (!waits.length) { return next; }
+            return Promise.all(waits).then(function () { return next; });
         }""" % full,
         Output(sid.LOADED_PAGES, "data"), Input(ids.ACTIVE_TAB, "data"), State(sid.LOADED_PAGES, "data"),
     )
@@ -336,6 +373,7 @@ def create_app(config: ServeConfig, provider: DataProvider | None = None) -> Das
         compress=False,  # configured by _install_static (gzip with a cache for immutable bundles)
         external_scripts=[{"src": _PLOTLY_BASIC_ROUTE.lstrip("/")}],  # relative: works under a path prefix
         index_string=_INDEX,
+        lazy_suites={b.id: b.lazy_suites for b in boards if b.lazy_suites},
     )
     app.layout = _page_layout(config, provider, boards)
     app.validation_layout = _shell_layout(config, provider, boards, every_page=True)

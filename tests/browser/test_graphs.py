@@ -128,6 +128,24 @@ def test_module_tree_renders_and_expands_and_collapses(page, serve, logdir: Path
     page.wait_for_function("() => document.getElementById('graphs-details').textContent.includes('Block ×4')")
 
 
+def test_cytoscape_is_loaded_only_when_the_graphs_tab_is_opened(page, serve, logdir: Path) -> None:
+    """The index page does not run dash_cytoscape's bundle (0.5 MB): the Scalars page never asks
+    for it; opening the Graphs tab loads it before the tab's page is built, and the graph draws."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    base = serve(logdir)
+    page.goto(base)
+    page.locator("#vb-scalars-root").wait_for()
+    page.wait_for_function("() => document.getElementById('shell-live-interval')"
+                           " && document.getElementById('shell-live-interval').dataset.seenVersion !== undefined")
+    assert not [u for u in urls if "dash_cytoscape" in u]
+    assert page.evaluate("() => typeof window.dash_cytoscape") == "undefined"
+    page.locator("#shell-tabs [role=tab]:has-text('Graphs'), #shell-tabs .tab:has-text('Graphs')").first.click()
+    page.wait_for_function("() => { const e = document.getElementById('graphs-cytoscape');"
+                           " return e && e._cyreg && e._cyreg.cy.nodes().length > 0; }")
+    assert len([u for u in urls if "/dash_cytoscape/" in u]) == 1
+
+
 def test_details_panel_depth_and_search(page, serve, logdir: Path) -> None:
     base = serve(logdir)
     _open(page, base)

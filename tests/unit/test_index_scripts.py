@@ -6,7 +6,7 @@ import gzip
 import re
 
 from tests.unit.fake_provider import FakeProvider
-from vizboard.app import PLOTLY_BASIC_JS, create_app, page_scripts_first
+from vizboard.app import PLOTLY_BASIC_JS, create_app, defer_suites, page_scripts_first
 from vizboard.config import ServeConfig
 
 
@@ -72,3 +72,27 @@ def test_basic_bundle_is_served_gzipped_and_cached_for_a_year() -> None:
     assert body == PLOTLY_BASIC_JS.read_bytes()
     version = re.search(rb"plotly\.js \(basic - minified\) v(\d+\.\d+\.\d+)", body[:200])
     assert version is not None and f"-{version.group(1).decode()}.min.js" in src  # the URL names the file's version
+
+
+def test_defer_suites_takes_out_only_the_named_suites_bundles_and_says_where_they_are() -> None:
+    given = "\n".join([
+        '<script src="/p/_dash-component-suites/dash/deps/react@18.min.js"></script>',
+        '<script src="/p/_dash-component-suites/dash_cytoscape/dash_cytoscape.v1m2.min.js"></script>',
+        "<script>var s = '_dash-component-suites/dash_cytoscape/x.js';</script>",
+        '<script src="/p/_dash-component-suites/dash/dcc/dash_core_components.js"></script>',
+    ])
+    lines = defer_suites(given, {"graphs": ("dash_cytoscape",), "other": ("not_there",)}).split("\n")
+    assert lines[:3] == ['<script src="/p/_dash-component-suites/dash/deps/react@18.min.js"></script>',
+                         "<script>var s = '_dash-component-suites/dash_cytoscape/x.js';</script>",
+                         '<script src="/p/_dash-component-suites/dash/dcc/dash_core_components.js"></script>']
+    assert lines[3] == ('<script>window.vbLazySuites = {"graphs": '
+                        '["/p/_dash-component-suites/dash_cytoscape/dash_cytoscape.v1m2.min.js"]};</script>')
+    assert defer_suites(given, {}) == given
+    assert defer_suites(given, {"graphs": ("dash_table",)}) == given
+
+
+def test_the_index_page_leaves_the_graphs_tabs_cytoscape_bundle_to_that_tab() -> None:
+    app = create_app(ServeConfig(logdir="/nonexistent"), FakeProvider())
+    scripts = _index_scripts(app.server.test_client().get("/").get_data(as_text=True))
+    assert not [s for s in scripts if "dash_cytoscape" in s and not s.startswith("inline:")]
+    assert any(s.startswith("inline:window.vbLazySuites = {\"graphs\"") for s in scripts)

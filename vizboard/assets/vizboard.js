@@ -27,6 +27,29 @@ window.vbFullPlotly = function () {
   }
   return window.vbFullPlotlyLoad;
 };
+/* A tab's own component suites (app.py defer_suites: window.vbLazySuites, tab id -> script
+   URLs), loaded in order before the tab's page is asked for. Null when the tab has none; the
+   promise resolves also when a load failed (the tab then shows Dash's error for its component,
+   the rest of the page is unaffected). */
+window.vbLoadSuites = function (tab) {
+  var srcs = (window.vbLazySuites || {})[tab];
+  if (!srcs || !srcs.length) { return null; }
+  var loads = window.vbSuiteLoads || (window.vbSuiteLoads = {});
+  return srcs.reduce(function (prev, src) {
+    return prev.then(function () {
+      if (!loads[src]) {
+        loads[src] = new Promise(function (resolve) {
+          var s = document.createElement("script");
+          s.src = src;
+          s.onload = function () { resolve(); };
+          s.onerror = function () { console.warn("vizboard: " + src + " did not load"); resolve(); };
+          document.head.appendChild(s);
+        });
+      }
+      return loads[src];
+    });
+  }, Promise.resolve());
+};
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   vizboard: {
     /* Theme: the user's pick (localStorage) or the OS preference; the button flips it. The index

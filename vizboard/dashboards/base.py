@@ -47,6 +47,9 @@ class Dashboard:
     full_plotly: bool = False
     """The tab draws trace types outside plotly.js's basic bundle (scatter, bar, pie), e.g.
     parcoords or scatter3d: the browser loads the full bundle before it asks for the tab's page."""
+    lazy_suites: tuple[str, ...] = ()
+    """Namespaces of Dash component suites only this tab renders (e.g. ``dash_cytoscape``): the
+    index page does not run their bundles; the browser loads them before it asks for the tab's page."""
 
     def available(self, provider: DataProvider) -> bool:
         """Whether the tab has anything to show for ``provider``'s current data."""

@@ -179,5 +179,5 @@ def _available(provider: DataProvider) -> bool:
 
 DASHBOARD = Dashboard(
     id=ID, title="Graphs", kinds=(Kind.GRAPHS,), layout=layout, register_callbacks=register_callbacks,
-    is_available=_available,
+    is_available=_available, lazy_suites=("dash_cytoscape",),
 )
