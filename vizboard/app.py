@@ -223,7 +223,8 @@ def _page_layout(config: ServeConfig, provider: DataProvider, boards: Sequence[D
     once, at its mount, instead of again when the first poll answered (two round trips and two
     re-renders in the way of the first keys typed, right after the first screen was drawn)."""
     def layout() -> html.Div:
-        return _shell_layout(config, provider, boards, live=(provider.version(), provider.status().loading))
+        st = provider.status()  # one snapshot: its version and loading flag belong together
+        return _shell_layout(config, provider, boards, live=(st.version, st.loading))
     return layout
 
 

@@ -8,46 +8,37 @@
     window.history.replaceState(null, "", window.location.pathname + (s ? "?" + s : "") + window.location.hash);
   }
 })();
-/* The full plotly.js, loaded once, for the tabs that draw trace types outside the basic bundle
-   the page starts with (app.py: Dashboard.full_plotly). It replaces window.Plotly (what dcc.Graph
-   draws with); the Scalars page keeps the basic bundle (window.vbPlotly). Resolves also when the
-   load failed (those tabs then show their charts' errors, the rest of the page is unaffected). */
-window.vbFullPlotly = function () {
-  if (!window.vbFullPlotlyLoad) {
-    window.vbFullPlotlyLoad = new Promise(function (resolve) {
-      if (window.Plotly && window.Plotly !== window.vbPlotly) { resolve(); return; }
+/* A script loaded once per URL: resolves when it has run, and also when the load failed (warned;
+   the tab that needed it then shows its components' errors, the rest of the page is unaffected). */
+window.vbLoadScript = function (src) {
+  var loads = window.vbScriptLoads || (window.vbScriptLoads = {});
+  if (!loads[src]) {
+    loads[src] = new Promise(function (resolve) {
       var s = document.createElement("script");
-      s.src = window._dashPlotlyJSURL ||
-        (window.location.pathname.replace(/\/+$/, "") + "/_dash-component-suites/plotly/package_data/plotly.min.js");
+      s.src = src;
       s.async = true;
       s.onload = function () { resolve(); };
-      s.onerror = function () { console.warn("vizboard: the full plotly.js did not load"); resolve(); };
+      s.onerror = function () { console.warn("vizboard: " + src + " did not load"); resolve(); };
       document.head.appendChild(s);
     });
   }
-  return window.vbFullPlotlyLoad;
+  return loads[src];
+};
+/* The full plotly.js, loaded once, for the tabs that draw trace types outside the basic bundle
+   the page starts with (app.py: Dashboard.full_plotly). It replaces window.Plotly (what dcc.Graph
+   draws with); the Scalars page keeps the basic bundle (window.vbPlotly). */
+window.vbFullPlotly = function () {
+  if (window.Plotly && window.Plotly !== window.vbPlotly) { return Promise.resolve(); }
+  return window.vbLoadScript(window._dashPlotlyJSURL ||
+    (window.location.pathname.replace(/\/+$/, "") + "/_dash-component-suites/plotly/package_data/plotly.min.js"));
 };
 /* A tab's own component suites (app.py defer_suites: window.vbLazySuites, tab id -> script
-   URLs), loaded in order before the tab's page is asked for. Null when the tab has none; the
-   promise resolves also when a load failed (the tab then shows Dash's error for its component,
-   the rest of the page is unaffected). */
+   URLs), loaded in order before the tab's page is asked for. Null when the tab has none. */
 window.vbLoadSuites = function (tab) {
   var srcs = (window.vbLazySuites || {})[tab];
   if (!srcs || !srcs.length) { return null; }
-  var loads = window.vbSuiteLoads || (window.vbSuiteLoads = {});
   return srcs.reduce(function (prev, src) {
-    return prev.then(function () {
-      if (!loads[src]) {
-        loads[src] = new Promise(function (resolve) {
-          var s = document.createElement("script");
-          s.src = src;
-          s.onload = function () { resolve(); };
-          s.onerror = function () { console.warn("vizboard: " + src + " did not load"); resolve(); };
-          document.head.appendChild(s);
-        });
-      }
-      return loads[src];
-    });
+    return prev.then(function () { return window.vbLoadScript(src); });
   }, Promise.resolve());
 };
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -90,8 +81,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
 
 /* The live check: every data-interval-ms, fetch /api/version and write the data version and
    loading stores (ids in the header's #shell-live-interval element) with set_props, only when
-   they changed (since the layout was served: its data-version and data-loading). A plain timer, not a dcc.Interval: an idle tick costs one fetch and no Dash
-   work. Paused while the browser tab is hidden (one poll at once when it is shown again); after
+   they changed (since the layout was served: its data-version and data-loading). A plain timer,
+   not a dcc.Interval: an idle tick costs one fetch and no Dash work. Paused while the browser tab is hidden (one poll at once when it is shown again); after
    a failed poll the next waits longer, up to 10 s. */
 (function () {
   var el = null, last = {version: -1, loading: true}, timer = null, fails = 0, busy = false;
